@@ -1,0 +1,360 @@
+//! The cart: `GET /cart`, `POST /cart`, `PUT /cart/{productId}`, `DELETE /cart/{productId}`.
+//! One item per line in the Carts table (cartId + productId); prices are never stored in the cart,
+//! they are read from Products every time the cart is shown or checked out.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::cart_id::CartId;
+use crate::error::{ApiError, ApiResult};
+use crate::item;
+use crate::json_body::JsonBody;
+use crate::money::{line_total_cents, sum_cents};
+use crate::product_id::{ProductId, ProductIdPath};
+use crate::products::{load_product, load_products, product_not_found, Product};
+use crate::state::AppState;
+
+/// At most 49 distinct lines (not 50): checkout is ONE DynamoDB transaction of 1 order Put + 1 stock Update
+/// per line + 1 cart-line Delete per line, and a transaction holds at most 100 actions: 1 + 49 + 49 = 99.
+pub const MAX_CART_LINES: usize = 49;
+/// Quantity per line after any change.
+pub const MAX_LINE_QTY: i64 = 99;
+/// Carts expire (DynamoDB TTL on `expiresAt`) 7 days after the last change.
+const CART_TTL_SECONDS: i64 = 7 * 24 * 60 * 60;
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// A line as stored: which product and how many.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLine {
+    pub product_id: String,
+    pub qty: i64,
+}
+
+/// A line as shown and ordered: priced from the Products table.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PricedLine {
+    pub product_id: String,
+    pub name: String,
+    pub price_cents: i64,
+    pub qty: i64,
+    pub line_total_cents: i64,
+    pub image_url: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartView {
+    cart_id: String,
+    lines: Vec<PricedLine>,
+    total_cents: i64,
+    currency: String,
+}
+
+#[derive(Debug)]
+pub struct PricedCart {
+    pub lines: Vec<PricedLine>,
+    pub total_cents: i64,
+    pub currency: String,
+    /// Lines whose product no longer exists in the catalogue.
+    pub missing_products: Vec<String>,
+}
+
+pub fn expires_at(now: OffsetDateTime) -> i64 {
+    now.unix_timestamp() + CART_TTL_SECONDS
+}
+
+/// Reads every line of a cart with a consistent Query (49 lines are far below the 1 MB page size, but
+/// pages are followed anyway so a cart over the cap from a concurrent add is still read completely).
+pub async fn read_lines(state: &AppState, cart_id: &CartId) -> anyhow::Result<Vec<StoredLine>> {
+    let items = state
+        .dynamodb
+        .query()
+        .table_name(&state.tables.carts)
+        .key_condition_expression("cartId = :cartId")
+        .expression_attribute_values(":cartId", item::s(cart_id.as_str()))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .with_context(|| {
+            format!(
+                "querying cart ({}) in {}",
+                cart_id.as_str(),
+                state.tables.carts
+            )
+        })?;
+    items
+        .iter()
+        .map(|line| {
+            Ok(StoredLine {
+                product_id: item::string(line, "productId")?,
+                qty: item::integer(line, "qty")?,
+            })
+        })
+        .collect()
+}
+
+pub fn price_lines(
+    lines: &[StoredLine],
+    products: &HashMap<String, Product>,
+) -> Result<PricedCart, ApiError> {
+    let mut priced = Vec::with_capacity(lines.len());
+    let mut missing_products = Vec::new();
+    let mut currency: Option<String> = None;
+    for line in lines {
+        let Some(product) = products.get(&line.product_id) else {
+            missing_products.push(line.product_id.clone());
+            continue;
+        };
+        match &currency {
+            None => currency = Some(product.currency.clone()),
+            Some(existing) if *existing != product.currency => {
+                return Err(ApiError::conflict(
+                    "mixed_currency",
+                    "The cart holds products priced in different currencies; remove one of them.",
+                ))
+            }
+            Some(_) => {}
+        }
+        priced.push(PricedLine {
+            product_id: product.product_id.clone(),
+            name: product.name.clone(),
+            price_cents: product.price_cents,
+            qty: line.qty,
+            line_total_cents: line_total_cents(product.price_cents, line.qty)?,
+            image_url: product.image_url.clone(),
+        });
+    }
+    Ok(PricedCart {
+        total_cents: sum_cents(priced.iter().map(|l| l.line_total_cents))?,
+        lines: priced,
+        currency: currency.unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
+        missing_products,
+    })
+}
+
+async fn cart_view(state: &AppState, cart_id: &CartId) -> ApiResult<Json<CartView>> {
+    let lines = read_lines(state, cart_id).await?;
+    let ids = lines
+        .iter()
+        .map(|l| l.product_id.as_str())
+        .collect::<Vec<_>>();
+    let products = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        load_products(state, &ids).await?
+    };
+    // A product removed from the catalogue drops out of the view; checkout reports it by id.
+    let priced = price_lines(&lines, &products)?;
+    Ok(Json(CartView {
+        cart_id: cart_id.as_str().to_string(),
+        lines: priced.lines,
+        total_cents: priced.total_cents,
+        currency: priced.currency,
+    }))
+}
+
+pub async fn get_cart(State(state): State<AppState>, cart_id: CartId) -> ApiResult<Json<CartView>> {
+    cart_view(&state, &cart_id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddToCart {
+    product_id: String,
+    qty: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetQuantity {
+    qty: i64,
+}
+
+fn quantity_out_of_range(detail: String) -> ApiError {
+    ApiError::unprocessable(
+        "quantity_out_of_range",
+        format!("{detail} A cart line holds 1 to {MAX_LINE_QTY} units."),
+    )
+}
+
+fn cart_full() -> ApiError {
+    ApiError::conflict(
+        "cart_full",
+        format!(
+            "The cart already holds {MAX_CART_LINES} different products, the most one checkout can take \
+             (one order is one DynamoDB transaction of at most 100 writes). Check out or remove a line first."
+        ),
+    )
+}
+
+fn check_stock(product: &Product, wanted: i64) -> ApiResult<()> {
+    if wanted > product.stock {
+        return Err(ApiError::conflict(
+            "insufficient_stock",
+            format!(
+                "Only {} of '{}' ({}) are in stock; you asked for {wanted}. Lower the quantity.",
+                product.stock, product.name, product.product_id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Shared checks before a line is created or changed: product exists, line cap, stock.
+async fn product_for_line(
+    state: &AppState,
+    cart_id: &CartId,
+    product_id: &ProductId,
+) -> ApiResult<(Product, Option<i64>)> {
+    let product = load_product(state, product_id)
+        .await?
+        .ok_or_else(|| product_not_found(product_id))?;
+    let lines = read_lines(state, cart_id).await?;
+    let current = lines
+        .iter()
+        .find(|l| l.product_id == product_id.as_str())
+        .map(|l| l.qty);
+    if current.is_none() && lines.len() >= MAX_CART_LINES {
+        return Err(cart_full());
+    }
+    Ok((product, current))
+}
+
+pub async fn add_to_cart(
+    State(state): State<AppState>,
+    cart_id: CartId,
+    JsonBody(body): JsonBody<AddToCart>,
+) -> ApiResult<Json<CartView>> {
+    let product_id = ProductId::parse(&body.product_id)?;
+    if !(1..=MAX_LINE_QTY).contains(&body.qty) {
+        return Err(quantity_out_of_range(format!(
+            "qty must be 1 to {MAX_LINE_QTY}; got {}.",
+            body.qty
+        )));
+    }
+    let (product, current) = product_for_line(&state, &cart_id, &product_id).await?;
+    let after = current.unwrap_or(0) + body.qty;
+    if after > MAX_LINE_QTY {
+        return Err(quantity_out_of_range(format!(
+            "The cart already has {} of '{}'; adding {} would make {after}.",
+            current.unwrap_or(0),
+            product_id.as_str(),
+            body.qty
+        )));
+    }
+    check_stock(&product, after)?;
+
+    // The condition keeps the cap even when two adds race between our read and this write.
+    let result = state
+        .dynamodb
+        .update_item()
+        .table_name(&state.tables.carts)
+        .key("cartId", item::s(cart_id.as_str()))
+        .key("productId", item::s(product_id.as_str()))
+        .update_expression("SET qty = if_not_exists(qty, :zero) + :add, expiresAt = :expiresAt")
+        .condition_expression("attribute_not_exists(qty) OR qty <= :maxBefore")
+        .expression_attribute_values(":zero", item::n(0))
+        .expression_attribute_values(":add", item::n(body.qty))
+        .expression_attribute_values(":maxBefore", item::n(MAX_LINE_QTY - body.qty))
+        .expression_attribute_values(":expiresAt", item::n(expires_at(OffsetDateTime::now_utc())))
+        .send()
+        .await;
+    if let Err(err) = result {
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_conditional_check_failed_exception())
+        {
+            return Err(quantity_out_of_range(format!(
+                "Adding {} of '{}' would exceed the per-line limit.",
+                body.qty,
+                product_id.as_str()
+            )));
+        }
+        return Err(ApiError::Internal(anyhow::Error::new(err).context(
+            format!(
+                "adding to cart line ({}/{})",
+                cart_id.as_str(),
+                product_id.as_str()
+            ),
+        )));
+    }
+    cart_view(&state, &cart_id).await
+}
+
+pub async fn set_quantity(
+    State(state): State<AppState>,
+    cart_id: CartId,
+    ProductIdPath(product_id): ProductIdPath,
+    JsonBody(body): JsonBody<SetQuantity>,
+) -> ApiResult<Json<CartView>> {
+    if !(0..=MAX_LINE_QTY).contains(&body.qty) {
+        return Err(quantity_out_of_range(format!(
+            "qty must be 0 (remove the line) to {MAX_LINE_QTY}; got {}.",
+            body.qty
+        )));
+    }
+    if body.qty == 0 {
+        delete_line(&state, &cart_id, &product_id).await?;
+        return cart_view(&state, &cart_id).await;
+    }
+    let (product, _) = product_for_line(&state, &cart_id, &product_id).await?;
+    check_stock(&product, body.qty)?;
+    state
+        .dynamodb
+        .put_item()
+        .table_name(&state.tables.carts)
+        .item("cartId", item::s(cart_id.as_str()))
+        .item("productId", item::s(product_id.as_str()))
+        .item("qty", item::n(body.qty))
+        .item("expiresAt", item::n(expires_at(OffsetDateTime::now_utc())))
+        .send()
+        .await
+        .with_context(|| {
+            format!(
+                "writing cart line ({}/{})",
+                cart_id.as_str(),
+                product_id.as_str()
+            )
+        })?;
+    cart_view(&state, &cart_id).await
+}
+
+pub async fn remove_line(
+    State(state): State<AppState>,
+    cart_id: CartId,
+    ProductIdPath(product_id): ProductIdPath,
+) -> ApiResult<Json<CartView>> {
+    delete_line(&state, &cart_id, &product_id).await?;
+    cart_view(&state, &cart_id).await
+}
+
+async fn delete_line(
+    state: &AppState,
+    cart_id: &CartId,
+    product_id: &ProductId,
+) -> anyhow::Result<()> {
+    state
+        .dynamodb
+        .delete_item()
+        .table_name(&state.tables.carts)
+        .key("cartId", item::s(cart_id.as_str()))
+        .key("productId", item::s(product_id.as_str()))
+        .send()
+        .await
+        .with_context(|| {
+            format!(
+                "deleting cart line ({}/{})",
+                cart_id.as_str(),
+                product_id.as_str()
+            )
+        })?;
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Local mode: the same router over plain HTTP on 127.0.0.1:$PORT, with the CORS headers that API Gateway
+//! sends in AWS, allowing exactly the origins in CORS_ORIGINS.
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use anyhow::Context;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// A configuration mistake by whoever started the process (exit code 2), not a runtime failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+pub fn port_from_env() -> Result<u16, ConfigError> {
+    match std::env::var("PORT") {
+        Err(_) => Ok(DEFAULT_PORT),
+        Ok(raw) => raw.trim().parse::<u16>().map_err(|_| {
+            ConfigError(format!(
+                "PORT must be a TCP port number from 0 to 65535; got '{raw}'"
+            ))
+        }),
+    }
+}
+
+pub fn cors_origins_from_env() -> Result<Vec<HeaderValue>, ConfigError> {
+    parse_cors_origins(&std::env::var("CORS_ORIGINS").unwrap_or_default())
+}
+
+pub fn parse_cors_origins(raw: &str) -> Result<Vec<HeaderValue>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/');
+            if !valid {
+                return Err(ConfigError(format!(
+                    "CORS_ORIGINS entry '{origin}' is not an origin; write scheme://host[:port] without a \
+                     trailing slash, e.g. http://127.0.0.1:8080"
+                )));
+            }
+            HeaderValue::from_str(origin)
+                .map_err(|_| ConfigError(format!("CORS_ORIGINS entry '{origin}' has invalid characters")))
+        })
+        .collect()
+}
+
+pub fn cors_layer(origins: Vec<HeaderValue>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            HeaderName::from_static("content-type"),
+            HeaderName::from_static("x-cart-id"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+}
+
+/// Binds, prints `shopsmart-api listening on http://127.0.0.1:PORT` (other tools wait for that line; with
+/// PORT=0 it names the port actually bound) and serves until the process is stopped.
+pub async fn serve(app: Router, port: u16, origins: Vec<HeaderValue>) -> anyhow::Result<()> {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding local API port ({address})"))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let app = app.layer(cors_layer(origins));
+    println!("shopsmart-api listening on http://{bound}");
+    std::io::stdout()
+        .flush()
+        .context("writing the listening line")?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving the local API")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_origin_lists() {
+        let origins = parse_cors_origins(" http://127.0.0.1:8080, https://shop.example ,").unwrap();
+        assert_eq!(origins.len(), 2);
+        assert!(parse_cors_origins("").unwrap().is_empty());
+        assert!(parse_cors_origins("127.0.0.1:8080").is_err());
+        assert!(parse_cors_origins("http://a.example/").is_err());
+    }
+}

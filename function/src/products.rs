@@ -1,0 +1,234 @@
+//! The catalogue: `GET /products`, `GET /products/{productId}`, and the batch read that cart and
+//! checkout use to price lines on the server.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::cursor::{decode_cursor, encode_cursor};
+use crate::error::{ApiError, ApiResult};
+use crate::item::{self, Item};
+use crate::product_id::{ProductId, ProductIdPath};
+use crate::state::AppState;
+
+pub const DEFAULT_PAGE_SIZE: i32 = 50;
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// BatchGetItem takes at most 100 keys per call.
+const BATCH_GET_MAX_KEYS: usize = 100;
+/// UnprocessedKeys happen under throttling; retry a few times with growing pauses, then give up (500).
+const BATCH_GET_MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub product_id: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub image_url: String,
+    pub stock: i64,
+}
+
+impl Product {
+    pub fn from_item(item: &Item) -> anyhow::Result<Self> {
+        let product_id = item::string(item, "productId")?;
+        let read = || -> anyhow::Result<Product> {
+            Ok(Product {
+                product_id: product_id.clone(),
+                name: item::string(item, "name")?,
+                description: item::optional_string(item, "description")?.unwrap_or_default(),
+                price_cents: item::integer(item, "priceCents")?,
+                currency: item::optional_string(item, "currency")?.unwrap_or_else(|| "USD".into()),
+                image_url: item::optional_string(item, "imageUrl")?.unwrap_or_default(),
+                stock: item::integer(item, "stock")?,
+            })
+        };
+        read().with_context(|| format!("reading product item ({product_id})"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPage {
+    products: Vec<Product>,
+    next_cursor: Option<String>,
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<i32, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_PAGE_SIZE);
+    };
+    match raw.parse::<i32>() {
+        Ok(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => Ok(limit),
+        _ => Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}); got '{raw}'."),
+        )),
+    }
+}
+
+pub async fn list_products(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ProductPage>> {
+    let Query(params) = params.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "The query string could not be read; use ?limit=N&cursor=C.",
+        )
+    })?;
+    let limit = parse_limit(params.limit.as_deref())?;
+    let start = params.cursor.as_deref().map(decode_cursor).transpose()?;
+
+    let mut scan = state
+        .dynamodb
+        .scan()
+        .table_name(&state.tables.products)
+        .limit(limit);
+    if let Some(start) = &start {
+        scan = scan.exclusive_start_key("productId", item::s(start.as_str()));
+    }
+    let output = scan
+        .send()
+        .await
+        .with_context(|| format!("scanning products table ({})", state.tables.products))?;
+
+    let products = output
+        .items()
+        .iter()
+        .map(Product::from_item)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let next_cursor = match output.last_evaluated_key() {
+        Some(key) => Some(encode_cursor(&item::string(key, "productId")?)),
+        None => None,
+    };
+    Ok(Json(ProductPage {
+        products,
+        next_cursor,
+    }))
+}
+
+pub async fn get_product(
+    State(state): State<AppState>,
+    ProductIdPath(product_id): ProductIdPath,
+) -> ApiResult<Json<Product>> {
+    match load_product(&state, &product_id).await? {
+        Some(product) => Ok(Json(product)),
+        None => Err(product_not_found(&product_id)),
+    }
+}
+
+pub fn product_not_found(product_id: &ProductId) -> ApiError {
+    ApiError::not_found(
+        "product_not_found",
+        format!(
+            "There is no product '{}'. GET /products lists the products on sale.",
+            product_id.as_str()
+        ),
+    )
+}
+
+pub async fn load_product(
+    state: &AppState,
+    product_id: &ProductId,
+) -> anyhow::Result<Option<Product>> {
+    let output = state
+        .dynamodb
+        .get_item()
+        .table_name(&state.tables.products)
+        .key("productId", item::s(product_id.as_str()))
+        .send()
+        .await
+        .with_context(|| format!("reading product ({})", product_id.as_str()))?;
+    output.item().map(Product::from_item).transpose()
+}
+
+/// Reads many products in one round trip (per 100 ids), retrying UnprocessedKeys with bounded backoff.
+/// Absent products are simply missing from the map.
+pub async fn load_products(
+    state: &AppState,
+    product_ids: &[&str],
+) -> anyhow::Result<HashMap<String, Product>> {
+    let mut products = HashMap::with_capacity(product_ids.len());
+    for chunk in product_ids.chunks(BATCH_GET_MAX_KEYS) {
+        let keys = chunk
+            .iter()
+            .map(|id| HashMap::from([("productId".to_string(), item::s(*id))]))
+            .collect::<Vec<_>>();
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .context("building BatchGetItem keys for products")?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let output = state
+                .dynamodb
+                .batch_get_item()
+                .request_items(&state.tables.products, pending)
+                .send()
+                .await
+                .with_context(|| {
+                    format!(
+                        "batch-reading products ({}) from {}",
+                        chunk.join(","),
+                        state.tables.products
+                    )
+                })?;
+            for found in output
+                .responses()
+                .and_then(|r| r.get(&state.tables.products))
+                .into_iter()
+                .flatten()
+            {
+                let product = Product::from_item(found)?;
+                products.insert(product.product_id.clone(), product);
+            }
+            match output
+                .unprocessed_keys()
+                .and_then(|u| u.get(&state.tables.products))
+                .filter(|k| !k.keys().is_empty())
+            {
+                None => break,
+                Some(_) if attempt >= BATCH_GET_MAX_ATTEMPTS => {
+                    return Err(anyhow!(
+                        "batch-reading products from {}: keys still unprocessed after {attempt} attempts",
+                        state.tables.products
+                    ))
+                }
+                Some(unprocessed) => {
+                    pending = unprocessed.clone();
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+            }
+        }
+    }
+    Ok(products)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_defaults_and_bounds() {
+        assert_eq!(parse_limit(None).unwrap(), 50);
+        assert_eq!(parse_limit(Some("100")).unwrap(), 100);
+        for bad in ["0", "101", "-1", "1.5", "abc", ""] {
+            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! One place that turns the learner's AWS settings (credential chain, profile, region, endpoint) into SDK
+//! clients. Tests pass extra interceptors (to count calls or inject faults) through `Clients::new`.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+
+/// Where and as whom to talk to AWS, from the global flags.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub region: String,
+    pub profile: Option<String>,
+    /// `--endpoint-url`; `AWS_ENDPOINT_URL` is read by the SDK itself when this is `None`.
+    pub endpoint_url: Option<String>,
+}
+
+/// Loads the SDK configuration: the standard credential chain (env, profile, SSO, ...), the standard retry
+/// mode (throttling and 5xx are retried with backoff by the SDK itself), and the endpoint override if any.
+pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new(settings.region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(5));
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// True when the SDK talks to an endpoint other than AWS's own (an emulator such as moto).
+pub fn uses_custom_endpoint(sdk: &SdkConfig) -> bool {
+    sdk.endpoint_url().is_some()
+}
+
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub iam: aws_sdk_iam::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub apigateway: aws_sdk_apigatewayv2::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub budgets: aws_sdk_budgets::Client,
+    /// Whether an emulator endpoint is in use (S3 then needs path-style addressing).
+    pub custom_endpoint: bool,
+}
+
+impl Clients {
+    pub fn new(sdk: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
+        macro_rules! client {
+            ($krate:ident) => {{
+                let mut builder = $krate::config::Builder::from(sdk);
+                for interceptor in interceptors {
+                    builder.push_interceptor(interceptor.clone());
+                }
+                $krate::Client::from_conf(builder.build())
+            }};
+        }
+        let custom_endpoint = uses_custom_endpoint(sdk);
+        let s3 = {
+            // Emulators on 127.0.0.1 cannot serve virtual-hosted bucket names; real S3 prefers them.
+            let mut builder =
+                aws_sdk_s3::config::Builder::from(sdk).force_path_style(custom_endpoint);
+            for interceptor in interceptors {
+                builder.push_interceptor(interceptor.clone());
+            }
+            aws_sdk_s3::Client::from_conf(builder.build())
+        };
+        Self {
+            iam: client!(aws_sdk_iam),
+            dynamodb: client!(aws_sdk_dynamodb),
+            lambda: client!(aws_sdk_lambda),
+            apigateway: client!(aws_sdk_apigatewayv2),
+            s3,
+            logs: client!(aws_sdk_cloudwatchlogs),
+            sts: client!(aws_sdk_sts),
+            budgets: client!(aws_sdk_budgets),
+            custom_endpoint,
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Reads `shopsmart.yaml`, reports any problem as `file:line:column: what is wrong` plus a hint, and turns
+//! the raw file into the validated [`Config`]. No AWS call happens before this succeeds.
+
+use std::path::{Path, PathBuf};
+
+use super::model::*;
+use super::raw::*;
+use super::rules::{RegionName, StageName};
+use super::scalar::{FromScalar, Scalar};
+
+/// A configuration problem: the CLI exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+const GENERIC_HINT: &str =
+    "hint: every key, its default and its allowed values are explained in the comments of the shipped shopsmart.yaml";
+
+/// Values given on the command line that replace the file's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub stage: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Reads and validates the file at `path`, then applies `overrides` (validated the same way).
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        ConfigError::new(format!(
+            "{}: cannot read the configuration file: {err}\nhint: run from the directory that holds \
+             shopsmart.yaml, or pass --config PATH",
+            path.display()
+        ))
+    })?;
+    let mut config = parse(&text, path)?;
+    if let Some(stage) = &overrides.stage {
+        config.stage = StageName::from_scalar(Scalar::Str(stage))
+            .map_err(|msg| ConfigError::new(format!("--stage: {msg}")))?
+            .0;
+    }
+    if let Some(region) = &overrides.region {
+        config.region = RegionName::from_scalar(Scalar::Str(region))
+            .map_err(|msg| ConfigError::new(format!("--region: {msg}")))?
+            .0;
+    }
+    Ok(config)
+}
+
+/// Parses the text of a `shopsmart.yaml`; `source` names it in messages.
+pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
+    // An empty file (or one with only comments) means "all defaults".
+    check_price_literals(text, source)?;
+    let raw: RawConfig = if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        serde_yaml::from_str("{}")
+    } else {
+        serde_yaml::from_str(text)
+    }
+    .map_err(|err| located(err, source))?;
+    Ok(into_model(raw, source.to_path_buf()))
+}
+
+/// serde_yaml turns `price: 1e3` into the float 1000 before any visitor sees the text, so the written form
+/// of block-style prices is checked here, on the source: only plain decimals such as `12.99` are accepted.
+fn check_price_literals(text: &str, source: &Path) -> Result<(), ConfigError> {
+    for (index, line) in text.lines().enumerate() {
+        let body = line.trim_start();
+        let body = body.strip_prefix("- ").map(str::trim_start).unwrap_or(body);
+        let Some(value) = body.strip_prefix("price:") else {
+            continue;
+        };
+        let value = value.split(" #").next().unwrap_or(value).trim();
+        let quoted = value.starts_with('"') || value.starts_with('\'');
+        if value.is_empty() || quoted {
+            continue; // a quoted price is checked as text by the visitor; an empty one fails there too
+        }
+        if let Err(message) = super::price::decimal_to_cents(value) {
+            let start = line.find("price:").map_or(0, |i| i + "price:".len());
+            let column = start + line[start..].find(value).unwrap_or(0) + 1;
+            return Err(ConfigError::new(format!(
+                "{}:{}:{column}: products: {message}\n{GENERIC_HINT}",
+                source.display(),
+                index + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn located(err: serde_yaml::Error, source: &Path) -> ConfigError {
+    let text = err.to_string();
+    match err.location() {
+        Some(loc) => {
+            let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+            let what = text.strip_suffix(&suffix).unwrap_or(&text);
+            ConfigError::new(format!(
+                "{}:{}:{}: {what}\n{GENERIC_HINT}",
+                source.display(),
+                loc.line(),
+                loc.column()
+            ))
+        }
+        None => ConfigError::new(format!("{}: {text}\n{GENERIC_HINT}", source.display())),
+    }
+}
+
+fn into_model(raw: RawConfig, source: PathBuf) -> Config {
+    let capacity = |c: RawCapacity| Capacity {
+        read: c.read.0 .0,
+        write: c.write.0 .0,
+    };
+    Config {
+        source,
+        project: raw.project.0 .0,
+        stage: raw.stage.0 .0,
+        region: raw.region.0 .0,
+        tags: raw
+            .tags
+            .into_iter()
+            .map(|(k, v)| (k.0 .0, v.0 .0))
+            .collect(),
+        function: FunctionConfig {
+            memory_mb: raw.function.memory_mb.0 .0,
+            timeout_s: raw.function.timeout_s.0 .0,
+            architecture: match raw.function.architecture {
+                RawArchitecture::Arm64 => Architecture::Arm64,
+                RawArchitecture::X86_64 => Architecture::X86_64,
+            },
+            log_retention_days: raw.function.log_retention_days.map(|d| d.0 .0),
+            reserved_concurrency: raw.function.reserved_concurrency.map(|c| c.0 .0),
+            provisioned_concurrency: raw.function.provisioned_concurrency.map(|c| c.0 .0),
+        },
+        tables: TablesConfig {
+            billing: match raw.tables.billing {
+                RawBilling::OnDemand => Billing::OnDemand,
+                RawBilling::Provisioned(c) => Billing::Provisioned {
+                    products: capacity(c.products),
+                    carts: capacity(c.carts),
+                    orders: capacity(c.orders),
+                },
+            },
+        },
+        api: ApiConfig {
+            throttle: raw.api.throttle.map(|t| Throttle {
+                rate_per_second: t.rate_per_second.0 .0,
+                burst: t.burst.0 .0,
+            }),
+            extra_cors_origins: raw.api.cors_origins.into_iter().map(|o| o.0 .0).collect(),
+        },
+        website: WebsiteConfig {
+            index_document: raw.website.index.0 .0,
+            error_document: raw.website.error.0 .0,
+        },
+        products: raw
+            .products
+            .0
+            .into_iter()
+            .map(|p| ProductSeed {
+                id: p.id.0 .0,
+                name: p.name.0 .0,
+                description: p.description,
+                price_cents: p.price.0 .0,
+                currency: p.currency.0 .0,
+                image_url: p.image.0 .0,
+                stock: p.stock.0 .0,
+            })
+            .collect(),
+        alerts: raw.alerts.map(|a| AlertsConfig {
+            email: a.email.0 .0,
+        }),
+    }
+}

@@ -1,0 +1,307 @@
+//! The shape of `shopsmart.yaml` as written, with its defaults. Unknown keys are errors
+//! (`deny_unknown_fields`); every value is checked while it is read (see `scalar.rs`), so any error carries
+//! the line and column of the offending node.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::price::PriceCents;
+use super::rules::*;
+use super::scalar::Checked;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default = "default_project")]
+    pub project: Checked<ProjectName>,
+    #[serde(default = "default_stage")]
+    pub stage: Checked<StageName>,
+    #[serde(default = "default_region")]
+    pub region: Checked<RegionName>,
+    #[serde(default)]
+    pub tags: BTreeMap<Checked<TagKey>, Checked<TagText>>,
+    #[serde(default)]
+    pub function: RawFunction,
+    #[serde(default)]
+    pub tables: RawTables,
+    #[serde(default)]
+    pub api: RawApi,
+    #[serde(default)]
+    pub website: RawWebsite,
+    #[serde(default)]
+    pub products: RawProducts,
+    #[serde(default)]
+    pub alerts: Option<RawAlerts>,
+}
+
+fn default_project() -> Checked<ProjectName> {
+    Checked(ProjectName("shopsmart".into()))
+}
+fn default_stage() -> Checked<StageName> {
+    Checked(StageName("dev".into()))
+}
+fn default_region() -> Checked<RegionName> {
+    Checked(RegionName("us-east-1".into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFunction {
+    #[serde(default = "default_memory")]
+    pub memory_mb: Checked<MemoryMb>,
+    #[serde(default = "default_timeout")]
+    pub timeout_s: Checked<TimeoutS>,
+    #[serde(default)]
+    pub architecture: RawArchitecture,
+    /// Absent → 7 days; an explicit `null` means "keep forever" (the Free Tier guard refuses that).
+    #[serde(default = "default_retention")]
+    pub log_retention_days: Option<Checked<RetentionDays>>,
+    #[serde(default)]
+    pub reserved_concurrency: Option<Checked<ReservedConcurrency>>,
+    #[serde(default)]
+    pub provisioned_concurrency: Option<Checked<ProvisionedConcurrency>>,
+}
+
+impl Default for RawFunction {
+    fn default() -> Self {
+        Self {
+            memory_mb: default_memory(),
+            timeout_s: default_timeout(),
+            architecture: RawArchitecture::default(),
+            log_retention_days: default_retention(),
+            reserved_concurrency: None,
+            provisioned_concurrency: None,
+        }
+    }
+}
+
+fn default_memory() -> Checked<MemoryMb> {
+    Checked(MemoryMb(128))
+}
+fn default_timeout() -> Checked<TimeoutS> {
+    Checked(TimeoutS(10))
+}
+fn default_retention() -> Option<Checked<RetentionDays>> {
+    Some(Checked(RetentionDays(7)))
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawArchitecture {
+    #[default]
+    Arm64,
+    #[serde(rename = "x86_64")]
+    X86_64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTables {
+    #[serde(default)]
+    pub billing: RawBilling,
+}
+
+/// `billing: on_demand`, `billing: provisioned` (1 read / 1 write per table), or
+/// `billing: {provisioned: {products: {read: 1, write: 1}, ...}}`. (serde_yaml's derived enums would need
+/// a YAML tag such as `!provisioned` for the last form, which learners do not know.)
+#[derive(Debug)]
+pub enum RawBilling {
+    OnDemand,
+    Provisioned(RawCapacities),
+}
+
+impl<'de> Deserialize<'de> for RawBilling {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const VARIANTS: &[&str] = &["provisioned", "on_demand"];
+        struct BillingVisitor;
+        impl<'de> Visitor<'de> for BillingVisitor {
+            type Value = RawBilling;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`on_demand`, `provisioned`, or `provisioned:` with per-table read/write capacity")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawBilling, E> {
+                match v {
+                    "on_demand" => Ok(RawBilling::OnDemand),
+                    "provisioned" => Ok(RawBilling::Provisioned(RawCapacities::default())),
+                    other => Err(de::Error::unknown_variant(other, VARIANTS)),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawBilling, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(
+                        "billing is empty; write `provisioned` or `on_demand`",
+                    ));
+                };
+                if key == "on_demand" {
+                    return Err(de::Error::custom(
+                        "billing `on_demand` takes no settings: write `billing: on_demand` on one line",
+                    ));
+                }
+                if key != "provisioned" {
+                    return Err(de::Error::unknown_variant(&key, VARIANTS));
+                }
+                let capacities = map.next_value::<RawCapacities>()?;
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "billing has a second mode `{extra}`; choose one"
+                    )));
+                }
+                Ok(RawBilling::Provisioned(capacities))
+            }
+        }
+        deserializer.deserialize_any(BillingVisitor)
+    }
+}
+
+impl Default for RawBilling {
+    fn default() -> Self {
+        RawBilling::Provisioned(RawCapacities::default())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapacities {
+    #[serde(default)]
+    pub products: RawCapacity,
+    #[serde(default)]
+    pub carts: RawCapacity,
+    #[serde(default)]
+    pub orders: RawCapacity,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapacity {
+    #[serde(default = "one_unit")]
+    pub read: Checked<CapacityUnits>,
+    #[serde(default = "one_unit")]
+    pub write: Checked<CapacityUnits>,
+}
+
+impl Default for RawCapacity {
+    fn default() -> Self {
+        Self {
+            read: one_unit(),
+            write: one_unit(),
+        }
+    }
+}
+
+fn one_unit() -> Checked<CapacityUnits> {
+    Checked(CapacityUnits(1))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// Absent → 10 requests/s, burst 20; an explicit `null` means unthrottled (the guard refuses that).
+    #[serde(default = "default_throttle")]
+    pub throttle: Option<RawThrottle>,
+    #[serde(default)]
+    pub cors_origins: Vec<Checked<CorsOrigin>>,
+}
+
+impl Default for RawApi {
+    fn default() -> Self {
+        Self {
+            throttle: default_throttle(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThrottle {
+    pub rate_per_second: Checked<ThrottleRate>,
+    pub burst: Checked<ThrottleBurst>,
+}
+
+fn default_throttle() -> Option<RawThrottle> {
+    Some(RawThrottle {
+        rate_per_second: Checked(ThrottleRate(10)),
+        burst: Checked(ThrottleBurst(20)),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebsite {
+    #[serde(default = "default_index")]
+    pub index: Checked<RelativePath>,
+    #[serde(default = "default_index")]
+    pub error: Checked<RelativePath>,
+}
+
+impl Default for RawWebsite {
+    fn default() -> Self {
+        Self {
+            index: default_index(),
+            error: default_index(),
+        }
+    }
+}
+
+fn default_index() -> Checked<RelativePath> {
+    Checked(RelativePath("index.html".into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProduct {
+    pub id: Checked<ProductId>,
+    pub name: Checked<ProductName>,
+    #[serde(default)]
+    pub description: String,
+    pub price: Checked<PriceCents>,
+    #[serde(default = "default_currency")]
+    pub currency: Checked<Currency>,
+    pub image: Checked<ImageRef>,
+    pub stock: Checked<Stock>,
+}
+
+fn default_currency() -> Checked<Currency> {
+    Checked(Currency("USD".into()))
+}
+
+/// The product list; duplicate ids are rejected while the list is read, so the error has its location.
+#[derive(Debug, Default)]
+pub struct RawProducts(pub Vec<RawProduct>);
+
+impl<'de> Deserialize<'de> for RawProducts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ProductsVisitor;
+        impl<'de> Visitor<'de> for ProductsVisitor {
+            type Value = RawProducts;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of products (each with id, name, price, image, stock)")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawProducts, A::Error> {
+                let mut seen = HashSet::new();
+                let mut products = Vec::new();
+                while let Some(product) = seq.next_element::<RawProduct>()? {
+                    if !seen.insert(product.id.0 .0.clone()) {
+                        return Err(de::Error::custom(format!(
+                            "the id {:?} is used twice (item {}); every product needs its own id",
+                            product.id.0 .0,
+                            products.len() + 1
+                        )));
+                    }
+                    products.push(product);
+                }
+                Ok(RawProducts(products))
+            }
+        }
+        deserializer.deserialize_seq(ProductsVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub email: Checked<Email>,
+}

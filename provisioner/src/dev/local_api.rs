@@ -1,0 +1,143 @@
+//! The shop's API in local mode for `dev`: the same `function/` code, built for this machine and run as a
+//! plain HTTP server against the emulator's DynamoDB (in AWS, Lambda runs it behind API Gateway).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::ports::{ensure_port_free, wait_until_listening};
+
+const FUNCTION_PACKAGE: &str = "shopsmart-function";
+const FUNCTION_BINARY: &str = "shopsmart-api";
+
+/// Builds `function/` for this machine (a debug build: fast to compile, and it only serves one learner)
+/// and returns the executable's path, as cargo reports it.
+pub fn build_for_this_machine(workspace_root: &Path) -> anyhow::Result<PathBuf> {
+    println!(
+        "Building the shop's API (cargo build -p {FUNCTION_PACKAGE}) to run it on this machine ..."
+    );
+    let output =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "build",
+                "-p",
+                FUNCTION_PACKAGE,
+                "--bin",
+                FUNCTION_BINARY,
+                "--message-format=json-render-diagnostics",
+            ])
+            .current_dir(workspace_root)
+            .stderr(Stdio::inherit())
+            .output()
+            .with_context(|| {
+                format!(
+                    "running cargo build -p {FUNCTION_PACKAGE}; hint: install Rust from rustup.rs"
+                )
+            })?;
+    if !output.status.success() {
+        bail!(
+            "cargo build -p {FUNCTION_PACKAGE} failed ({}); the compiler's messages are above",
+            output.status
+        );
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == FUNCTION_BINARY
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .with_context(|| {
+            format!("cargo build -p {FUNCTION_PACKAGE} reported no {FUNCTION_BINARY} executable")
+        })
+}
+
+/// The running local API; stopped when dropped.
+pub struct LocalApi {
+    child: Child,
+    pub url: String,
+    requests: Arc<AtomicU64>,
+}
+
+pub struct LocalApiSettings<'a> {
+    pub binary: &'a Path,
+    pub port: u16,
+    /// Table names and CORS_ORIGINS, exactly as the deployed function gets them.
+    pub environment: &'a BTreeMap<String, String>,
+    pub aws_endpoint: &'a str,
+    pub region: &'a str,
+    pub log_file: &'a Path,
+}
+
+impl LocalApi {
+    pub async fn start(settings: LocalApiSettings<'_>) -> anyhow::Result<Self> {
+        ensure_port_free(settings.port, "--api-port")?;
+        let mut child = Command::new(settings.binary)
+            .envs(settings.environment)
+            .env("PORT", settings.port.to_string())
+            .env("AWS_ENDPOINT_URL", settings.aws_endpoint)
+            .env("AWS_REGION", settings.region)
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            // Its own process group: a terminal's Ctrl-C reaches only `dev`, which then stops it in order.
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting the local API ({})", settings.binary.display()))?;
+        let requests = Arc::new(AtomicU64::new(0));
+        // The function logs one "answered" line per request: count them for the live status, keep the log.
+        let stderr = child
+            .stderr
+            .take()
+            .context("capturing the local API's log")?;
+        let mut log = tokio::fs::File::create(settings.log_file)
+            .await
+            .with_context(|| format!("creating the API log ({})", settings.log_file.display()))?;
+        let counter = requests.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("answered") {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = log.write_all(format!("{line}\n").as_bytes()).await;
+            }
+        });
+        if let Err(err) =
+            wait_until_listening(settings.port, Duration::from_secs(20), &mut child).await
+        {
+            return Err(err.context(format!(
+                "starting the local API; its log: {}",
+                settings.log_file.display()
+            )));
+        }
+        Ok(Self {
+            child,
+            url: format!("http://127.0.0.1:{}", settings.port),
+            requests,
+        })
+    }
+
+    pub fn requests_served(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Resolves when the API process exits on its own (it should not while `dev` runs).
+    pub async fn exited(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.child.wait().await
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}

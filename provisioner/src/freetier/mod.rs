@@ -1,0 +1,17 @@
+//! Free Tier knowledge and the cost guard: the allowances and prices (`prices`, from the embedded
+//! `data/free-tier.yaml`), a per-service monthly estimate (`estimate`), and the guard that refuses a
+//! configuration with a standing cost before any write (`guard`). No CLI code: the binary wires `cost`,
+//! the `plan` summary and `up`'s preflight.
+
+pub mod estimate;
+pub mod existing_tables;
+pub mod guard;
+pub mod money;
+pub mod prices;
+
+pub use estimate::{monthly, Assumptions, Estimate, Service, ServiceCost, Split};
+pub use guard::{evaluate, preflight, ChargesRefused, ExistingTable, Finding, FindingKind};
+pub use prices::{Price, PriceSheet};
+
+#[cfg(test)]
+mod test_config;

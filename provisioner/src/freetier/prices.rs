@@ -1,0 +1,310 @@
+//! The Free Tier allowances and list prices, from `provisioner/data/free-tier.yaml`. The file is embedded in
+//! the binary (so the tool works offline) and parsed once; a unit test proves the shipped file parses.
+
+use std::sync::OnceLock;
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::config::model::Architecture;
+
+/// The data file as shipped (one place to update figures, with its date and sources).
+pub const EMBEDDED_PRICE_FILE: &str = include_str!("../../data/free-tier.yaml");
+
+/// Micro-dollars per billing unit; 1 USD = 1,000,000.
+pub const MICRO_USD_PER_USD: u128 = 1_000_000;
+
+/// A list price: `micro_usd` for `per` units (so "$0.0000133334 per GB-s" stays exact as 13,333,400 per
+/// 1,000,000 GB-s). Never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub micro_usd: u64,
+    pub per: u64,
+}
+
+impl Price {
+    /// Cost in nano-dollars of `numerator / denominator` units (a fractional quantity such as MB-ms expressed
+    /// in GB-s), rounded down: the error is under one nano-dollar per line, far below the final cent rounding.
+    pub fn nano_usd(&self, numerator: u128, denominator: u128) -> u128 {
+        numerator * u128::from(self.micro_usd) * 1_000 / (denominator * u128::from(self.per))
+    }
+
+    /// Cost in nano-dollars of a whole number of units.
+    pub fn nano_usd_for(&self, units: u64) -> u128 {
+        self.nano_usd(u128::from(units), 1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSheet {
+    /// The day the figures were last checked against `sources` (YYYY-MM-DD).
+    pub as_of: String,
+    pub priced_region: String,
+    pub sources: Vec<String>,
+    pub credits: Credits,
+    pub hours_per_month: u64,
+    pub lambda: LambdaPrices,
+    pub http_api: HttpApiPrices,
+    pub dynamodb: DynamoDbPrices,
+    pub cloudwatch_logs: LogsPrices,
+    pub s3: S3Prices,
+    pub data_transfer: DataTransferPrices,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credits {
+    /// Accounts opened on or after this day get credits instead of 12-month offers.
+    pub new_accounts_since: String,
+    pub signup_credit_cents: u64,
+    pub activity_credit_cents: u64,
+    pub free_plan_months: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerArchitecture {
+    pub arm64: Price,
+    pub x86_64: Price,
+}
+
+impl PerArchitecture {
+    pub fn for_architecture(&self, architecture: Architecture) -> Price {
+        match architecture {
+            Architecture::Arm64 => self.arm64,
+            Architecture::X86_64 => self.x86_64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaPrices {
+    pub request: Price,
+    pub duration_gb_second: PerArchitecture,
+    pub provisioned_concurrency_gb_second: PerArchitecture,
+    pub always_free: LambdaFree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaFree {
+    pub requests: u64,
+    pub gb_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpApiPrices {
+    pub request: Price,
+    pub metering_increment_kb: u64,
+    pub twelve_month_free: HttpApiFree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpApiFree {
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamoDbPrices {
+    pub read_capacity_unit_hour: Price,
+    pub write_capacity_unit_hour: Price,
+    pub on_demand_read_request_unit: Price,
+    pub on_demand_write_request_unit: Price,
+    pub storage_gb_month: Price,
+    pub always_free: DynamoDbFree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamoDbFree {
+    pub read_capacity_units: u64,
+    pub write_capacity_units: u64,
+    pub storage_gb: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsPrices {
+    pub ingestion_gb: Price,
+    pub storage_gb_month: Price,
+    pub always_free: LogsFree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsFree {
+    pub data_gb: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Prices {
+    pub storage_gb_month: Price,
+    pub get_request: Price,
+    pub put_request: Price,
+    pub twelve_month_free: S3Free,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Free {
+    pub storage_gb: u64,
+    pub get_requests: u64,
+    pub put_requests: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataTransferPrices {
+    pub out_to_internet_gb: Price,
+    pub always_free: DataTransferFree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataTransferFree {
+    pub out_gb: u64,
+}
+
+impl PriceSheet {
+    /// Parses and checks a price file: dates must be YYYY-MM-DD and no price may be "per 0 units".
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let sheet: PriceSheet =
+            serde_yaml::from_str(text).context("parsing the Free Tier price file")?;
+        let date = time::macros::format_description!("[year]-[month]-[day]");
+        for (field, value) in [
+            ("as_of", &sheet.as_of),
+            (
+                "credits.new_accounts_since",
+                &sheet.credits.new_accounts_since,
+            ),
+        ] {
+            time::Date::parse(value, date).with_context(|| {
+                format!("price file field `{field}` is `{value}`, expected a date like 2026-11-01")
+            })?;
+        }
+        for (field, price) in sheet.all_prices() {
+            if price.per == 0 {
+                bail!("price file field `{field}` has `per: 0`; it must name how many units `micro_usd` pays for");
+            }
+        }
+        if sheet.hours_per_month == 0 || sheet.http_api.metering_increment_kb == 0 {
+            bail!("price file: `hours_per_month` and `http_api.metering_increment_kb` must be above 0");
+        }
+        Ok(sheet)
+    }
+
+    /// The embedded price file, parsed once. It cannot fail at run time: the unit test
+    /// `the_embedded_price_file_parses` fails the build's tests first.
+    pub fn current() -> &'static PriceSheet {
+        static SHEET: OnceLock<PriceSheet> = OnceLock::new();
+        SHEET.get_or_init(|| {
+            PriceSheet::parse(EMBEDDED_PRICE_FILE)
+                .expect("the embedded data/free-tier.yaml is checked by unit tests")
+        })
+    }
+
+    fn all_prices(&self) -> [(&'static str, Price); 13] {
+        [
+            ("lambda.request", self.lambda.request),
+            (
+                "lambda.duration_gb_second.arm64",
+                self.lambda.duration_gb_second.arm64,
+            ),
+            (
+                "lambda.duration_gb_second.x86_64",
+                self.lambda.duration_gb_second.x86_64,
+            ),
+            (
+                "lambda.provisioned_concurrency_gb_second.arm64",
+                self.lambda.provisioned_concurrency_gb_second.arm64,
+            ),
+            (
+                "lambda.provisioned_concurrency_gb_second.x86_64",
+                self.lambda.provisioned_concurrency_gb_second.x86_64,
+            ),
+            ("http_api.request", self.http_api.request),
+            (
+                "dynamodb.read_capacity_unit_hour",
+                self.dynamodb.read_capacity_unit_hour,
+            ),
+            (
+                "dynamodb.write_capacity_unit_hour",
+                self.dynamodb.write_capacity_unit_hour,
+            ),
+            ("dynamodb.storage_gb_month", self.dynamodb.storage_gb_month),
+            (
+                "cloudwatch_logs.ingestion_gb",
+                self.cloudwatch_logs.ingestion_gb,
+            ),
+            ("s3.get_request", self.s3.get_request),
+            ("s3.put_request", self.s3.put_request),
+            (
+                "data_transfer.out_to_internet_gb",
+                self.data_transfer.out_to_internet_gb,
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_price_file_parses() {
+        let sheet = PriceSheet::parse(EMBEDDED_PRICE_FILE).unwrap();
+        assert_eq!(sheet.as_of, "2026-11-01");
+        assert!(!sheet.sources.is_empty());
+        // The allowances the issue names, so an accidental edit is caught.
+        assert_eq!(sheet.lambda.always_free.requests, 1_000_000);
+        assert_eq!(sheet.lambda.always_free.gb_seconds, 400_000);
+        assert_eq!(sheet.dynamodb.always_free.read_capacity_units, 25);
+        assert_eq!(sheet.dynamodb.always_free.write_capacity_units, 25);
+        assert_eq!(sheet.dynamodb.always_free.storage_gb, 25);
+        assert_eq!(sheet.cloudwatch_logs.always_free.data_gb, 5);
+        assert_eq!(sheet.http_api.twelve_month_free.requests, 1_000_000);
+        assert_eq!(sheet.s3.twelve_month_free.get_requests, 20_000);
+        assert_eq!(sheet.s3.twelve_month_free.put_requests, 2_000);
+        assert_eq!(sheet.credits.new_accounts_since, "2025-07-15");
+        assert_eq!(PriceSheet::current(), &sheet);
+    }
+
+    #[test]
+    fn fractional_prices_stay_exact() {
+        // $0.0000133334 per GB-s: 1,000,000 GB-s cost exactly $13.3334 = 13,333,400,000 nano-dollars.
+        let arm = Price {
+            micro_usd: 13_333_400,
+            per: 1_000_000,
+        };
+        assert_eq!(arm.nano_usd_for(1_000_000), 13_333_400_000);
+        // 640,000,000 MB-ms = 625 GB-s (1 GB-s = 1,024 MB x 1,000 ms) -> 625 x 13,333.4 = 8,333,375 nano-dollars.
+        assert_eq!(arm.nano_usd(640_000_000, 1_024_000), 8_333_375);
+    }
+
+    #[test]
+    fn a_broken_price_file_is_refused_with_the_field_name() {
+        let zero_per = EMBEDDED_PRICE_FILE.replace(
+            "{ micro_usd: 200000, per: 1000000 }",
+            "{ micro_usd: 200000, per: 0 }",
+        );
+        let error = PriceSheet::parse(&zero_per).unwrap_err().to_string();
+        assert!(error.contains("lambda.request"), "{error}");
+
+        let bad_date = EMBEDDED_PRICE_FILE.replace("as_of: \"2026-11-01\"", "as_of: \"November\"");
+        let error = PriceSheet::parse(&bad_date).unwrap_err().to_string();
+        assert!(error.contains("as_of"), "{error}");
+
+        let float_price = EMBEDDED_PRICE_FILE.replace("micro_usd: 130,", "micro_usd: 0.13,");
+        assert!(
+            PriceSheet::parse(&float_price).is_err(),
+            "a float price must be refused"
+        );
+    }
+}

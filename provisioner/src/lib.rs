@@ -1,0 +1,18 @@
+//! shopsmart-deploy: converges the ShopSmart serverless shop on an AWS account (or a local emulator).
+
+pub mod aws;
+pub mod change;
+pub mod cli;
+pub mod config;
+pub mod dev;
+pub mod freetier;
+pub mod logs;
+pub mod names;
+pub mod outputs;
+pub mod report;
+pub mod resources;
+pub mod run;
+pub mod stack;
+pub mod wait;
+
+pub use run::run;

@@ -1,0 +1,72 @@
+//! `shopsmart-deploy outputs`: the stack's URLs and resource names, read from AWS (no state file), as text
+//! for people or JSON for scripts.
+
+use serde::Serialize;
+
+use crate::names::{website_url, TableKind};
+use crate::resources::{http_api, Ctx, Mode};
+use crate::stack::cors_origins;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outputs {
+    pub stack: String,
+    pub region: String,
+    pub account_id: String,
+    pub website_url: String,
+    /// `None` when the HTTP API does not exist (the stack is not up).
+    pub api_url: Option<String>,
+    pub bucket: String,
+    pub function: String,
+    pub role: String,
+    pub log_group: String,
+    pub products_table: String,
+    pub carts_table: String,
+    pub orders_table: String,
+}
+
+pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
+    assert_eq!(ctx.mode, Mode::Plan, "outputs only reads");
+    let names = &ctx.names;
+    let bucket = names.website_bucket(&ctx.account_id, &ctx.region);
+    let site = website_url(&bucket, &ctx.region);
+    // In plan mode the converge only reads; it finds the API by name and checks our tag.
+    let (_, api) = http_api::converge(ctx, &cors_origins(&ctx.config, &site)).await?;
+    Ok(Outputs {
+        stack: names.stack_id(),
+        region: ctx.region.clone(),
+        account_id: ctx.account_id.clone(),
+        website_url: site,
+        api_url: api.map(|api| api.endpoint),
+        bucket,
+        function: names.function(),
+        role: names.role(),
+        log_group: names.log_group(),
+        products_table: names.table(TableKind::Products),
+        carts_table: names.table(TableKind::Carts),
+        orders_table: names.table(TableKind::Orders),
+    })
+}
+
+pub fn render_text(outputs: &Outputs) -> String {
+    let api = outputs
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "(no HTTP API yet: run `shopsmart-deploy up`)".into());
+    [
+        format!(
+            "stack          {} in {} (account {})",
+            outputs.stack, outputs.region, outputs.account_id
+        ),
+        format!("website URL    {}", outputs.website_url),
+        format!("API URL        {api}"),
+        format!("bucket         {}", outputs.bucket),
+        format!("function       {}", outputs.function),
+        format!("role           {}", outputs.role),
+        format!("log group      {}", outputs.log_group),
+        format!(
+            "tables         {} {} {}",
+            outputs.products_table, outputs.carts_table, outputs.orders_table
+        ),
+    ]
+    .join("\n")
+}

@@ -1,0 +1,283 @@
+//! What the learner sees: on a terminal a spinner per running step and one line per resource as it
+//! finishes; plain lines when stdout is not a terminal; a single JSON document with `--output json`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::change::{Action, Change};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// The verb being reported, which decides the wording ("created" vs "would create" vs "missing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    Up,
+    Plan,
+    Destroy,
+    Status,
+}
+
+/// One resource change with the time its step took.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    #[serde(flatten)]
+    pub change: Change,
+    pub seconds: f64,
+}
+
+#[derive(Debug)]
+pub struct Reporter {
+    format: OutputFormat,
+    quiet: bool,
+    spinners: Option<MultiProgress>,
+    recorded: Mutex<Vec<Recorded>>,
+}
+
+/// A step in progress (a spinner on a terminal).
+pub struct Step {
+    started: Instant,
+    spinner: Option<ProgressBar>,
+}
+
+impl Reporter {
+    /// Text output; spinners only when stdout is a terminal.
+    pub fn new(format: OutputFormat, quiet: bool) -> Self {
+        let interactive = format == OutputFormat::Text && !quiet && std::io::stdout().is_terminal();
+        Self {
+            format,
+            quiet,
+            spinners: interactive.then(MultiProgress::new),
+            recorded: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Plain lines, no spinners (for tests and for callers such as `dev`).
+    pub fn plain() -> Self {
+        Self {
+            format: OutputFormat::Text,
+            quiet: false,
+            spinners: None,
+            recorded: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Prints nothing; still records the changes.
+    pub fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::plain()
+        }
+    }
+
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    fn text(&self) -> bool {
+        self.format == OutputFormat::Text && !self.quiet
+    }
+
+    /// A line of information (text output only).
+    pub fn note(&self, line: &str) {
+        if !self.text() {
+            return;
+        }
+        match &self.spinners {
+            Some(multi) => {
+                let _ = multi.println(line);
+            }
+            None => print_line(line),
+        }
+    }
+
+    pub fn begin(&self, label: &str) -> Step {
+        let spinner = self.spinners.as_ref().map(|multi| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
+                    .expect("valid template"),
+            );
+            bar.set_message(label.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Step {
+            started: Instant::now(),
+            spinner,
+        }
+    }
+
+    /// Ends a step: one line per change, and remembers them for the summary.
+    pub fn end(&self, step: Step, verb: Verb, changes: &[Change]) {
+        if let Some(spinner) = &step.spinner {
+            spinner.finish_and_clear();
+        }
+        let seconds = step.started.elapsed().as_secs_f64();
+        for change in changes {
+            self.note(&format_change(verb, change, seconds));
+        }
+        let mut recorded = self.recorded.lock().expect("reporter lock");
+        recorded.extend(changes.iter().map(|change| Recorded {
+            change: change.clone(),
+            seconds,
+        }));
+    }
+
+    /// Everything recorded so far, in the order the steps finished.
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.recorded.lock().expect("reporter lock").clone()
+    }
+
+    /// The final summary: text lines, or the JSON document (`extra` holds URLs and the like).
+    pub fn finish(&self, verb: Verb, elapsed: Duration, extra: serde_json::Value) {
+        let recorded = self.recorded();
+        let counts = Counts::of(recorded.iter().map(|r| &r.change));
+        match self.format {
+            OutputFormat::Json => {
+                let document = serde_json::json!({
+                    "verb": verb,
+                    "seconds": elapsed.as_secs_f64(),
+                    "summary": counts,
+                    "changes": recorded,
+                    "details": extra,
+                });
+                print_line(&serde_json::to_string_pretty(&document).expect("serialisable"));
+            }
+            OutputFormat::Text if !self.quiet => {
+                if let serde_json::Value::Object(map) = &extra {
+                    for (key, value) in map {
+                        let value = value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned);
+                        print_line(&format!("{key}: {value}"));
+                    }
+                }
+                print_line(&counts.sentence(verb, elapsed));
+            }
+            OutputFormat::Text => {}
+        }
+    }
+}
+
+/// Writes a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn print_line(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub delete: usize,
+    pub already_gone: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(changes: impl Iterator<Item = &'a Change>) -> Self {
+        let mut counts = Counts::default();
+        for change in changes {
+            match change.action {
+                Action::Create => counts.create += 1,
+                Action::Update { .. } => counts.update += 1,
+                Action::Unchanged => counts.unchanged += 1,
+                Action::Delete => counts.delete += 1,
+                Action::AlreadyGone => counts.already_gone += 1,
+            }
+        }
+        counts
+    }
+
+    fn sentence(&self, verb: Verb, elapsed: Duration) -> String {
+        let secs = elapsed.as_secs_f64();
+        match verb {
+            Verb::Up => format!(
+                "up: {} created, {} updated, {} unchanged in {secs:.1} s",
+                self.create, self.update, self.unchanged
+            ),
+            Verb::Plan => format!(
+                "plan: {} to create, {} to update, {} unchanged (nothing was changed)",
+                self.create, self.update, self.unchanged
+            ),
+            Verb::Status => format!(
+                "status: {} missing, {} drifted, {} as configured",
+                self.create, self.update, self.unchanged
+            ),
+            Verb::Destroy => {
+                format!(
+                    "destroy: {} deleted, {} already gone in {secs:.1} s",
+                    self.delete, self.already_gone
+                )
+            }
+        }
+    }
+}
+
+/// One line for one change, e.g. `  ~ updated    DynamoDB table shopsmart-dev-carts: read_capacity 1 → 2 (0.3 s)`.
+pub fn format_change(verb: Verb, change: &Change, seconds: f64) -> String {
+    let (sign, word) = match (&change.action, verb) {
+        (Action::Create, Verb::Up) => ("+", "created"),
+        (Action::Create, Verb::Plan) => ("+", "create"),
+        (Action::Create, _) => ("-", "missing"),
+        (Action::Update { .. }, Verb::Up) => ("~", "updated"),
+        (Action::Update { .. }, Verb::Plan) => ("~", "update"),
+        (Action::Update { .. }, _) => ("~", "drifted"),
+        (Action::Unchanged, Verb::Status) => ("=", "ok"),
+        (Action::Unchanged, _) => ("=", "unchanged"),
+        (Action::Delete, Verb::Destroy) => ("-", "deleted"),
+        (Action::Delete, _) => ("-", "delete"),
+        (Action::AlreadyGone, _) => ("=", "gone"),
+    };
+    let mut line = format!("  {sign} {word:<10} {} {}", change.kind, change.id);
+    if let Action::Update { fields } = &change.action {
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|f| format!("{} {} → {}", f.field, f.old, f.new))
+            .collect();
+        line.push_str(": ");
+        line.push_str(&fields.join("; "));
+    }
+    if verb != Verb::Plan && verb != Verb::Status {
+        line.push_str(&format!(" ({seconds:.1} s)"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::change::FieldChange;
+
+    #[test]
+    fn lines_name_the_resource_and_the_fields() {
+        let change = Change::new(
+            "Lambda function",
+            "shopsmart-dev-api",
+            Action::Update {
+                fields: vec![FieldChange::new("memory_mb", 128, 256)],
+            },
+        );
+        assert_eq!(
+            format_change(Verb::Plan, &change, 0.0),
+            "  ~ update     Lambda function shopsmart-dev-api: memory_mb 128 → 256"
+        );
+        assert_eq!(
+            format_change(
+                Verb::Up,
+                &Change::new("IAM role", "r", Action::Create),
+                1.25
+            ),
+            "  + created    IAM role r (1.2 s)"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! The function's code package: build `shopsmart-function` for the configured architecture (or take a
+//! prebuilt zip) and zip the binary as `bootstrap` reproducibly, so an unchanged binary gives the same
+//! CodeSha256 and a second `up` uploads nothing.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use crate::config::model::{Architecture, Config};
+
+const FUNCTION_PACKAGE: &str = "shopsmart-function";
+const FUNCTION_BIN: &str = "shopsmart-api";
+
+/// A zip ready for Lambda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionZip {
+    pub bytes: Vec<u8>,
+    /// Base64 of the SHA-256 of `bytes`: what Lambda reports as `CodeSha256`.
+    pub sha256_base64: String,
+    /// Where the code came from, for messages (e.g. "built with cargo lambda for arm64").
+    pub description: String,
+}
+
+impl FunctionZip {
+    pub fn from_bytes(bytes: Vec<u8>, description: String) -> Self {
+        let sha256_base64 = code_sha256(&bytes);
+        Self {
+            bytes,
+            sha256_base64,
+            description,
+        }
+    }
+}
+
+/// Lambda's `CodeSha256` of a deployment package.
+pub fn code_sha256(zip_bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip_bytes))
+}
+
+/// Reads the prebuilt zip, or builds the function for `config.function.architecture` and zips it.
+pub fn build(
+    config: &Config,
+    workspace_root: &Path,
+    prebuilt_zip: Option<&Path>,
+) -> anyhow::Result<FunctionZip> {
+    if let Some(path) = prebuilt_zip {
+        return read_prebuilt(path);
+    }
+    let architecture = config.function.architecture;
+    let (binary_path, how) = if on_path("cargo-lambda") {
+        (
+            build_with_cargo_lambda(workspace_root, architecture)?,
+            "cargo lambda",
+        )
+    } else {
+        (
+            build_with_plain_cargo(workspace_root, architecture)?,
+            "cargo",
+        )
+    };
+    let binary = std::fs::read(&binary_path).with_context(|| {
+        format!(
+            "reading the built function binary ({})",
+            binary_path.display()
+        )
+    })?;
+    let bytes = zip_bootstrap(&binary)?;
+    Ok(FunctionZip::from_bytes(
+        bytes,
+        format!("built with {how} for {}", architecture.lambda_name()),
+    ))
+}
+
+/// Reads a zip built elsewhere (`--function-zip PATH`).
+pub fn read_prebuilt(path: &Path) -> anyhow::Result<FunctionZip> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading the function zip ({})", path.display()))?;
+    check_prebuilt_zip(&bytes)
+        .with_context(|| format!("checking the function zip ({})", path.display()))?;
+    Ok(FunctionZip::from_bytes(
+        bytes,
+        format!("prebuilt zip {}", path.display()),
+    ))
+}
+
+/// Zips `binary` as a single executable entry `bootstrap` with fixed metadata (timestamp 1980-01-01, mode
+/// 0755, deflate), so equal binaries always give byte-identical zips.
+pub fn zip_bootstrap(binary: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o755);
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    writer
+        .start_file("bootstrap", options)
+        .context("zipping the function binary as bootstrap")?;
+    writer
+        .write_all(binary)
+        .context("zipping the function binary as bootstrap")?;
+    let cursor = writer.finish().context("finishing the function zip")?;
+    Ok(cursor.into_inner())
+}
+
+/// A prebuilt zip must be a zip that contains `bootstrap`, or Lambda would only fail at the first request.
+fn check_prebuilt_zip(bytes: &[u8]) -> anyhow::Result<()> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|err| {
+        anyhow::anyhow!(
+            "not a zip file ({err}); pass the zip `cargo lambda build --output-format zip` writes"
+        )
+    })?;
+    if archive.index_for_name("bootstrap").is_none() {
+        bail!("the zip has no `bootstrap` entry at its root; a provided.al2023 function needs its binary named bootstrap");
+    }
+    Ok(())
+}
+
+fn target_dir(workspace_root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root.join("target"))
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// The Rust target triple of the machine running the deployer, if it is a Linux one Lambda can run.
+fn host_linux_target() -> Option<&'static str> {
+    if std::env::consts::OS != "linux" {
+        return None;
+    }
+    match std::env::consts::ARCH {
+        "x86_64" => Some(Architecture::X86_64.rust_target()),
+        "aarch64" => Some(Architecture::Arm64.rust_target()),
+        _ => None,
+    }
+}
+
+fn run_cargo(workspace_root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let rendered = format!("cargo {}", args.join(" "));
+    let status = Command::new("cargo")
+        .args(args)
+        .current_dir(workspace_root)
+        .status()
+        .with_context(|| format!("running `{rendered}` in {}", workspace_root.display()))?;
+    if !status.success() {
+        bail!("`{rendered}` failed ({status}); fix the build error above, or pass --function-zip PATH");
+    }
+    Ok(())
+}
+
+fn build_with_cargo_lambda(
+    workspace_root: &Path,
+    architecture: Architecture,
+) -> anyhow::Result<PathBuf> {
+    let arch_flag = match architecture {
+        Architecture::Arm64 => "--arm64",
+        Architecture::X86_64 => "--x86-64",
+    };
+    run_cargo(
+        workspace_root,
+        &[
+            "lambda",
+            "build",
+            "--release",
+            arch_flag,
+            "-p",
+            FUNCTION_PACKAGE,
+        ],
+    )?;
+    Ok(target_dir(workspace_root)
+        .join("lambda")
+        .join(FUNCTION_BIN)
+        .join("bootstrap"))
+}
+
+fn build_with_plain_cargo(
+    workspace_root: &Path,
+    architecture: Architecture,
+) -> anyhow::Result<PathBuf> {
+    let wanted = architecture.rust_target();
+    if host_linux_target() != Some(wanted) {
+        bail!(
+            "the function must be built for {wanted} (architecture {} in {}), which is not this machine's \
+             target, and cargo-lambda is not on PATH; install it (`pip install cargo-lambda`, which brings zig \
+             for cross-compiling), or set function.architecture to this machine's, or pass --function-zip PATH",
+            architecture.lambda_name(),
+            "shopsmart.yaml"
+        );
+    }
+    run_cargo(
+        workspace_root,
+        &[
+            "build",
+            "--release",
+            "-p",
+            FUNCTION_PACKAGE,
+            "--bin",
+            FUNCTION_BIN,
+            "--target",
+            wanted,
+        ],
+    )?;
+    Ok(target_dir(workspace_root)
+        .join(wanted)
+        .join("release")
+        .join(FUNCTION_BIN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn same_binary_gives_byte_identical_zip_and_sha() {
+        let binary: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let first = zip_bootstrap(&binary).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100)); // a wall-clock timestamp would now differ
+        let second = zip_bootstrap(&binary).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(code_sha256(&first), code_sha256(&second));
+    }
+
+    #[test]
+    fn different_binary_gives_different_sha() {
+        let a = zip_bootstrap(b"binary one").unwrap();
+        let b = zip_bootstrap(b"binary two").unwrap();
+        assert_ne!(code_sha256(&a), code_sha256(&b));
+    }
+
+    #[test]
+    fn zip_holds_an_executable_bootstrap_with_fixed_time() {
+        let bytes = zip_bootstrap(b"\x7fELF pretend").unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(archive.len(), 1);
+        let mut entry = archive.by_name("bootstrap").unwrap();
+        assert_eq!(entry.unix_mode().map(|mode| mode & 0o777), Some(0o755));
+        assert_eq!(entry.compression(), CompressionMethod::Deflated);
+        let time = entry.last_modified().unwrap();
+        assert_eq!(
+            (
+                time.year(),
+                time.month(),
+                time.day(),
+                time.hour(),
+                time.minute()
+            ),
+            (1980, 1, 1, 0, 0)
+        );
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        assert_eq!(content, b"\x7fELF pretend");
+    }
+
+    #[test]
+    fn code_sha256_is_base64_of_sha256() {
+        // sha256("") = e3b0c442...; its base64 is the well-known value below.
+        assert_eq!(
+            code_sha256(b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+    }
+
+    #[test]
+    fn prebuilt_zip_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.zip");
+        std::fs::write(&good, zip_bootstrap(b"bin").unwrap()).unwrap();
+        let zip = read_prebuilt(&good).unwrap();
+        assert_eq!(
+            zip.sha256_base64,
+            code_sha256(&std::fs::read(&good).unwrap())
+        );
+
+        let bad = dir.path().join("bad.zip");
+        std::fs::write(&bad, b"not a zip").unwrap();
+        let err = format!("{:#}", read_prebuilt(&bad).unwrap_err());
+        assert!(err.contains("not a zip file"), "{err}");
+    }
+}

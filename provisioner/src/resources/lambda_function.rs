@@ -1,0 +1,591 @@
+//! The Lambda function `{stack}-api`: custom runtime `provided.al2023`, handler `bootstrap`, memory, timeout,
+//! architecture, environment, tags, logging and reserved concurrency from the config, code from
+//! `function_code`. Code is uploaded only when the live CodeSha256 differs; configuration is updated only
+//! for the fields that differ.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture as LambdaArchitecture, Environment, FunctionCode, LastUpdateStatus, LogFormat,
+    LoggingConfig, Runtime, State,
+};
+
+use super::function_code::FunctionZip;
+use super::{Ctx, Mode};
+use crate::change::{Action, Change, FieldChange};
+use crate::config::model::Architecture;
+use crate::names::STACK_TAG_KEY;
+
+pub const KIND: &str = "Lambda function";
+const RUNTIME: &str = "provided.al2023";
+const HANDLER: &str = "bootstrap";
+/// How long to keep retrying while a new or changed role is not yet assumable by Lambda (behaviour 1).
+const ROLE_PROPAGATION_DEADLINE: Duration = Duration::from_secs(60);
+/// Upper bound for the SDK waiters (Pending → Active, InProgress → Successful); usually a few seconds.
+const WAITER_MAX: Duration = Duration::from_secs(300);
+/// What Lambda says while IAM has not yet propagated a role to it.
+const ROLE_NOT_ASSUMABLE: &str = "cannot be assumed by Lambda";
+
+#[derive(Debug, Clone)]
+pub struct DesiredFunction {
+    pub role_arn: String,
+    pub zip: FunctionZip,
+    pub environment: BTreeMap<String, String>,
+}
+
+/// The live function as one GetFunction call reports it.
+struct Live {
+    arn: String,
+    code_sha256: String,
+    architecture: String,
+    configuration: LiveConfiguration,
+    tags: HashMap<String, String>,
+    reserved_concurrency: Option<i32>,
+    busy: bool,
+}
+
+/// The fields UpdateFunctionConfiguration sets, in comparable form.
+#[derive(Debug, Clone, PartialEq)]
+struct LiveConfiguration {
+    role: String,
+    runtime: String,
+    handler: String,
+    memory_mb: i32,
+    timeout_s: i32,
+    environment: BTreeMap<String, String>,
+    log_group: String,
+}
+
+fn desired_configuration(ctx: &Ctx, desired: &DesiredFunction) -> LiveConfiguration {
+    LiveConfiguration {
+        role: desired.role_arn.clone(),
+        runtime: RUNTIME.to_owned(),
+        handler: HANDLER.to_owned(),
+        memory_mb: ctx.config.function.memory_mb as i32,
+        timeout_s: ctx.config.function.timeout_s as i32,
+        environment: desired.environment.clone(),
+        log_group: ctx.names.log_group(),
+    }
+}
+
+fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
+    match architecture {
+        Architecture::Arm64 => LambdaArchitecture::Arm64,
+        Architecture::X86_64 => LambdaArchitecture::X8664,
+    }
+}
+
+async fn read(ctx: &Ctx) -> anyhow::Result<Option<Live>> {
+    let name = ctx.names.function();
+    let output = match ctx
+        .aws
+        .lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+    {
+        Ok(output) => output,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(err) => return Err(err).with_context(|| format!("reading Lambda function ({name})")),
+    };
+    Ok(Some(live_from(ctx, output)))
+}
+
+fn live_from(ctx: &Ctx, output: GetFunctionOutput) -> Live {
+    let reserved_concurrency = output
+        .concurrency()
+        .and_then(|c| c.reserved_concurrent_executions());
+    let tags = output.tags().cloned().unwrap_or_default();
+    let configuration = output
+        .configuration
+        .unwrap_or_else(|| aws_sdk_lambda::types::FunctionConfiguration::builder().build());
+    let busy = matches!(configuration.state(), Some(State::Pending))
+        || matches!(
+            configuration.last_update_status(),
+            Some(LastUpdateStatus::InProgress)
+        );
+    let environment = configuration
+        .environment()
+        .and_then(|env| env.variables())
+        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Live {
+        arn: configuration.function_arn().unwrap_or_default().to_owned(),
+        code_sha256: configuration.code_sha256().unwrap_or_default().to_owned(),
+        // Lambda defaults to x86_64 when no architecture is listed.
+        architecture: configuration
+            .architectures()
+            .first()
+            .map_or("x86_64", |a| a.as_str())
+            .to_owned(),
+        configuration: LiveConfiguration {
+            role: configuration.role().unwrap_or_default().to_owned(),
+            runtime: configuration
+                .runtime()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+            handler: configuration.handler().unwrap_or_default().to_owned(),
+            memory_mb: configuration.memory_size().unwrap_or_default(),
+            timeout_s: configuration.timeout().unwrap_or_default(),
+            environment,
+            // Without an explicit logging config Lambda writes to /aws/lambda/{function}.
+            log_group: configuration
+                .logging_config()
+                .and_then(|logging| logging.log_group())
+                .map_or_else(|| ctx.names.log_group(), str::to_owned),
+        },
+        tags,
+        reserved_concurrency,
+        busy,
+    }
+}
+
+fn not_ours_error(ctx: &Ctx, name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "Lambda function {name} exists but is not tagged {STACK_TAG_KEY}={}: it belongs to something else, so \
+         shopsmart-deploy leaves it alone. Delete or rename it yourself, or choose another project/stage",
+        ctx.stack_tag_value()
+    )
+}
+
+fn render_environment(environment: &BTreeMap<String, String>, key: &str) -> String {
+    environment
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| "(unset)".to_owned())
+}
+
+/// Each configuration field that differs, old → new.
+fn configuration_changes(
+    live: &LiveConfiguration,
+    desired: &LiveConfiguration,
+) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut compare = |field: &str, old: String, new: String| {
+        if old != new {
+            changes.push(FieldChange::new(field, old, new));
+        }
+    };
+    compare("role", live.role.clone(), desired.role.clone());
+    compare("runtime", live.runtime.clone(), desired.runtime.clone());
+    compare("handler", live.handler.clone(), desired.handler.clone());
+    compare(
+        "memory_mb",
+        live.memory_mb.to_string(),
+        desired.memory_mb.to_string(),
+    );
+    compare(
+        "timeout_s",
+        live.timeout_s.to_string(),
+        desired.timeout_s.to_string(),
+    );
+    compare(
+        "log_group",
+        live.log_group.clone(),
+        desired.log_group.clone(),
+    );
+    let keys: std::collections::BTreeSet<&String> = live
+        .environment
+        .keys()
+        .chain(desired.environment.keys())
+        .collect();
+    for key in keys {
+        compare(
+            &format!("environment.{key}"),
+            render_environment(&live.environment, key),
+            render_environment(&desired.environment, key),
+        );
+    }
+    changes
+}
+
+fn tag_changes(ctx: &Ctx, live: &HashMap<String, String>) -> (Vec<FieldChange>, Vec<String>) {
+    let desired = ctx.tags();
+    let mut changes = Vec::new();
+    for (key, value) in &desired {
+        if live.get(key) != Some(value) {
+            changes.push(FieldChange::new(
+                format!("tags.{key}"),
+                live.get(key).map_or("(unset)", String::as_str),
+                value,
+            ));
+        }
+    }
+    let mut removed = Vec::new();
+    for key in live
+        .keys()
+        .filter(|key| !desired.contains_key(*key) && !key.starts_with("aws:"))
+    {
+        changes.push(FieldChange::new(
+            format!("tags.{key}"),
+            &live[key],
+            "(unset)",
+        ));
+        removed.push(key.clone());
+    }
+    (changes, removed)
+}
+
+fn render_concurrency(value: Option<i32>) -> String {
+    value.map_or_else(|| "unreserved".to_owned(), |n| n.to_string())
+}
+
+pub async fn converge(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<Change> {
+    let name = ctx.names.function();
+    let Some(live) = read(ctx).await? else {
+        if ctx.mode == Mode::Apply {
+            create(ctx, desired).await?;
+        }
+        return Ok(Change::new(KIND, name, Action::Create));
+    };
+    if !ctx.is_ours(&live.tags) {
+        return Err(not_ours_error(ctx, &name));
+    }
+
+    let desired_architecture = ctx.config.function.architecture.lambda_name();
+    let code_changes: Vec<FieldChange> = [
+        ("code_sha256", &live.code_sha256, &desired.zip.sha256_base64),
+        (
+            "architecture",
+            &live.architecture,
+            &desired_architecture.to_owned(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(field, old, new)| FieldChange::new(field, old, new))
+    .collect();
+    let desired_config = desired_configuration(ctx, desired);
+    let config_changes = configuration_changes(&live.configuration, &desired_config);
+    let (tag_changes, removed_tags) = tag_changes(ctx, &live.tags);
+    let desired_concurrency = ctx.config.function.reserved_concurrency.map(|n| n as i32);
+    let concurrency_change = (live.reserved_concurrency != desired_concurrency).then(|| {
+        FieldChange::new(
+            "reserved_concurrency",
+            render_concurrency(live.reserved_concurrency),
+            render_concurrency(desired_concurrency),
+        )
+    });
+
+    let fields: Vec<FieldChange> = code_changes
+        .iter()
+        .chain(&config_changes)
+        .chain(&tag_changes)
+        .chain(&concurrency_change)
+        .cloned()
+        .collect();
+    if fields.is_empty() {
+        return Ok(Change::new(KIND, name, Action::Unchanged));
+    }
+    if ctx.mode == Mode::Plan {
+        return Ok(Change::new(KIND, name, Action::Update { fields }));
+    }
+
+    // A previous run may have left an update in flight (behaviour 2): let it finish before the next one.
+    if live.busy && (!code_changes.is_empty() || !config_changes.is_empty()) {
+        wait_updated(ctx).await?;
+    }
+    if !code_changes.is_empty() {
+        ctx.aws
+            .lambda
+            .update_function_code()
+            .function_name(&name)
+            .zip_file(Blob::new(desired.zip.bytes.clone()))
+            .architectures(lambda_architecture(ctx.config.function.architecture))
+            .send()
+            .await
+            .with_context(|| format!("updating code of Lambda function ({name})"))?;
+        wait_updated(ctx).await?;
+    }
+    if !config_changes.is_empty() {
+        update_configuration(ctx, &desired_config).await?;
+        wait_updated(ctx).await?;
+    }
+    if !tag_changes.is_empty() {
+        apply_tags(ctx, &live.arn, &removed_tags).await?;
+    }
+    if concurrency_change.is_some() {
+        apply_concurrency(ctx, desired_concurrency).await?;
+    }
+    Ok(Change::new(KIND, name, Action::Update { fields }))
+}
+
+async fn create(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<()> {
+    let name = ctx.names.function();
+    let config = desired_configuration(ctx, desired);
+    let tags: HashMap<String, String> = ctx.tags().into_iter().collect();
+    let request = ctx
+        .aws
+        .lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::from(RUNTIME))
+        .handler(HANDLER)
+        .role(&config.role)
+        .memory_size(config.memory_mb)
+        .timeout(config.timeout_s)
+        .architectures(lambda_architecture(ctx.config.function.architecture))
+        .environment(
+            Environment::builder()
+                .set_variables(Some(config.environment.into_iter().collect()))
+                .build(),
+        )
+        .logging_config(logging_config(&config.log_group))
+        .set_tags(Some(tags))
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(desired.zip.bytes.clone()))
+                .build(),
+        );
+    retry_while_role_not_assumable(
+        || request.clone().send(),
+        |err| {
+            err.as_service_error()
+                .is_some_and(|e| e.is_invalid_parameter_value_exception())
+        },
+    )
+    .await
+    .with_context(|| format!("creating Lambda function ({name})"))?;
+    ctx.aws
+        .lambda
+        .wait_until_function_active_v2()
+        .function_name(&name)
+        .wait(WAITER_MAX)
+        .await
+        .with_context(|| format!("waiting for Lambda function ({name}) to become Active"))?;
+    if let Some(reserved) = ctx.config.function.reserved_concurrency {
+        apply_concurrency(ctx, Some(reserved as i32)).await?;
+    }
+    Ok(())
+}
+
+fn logging_config(log_group: &str) -> LoggingConfig {
+    LoggingConfig::builder()
+        .log_format(LogFormat::Text)
+        .log_group(log_group)
+        .build()
+}
+
+async fn update_configuration(ctx: &Ctx, config: &LiveConfiguration) -> anyhow::Result<()> {
+    let name = ctx.names.function();
+    let request = ctx
+        .aws
+        .lambda
+        .update_function_configuration()
+        .function_name(&name)
+        .runtime(Runtime::from(config.runtime.as_str()))
+        .handler(&config.handler)
+        .role(&config.role)
+        .memory_size(config.memory_mb)
+        .timeout(config.timeout_s)
+        .environment(
+            Environment::builder()
+                .set_variables(Some(config.environment.clone().into_iter().collect()))
+                .build(),
+        )
+        .logging_config(logging_config(&config.log_group));
+    retry_while_role_not_assumable(
+        || request.clone().send(),
+        |err| {
+            err.as_service_error()
+                .is_some_and(|e| e.is_invalid_parameter_value_exception())
+        },
+    )
+    .await
+    .with_context(|| format!("updating configuration of Lambda function ({name})"))?;
+    Ok(())
+}
+
+async fn wait_updated(ctx: &Ctx) -> anyhow::Result<()> {
+    let name = ctx.names.function();
+    ctx.aws
+        .lambda
+        .wait_until_function_updated_v2()
+        .function_name(&name)
+        .wait(WAITER_MAX)
+        .await
+        .with_context(|| format!("waiting for the update of Lambda function ({name}) to finish"))?;
+    Ok(())
+}
+
+async fn apply_tags(ctx: &Ctx, arn: &str, removed: &[String]) -> anyhow::Result<()> {
+    let name = ctx.names.function();
+    if !removed.is_empty() {
+        ctx.aws
+            .lambda
+            .untag_resource()
+            .resource(arn)
+            .set_tag_keys(Some(removed.to_vec()))
+            .send()
+            .await
+            .with_context(|| format!("untagging Lambda function ({name})"))?;
+    }
+    ctx.aws
+        .lambda
+        .tag_resource()
+        .resource(arn)
+        .set_tags(Some(ctx.tags().into_iter().collect()))
+        .send()
+        .await
+        .with_context(|| format!("tagging Lambda function ({name})"))?;
+    Ok(())
+}
+
+async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<()> {
+    let name = ctx.names.function();
+    match reserved {
+        Some(reserved) => {
+            ctx.aws
+                .lambda
+                .put_function_concurrency()
+                .function_name(&name)
+                .reserved_concurrent_executions(reserved)
+                .send()
+                .await
+                .with_context(|| {
+                    format!(
+                        "setting reserved concurrency of Lambda function ({name}) to {reserved}"
+                    )
+                })?;
+        }
+        None => {
+            ctx.aws
+                .lambda
+                .delete_function_concurrency()
+                .function_name(&name)
+                .send()
+                .await
+                .with_context(|| {
+                    format!("removing reserved concurrency of Lambda function ({name})")
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// Retries `call` with exponential backoff while Lambda says the role cannot be assumed yet (IAM is
+/// eventually consistent: a new or changed role takes seconds to reach Lambda), up to a deadline.
+/// `is_invalid_parameter` picks the typed InvalidParameterValueException variant; the message then tells this
+/// case apart from a genuinely invalid parameter, which fails at once.
+async fn retry_while_role_not_assumable<T, E, F, Fut>(
+    mut call: F,
+    is_invalid_parameter: impl Fn(&SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool,
+) -> Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
+{
+    let deadline = Instant::now() + ROLE_PROPAGATION_DEADLINE;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match call().await {
+            Err(err)
+                if is_invalid_parameter(&err)
+                    && err
+                        .as_service_error()
+                        .and_then(|e| e.message())
+                        .is_some_and(|m| m.contains(ROLE_NOT_ASSUMABLE))
+                    && Instant::now() + delay < deadline =>
+            {
+                tracing::debug!(
+                    "the function's role is not assumable by Lambda yet; retrying in {delay:?}"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            result => return result,
+        }
+    }
+}
+
+pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
+    let name = ctx.names.function();
+    let Some(live) = read(ctx).await? else {
+        return Ok(Change::new(KIND, name, Action::AlreadyGone));
+    };
+    if !ctx.is_ours(&live.tags) {
+        return Err(not_ours_error(ctx, &name));
+    }
+    if ctx.mode == Mode::Apply {
+        match ctx
+            .aws
+            .lambda
+            .delete_function()
+            .function_name(&name)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(Change::new(KIND, name, Action::AlreadyGone));
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("deleting Lambda function ({name})"))
+            }
+        }
+    }
+    Ok(Change::new(KIND, name, Action::Delete))
+}
+
+/// The function's ARN, derived from its name (for the HTTP API integration and status).
+pub fn function_arn(ctx: &Ctx) -> String {
+    ctx.arns().function(&ctx.names.function())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> LiveConfiguration {
+        LiveConfiguration {
+            role: "arn:aws:iam::1:role/r".into(),
+            runtime: RUNTIME.into(),
+            handler: HANDLER.into(),
+            memory_mb: 128,
+            timeout_s: 10,
+            environment: BTreeMap::from([("A".to_owned(), "1".to_owned())]),
+            log_group: "/aws/lambda/x".into(),
+        }
+    }
+
+    #[test]
+    fn equal_configuration_has_no_changes() {
+        assert!(configuration_changes(&config(), &config()).is_empty());
+    }
+
+    #[test]
+    fn each_differing_field_is_reported_old_to_new() {
+        let mut desired = config();
+        desired.memory_mb = 256;
+        desired.environment.insert("B".into(), "2".into());
+        desired.environment.remove("A");
+        let changes = configuration_changes(&config(), &desired);
+        assert_eq!(
+            changes,
+            vec![
+                FieldChange::new("memory_mb", "128", "256"),
+                FieldChange::new("environment.A", "1", "(unset)"),
+                FieldChange::new("environment.B", "(unset)", "2"),
+            ]
+        );
+    }
+}

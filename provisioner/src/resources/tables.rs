@@ -1,0 +1,449 @@
+//! The three DynamoDB tables (keys from docs/architecture.md), their billing (provisioned capacity or on
+//! demand), tags, and TTL on `Carts.expiresAt`.
+//!
+//! Real DynamoDB keeps a new table `CREATING` (writes fail with ResourceNotFoundException, UpdateTable and
+//! UpdateTimeToLive with ResourceInUseException) and a deleted one `DELETING` (its name cannot be reused):
+//! converge waits, with a bounded backoff, for ACTIVE before any update and for a DELETING table to vanish
+//! before creating it again.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
+    ScalarAttributeType, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
+};
+use futures::future::join_all;
+
+use super::{Ctx, Mode};
+use crate::change::{Action, Change, FieldChange};
+use crate::config::model::Capacity;
+use crate::names::{TableKind, STACK_TAG_KEY};
+use crate::wait;
+
+pub const KIND: &str = "DynamoDB table";
+/// The Carts attribute DynamoDB's TTL deletes expired items by.
+pub const CARTS_TTL_ATTRIBUTE: &str = "expiresAt";
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Partition key and optional sort key of each table (all strings).
+pub fn key_schema(kind: TableKind) -> (&'static str, Option<&'static str>) {
+    match kind {
+        TableKind::Products => ("productId", None),
+        TableKind::Carts => ("cartId", Some("productId")),
+        TableKind::Orders => ("orderId", None),
+    }
+}
+
+/// What matters about a table that exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTable {
+    pub status: TableStatus,
+    /// `None` = on demand (PAY_PER_REQUEST).
+    pub capacity: Option<Capacity>,
+    pub arn: String,
+}
+
+/// DescribeTable; `None` when there is no table of that name.
+pub async fn read(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
+    let output = match ctx
+        .aws
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+    {
+        Ok(output) => output,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(err) => return Err(err).with_context(|| format!("describing DynamoDB table ({name})")),
+    };
+    let Some(table) = output.table else {
+        return Ok(None);
+    };
+    let on_demand = table.billing_mode_summary().and_then(|s| s.billing_mode())
+        == Some(&BillingMode::PayPerRequest);
+    let capacity = match (on_demand, table.provisioned_throughput()) {
+        (false, Some(t)) => Some(Capacity {
+            read: t.read_capacity_units().unwrap_or(0) as u32,
+            write: t.write_capacity_units().unwrap_or(0) as u32,
+        }),
+        _ => None,
+    };
+    Ok(Some(LiveTable {
+        status: table.table_status().cloned().unwrap_or(TableStatus::Active),
+        capacity,
+        arn: table.table_arn().unwrap_or_default().to_owned(),
+    }))
+}
+
+async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<HashMap<String, String>> {
+    let mut tags = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let output = ctx
+            .aws
+            .dynamodb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .with_context(|| format!("listing tags of DynamoDB table ({name})"))?;
+        tags.extend(
+            output
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned())),
+        );
+        next_token = output.next_token;
+        if next_token.is_none() {
+            return Ok(tags);
+        }
+    }
+}
+
+fn foreign_error(ctx: &Ctx, name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "DynamoDB table ({name}) exists but does not carry the tag {STACK_TAG_KEY}={}: it was not made by this \
+         stack, so it is left untouched. Choose another project or stage in shopsmart.yaml, or delete or tag \
+         that table yourself if it is really yours",
+        ctx.stack_tag_value()
+    )
+}
+
+/// Converges all three tables in parallel.
+pub async fn converge(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
+    // Every table finishes its own calls even when another fails (see stack.rs on cancellation).
+    join_all(TableKind::ALL.map(|kind| converge_table(ctx, kind)))
+        .await
+        .into_iter()
+        .collect()
+}
+
+pub async fn converge_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change> {
+    let name = ctx.names.table(kind);
+    let desired = ctx.config.tables.billing.capacity(kind);
+    let mut live = read(ctx, &name).await?;
+    if live
+        .as_ref()
+        .is_some_and(|t| t.status == TableStatus::Deleting)
+    {
+        if ctx.mode == Mode::Plan {
+            return Ok(Change::new(KIND, name, Action::Create));
+        }
+        wait_until_gone(ctx, &name).await?;
+        live = None;
+    }
+    let Some(live) = live else {
+        if ctx.mode == Mode::Apply {
+            create(ctx, kind, &name, desired).await?;
+        }
+        return Ok(Change::new(KIND, name, Action::Create));
+    };
+
+    let tags = read_tags(ctx, &name, &live.arn).await?;
+    if !ctx.is_ours(&tags) {
+        return Err(foreign_error(ctx, &name));
+    }
+    let mut fields = billing_diff(live.capacity, desired);
+    let missing_tags: Vec<Tag> = ctx
+        .tags()
+        .into_iter()
+        .filter(|(k, v)| tags.get(k) != Some(v))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect();
+    if !missing_tags.is_empty() {
+        let names: Vec<&str> = missing_tags.iter().map(|t| t.key()).collect();
+        fields.push(FieldChange::new(
+            "tags",
+            "missing or different",
+            names.join(", "),
+        ));
+    }
+    let ttl_enabled = if kind == TableKind::Carts {
+        Some(carts_ttl_enabled(ctx, &name).await?)
+    } else {
+        None
+    };
+    if ttl_enabled == Some(false) {
+        fields.push(FieldChange::new("ttl", "disabled", CARTS_TTL_ATTRIBUTE));
+    }
+    if fields.is_empty() {
+        return Ok(Change::new(KIND, name, Action::Unchanged));
+    }
+    if ctx.mode == Mode::Apply {
+        wait_until_active(ctx, &name).await?;
+        if live.capacity != desired {
+            update_billing(ctx, &name, desired).await?;
+            wait_until_active(ctx, &name).await?;
+        }
+        if !missing_tags.is_empty() {
+            ctx.aws
+                .dynamodb
+                .tag_resource()
+                .resource_arn(&live.arn)
+                .set_tags(Some(missing_tags))
+                .send()
+                .await
+                .with_context(|| format!("tagging DynamoDB table ({name})"))?;
+        }
+        if ttl_enabled == Some(false) {
+            enable_ttl(ctx, &name).await?;
+        }
+    }
+    Ok(Change::new(KIND, name, Action::Update { fields }))
+}
+
+/// The fields that differ between the live billing and the desired one.
+fn billing_diff(live: Option<Capacity>, desired: Option<Capacity>) -> Vec<FieldChange> {
+    let mode = |c: Option<Capacity>| {
+        if c.is_some() {
+            "provisioned"
+        } else {
+            "on_demand"
+        }
+    };
+    match (live, desired) {
+        (Some(l), Some(d)) => {
+            let mut fields = Vec::new();
+            if l.read != d.read {
+                fields.push(FieldChange::new("read_capacity", l.read, d.read));
+            }
+            if l.write != d.write {
+                fields.push(FieldChange::new("write_capacity", l.write, d.write));
+            }
+            fields
+        }
+        (None, None) => Vec::new(),
+        (l, d) => vec![FieldChange::new("billing", mode(l), mode(d))],
+    }
+}
+
+fn throughput(capacity: Capacity) -> ProvisionedThroughput {
+    ProvisionedThroughput::builder()
+        .read_capacity_units(capacity.read.into())
+        .write_capacity_units(capacity.write.into())
+        .build()
+        .expect("both capacities are set")
+}
+
+async fn create(
+    ctx: &Ctx,
+    kind: TableKind,
+    name: &str,
+    desired: Option<Capacity>,
+) -> anyhow::Result<()> {
+    let (partition, sort) = key_schema(kind);
+    let attribute = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("set")
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("set")
+    };
+    let mut request = ctx
+        .aws
+        .dynamodb
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(attribute(partition))
+        .key_schema(key(partition, KeyType::Hash));
+    if let Some(sort) = sort {
+        request = request
+            .attribute_definitions(attribute(sort))
+            .key_schema(key(sort, KeyType::Range));
+    }
+    request = match desired {
+        Some(capacity) => request
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(throughput(capacity)),
+        None => request.billing_mode(BillingMode::PayPerRequest),
+    };
+    for (k, v) in ctx.tags() {
+        request = request.tags(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set"),
+        );
+    }
+    request
+        .send()
+        .await
+        .with_context(|| format!("creating DynamoDB table ({name})"))?;
+    wait_until_active(ctx, name).await?;
+    if kind == TableKind::Carts {
+        enable_ttl(ctx, name).await?;
+    }
+    Ok(())
+}
+
+async fn update_billing(ctx: &Ctx, name: &str, desired: Option<Capacity>) -> anyhow::Result<()> {
+    let request = ctx.aws.dynamodb.update_table().table_name(name);
+    let request = match desired {
+        Some(capacity) => request
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(throughput(capacity)),
+        None => request.billing_mode(BillingMode::PayPerRequest),
+    };
+    request
+        .send()
+        .await
+        .with_context(|| format!("updating billing of DynamoDB table ({name})"))?;
+    Ok(())
+}
+
+async fn carts_ttl_enabled(ctx: &Ctx, name: &str) -> anyhow::Result<bool> {
+    let output = ctx
+        .aws
+        .dynamodb
+        .describe_time_to_live()
+        .table_name(name)
+        .send()
+        .await
+        .with_context(|| format!("describing TTL of DynamoDB table ({name})"))?;
+    Ok(output.time_to_live_description().is_some_and(|ttl| {
+        matches!(
+            ttl.time_to_live_status(),
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        ) && ttl.attribute_name() == Some(CARTS_TTL_ATTRIBUTE)
+    }))
+}
+
+async fn enable_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
+    let spec = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(CARTS_TTL_ATTRIBUTE)
+        .build()
+        .expect("both fields are set");
+    ctx.aws
+        .dynamodb
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .with_context(|| {
+            format!("enabling TTL on {CARTS_TTL_ATTRIBUTE} of DynamoDB table ({name})")
+        })?;
+    Ok(())
+}
+
+/// Waits (bounded) until the table is ACTIVE: DynamoDB refuses updates and data writes before that.
+pub async fn wait_until_active(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
+    wait::until(
+        &format!("DynamoDB table ({name}) to become ACTIVE"),
+        ACTIVE_TIMEOUT,
+        || async {
+            match read(ctx, name).await? {
+                Some(t) if t.status == TableStatus::Active => Ok(Some(())),
+                Some(_) => Ok(None),
+                None => bail!(
+                    "DynamoDB table ({name}) disappeared while waiting for it to become ACTIVE"
+                ),
+            }
+        },
+    )
+    .await
+}
+
+async fn wait_until_gone(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
+    wait::until(
+        &format!("DynamoDB table ({name}) to finish deleting"),
+        ACTIVE_TIMEOUT,
+        || async { Ok(read(ctx, name).await?.is_none().then_some(())) },
+    )
+    .await
+}
+
+/// Deletes the three tables (only those carrying our tag) in parallel and waits until they are gone.
+pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
+    join_all(TableKind::ALL.map(|kind| destroy_table(ctx, kind)))
+        .await
+        .into_iter()
+        .collect()
+}
+
+pub async fn destroy_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change> {
+    let name = ctx.names.table(kind);
+    let Some(live) = read(ctx, &name).await? else {
+        return Ok(Change::new(KIND, name, Action::AlreadyGone));
+    };
+    if live.status != TableStatus::Deleting {
+        let tags = read_tags(ctx, &name, &live.arn).await?;
+        if !ctx.is_ours(&tags) {
+            return Err(foreign_error(ctx, &name));
+        }
+        if ctx.mode == Mode::Plan {
+            return Ok(Change::new(KIND, name, Action::Delete));
+        }
+        // A table still CREATING or UPDATING cannot be deleted yet (ResourceInUseException).
+        wait_until_active(ctx, &name).await?;
+        match ctx
+            .aws
+            .dynamodb
+            .delete_table()
+            .table_name(&name)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(Change::new(KIND, name, Action::AlreadyGone));
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("deleting DynamoDB table ({name})"))
+            }
+        }
+    } else if ctx.mode == Mode::Plan {
+        return Ok(Change::new(KIND, name, Action::AlreadyGone));
+    }
+    wait_until_gone(ctx, &name).await?;
+    Ok(Change::new(KIND, name, Action::Delete))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_diff_names_exactly_what_changes() {
+        let c = |read, write| Some(Capacity { read, write });
+        assert!(billing_diff(c(1, 1), c(1, 1)).is_empty());
+        assert!(billing_diff(None, None).is_empty());
+        assert_eq!(
+            billing_diff(c(1, 1), c(2, 1)),
+            vec![FieldChange::new("read_capacity", 1, 2)]
+        );
+        assert_eq!(
+            billing_diff(c(1, 1), None),
+            vec![FieldChange::new("billing", "provisioned", "on_demand")]
+        );
+    }
+}

@@ -1,0 +1,358 @@
+//! The storefront files in the website bucket: every file under `frontend/` plus a generated `config.js`
+//! holding the API URL. An object is uploaded only when its content (MD5 vs. the live ETag) or its
+//! Content-Type / Cache-Control differ; objects no longer present locally are deleted.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
+
+use super::website_bucket::bucket_name;
+use super::{Ctx, Mode};
+use crate::change::{Action, Change, FieldChange};
+
+pub const KIND: &str = "Website files";
+pub const CONFIG_JS: &str = "config.js";
+/// Browsers must always revalidate the entry page and the API URL, or a redeploy shows stale pages.
+const NO_CACHE: &str = "no-cache";
+const ASSET_CACHE: &str = "public, max-age=300";
+const PARALLEL_UPLOADS: usize = 8;
+
+/// One object as it should be in the bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredObject {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub content_type: String,
+    pub cache_control: String,
+}
+
+impl DesiredObject {
+    fn md5_hex(&self) -> String {
+        hex::encode(Md5::digest(&self.body))
+    }
+}
+
+/// The storefront imports this as an ES module.
+pub fn config_js(api_url: &str) -> String {
+    format!(
+        "export const API_URL = {};\n",
+        serde_json::Value::String(api_url.to_owned())
+    )
+}
+
+/// Content-Type for a key: mime_guess, with the types browsers need for ES modules and inline SVG, and
+/// `charset=utf-8` on text types.
+pub fn content_type(key: &str) -> String {
+    let extension = Path::new(key)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let base = match extension.as_str() {
+        "js" | "mjs" => "text/javascript".to_owned(),
+        "svg" => return "image/svg+xml".to_owned(),
+        _ => mime_guess::from_path(key)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned(),
+    };
+    let is_text = base.starts_with("text/")
+        || matches!(base.as_str(), "application/json" | "application/xml");
+    if is_text {
+        format!("{base}; charset=utf-8")
+    } else {
+        base
+    }
+}
+
+pub fn cache_control(key: &str) -> &'static str {
+    if key.ends_with(".html") || key == CONFIG_JS {
+        NO_CACHE
+    } else {
+        ASSET_CACHE
+    }
+}
+
+/// Every file under `frontend_dir` (keys with `/`, dotfiles skipped) plus the generated config.js, which
+/// replaces any config.js in the folder.
+pub fn desired_objects(
+    frontend_dir: &Path,
+    api_url: &str,
+) -> anyhow::Result<BTreeMap<String, DesiredObject>> {
+    if !frontend_dir.is_dir() {
+        bail!(
+            "the website folder {} does not exist; run from the repository root or pass its path",
+            frontend_dir.display()
+        );
+    }
+    let mut objects = BTreeMap::new();
+    let mut pending = vec![frontend_dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading folder {}", dir.display()))?
+        {
+            let entry = entry.with_context(|| format!("reading folder {}", dir.display()))?;
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(frontend_dir)
+                .expect("walked from frontend_dir");
+            let key = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let body =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            objects.insert(key.clone(), object(key, body));
+        }
+    }
+    objects.insert(
+        CONFIG_JS.to_owned(),
+        object(CONFIG_JS.to_owned(), config_js(api_url).into_bytes()),
+    );
+    Ok(objects)
+}
+
+fn object(key: String, body: Vec<u8>) -> DesiredObject {
+    DesiredObject {
+        content_type: content_type(&key),
+        cache_control: cache_control(&key).to_owned(),
+        key,
+        body,
+    }
+}
+
+/// Live key → ETag without quotes; empty when the bucket does not exist yet (plan before the first up).
+async fn live_etags(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut etags = BTreeMap::new();
+    let mut pages = ctx
+        .aws
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(err)
+                if ctx.mode == Mode::Plan
+                    && err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_no_such_bucket()) =>
+            {
+                return Ok(BTreeMap::new())
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("listing objects of S3 bucket ({bucket})"))
+            }
+        };
+        for object in page.contents() {
+            if let Some(key) = object.key() {
+                etags.insert(
+                    key.to_owned(),
+                    object
+                        .e_tag()
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    Ok(etags)
+}
+
+/// True when the live object has the same content, Content-Type and Cache-Control.
+async fn is_current(
+    ctx: &Ctx,
+    bucket: &str,
+    desired: &DesiredObject,
+    live_etag: Option<&String>,
+) -> anyhow::Result<bool> {
+    if live_etag != Some(&desired.md5_hex()) {
+        return Ok(false);
+    }
+    let head = ctx
+        .aws
+        .s3
+        .head_object()
+        .bucket(bucket)
+        .key(&desired.key)
+        .send()
+        .await
+        .with_context(|| format!("reading s3://{bucket}/{}", desired.key))?;
+    Ok(head.content_type() == Some(desired.content_type.as_str())
+        && head.cache_control() == Some(desired.cache_control.as_str()))
+}
+
+pub async fn converge(
+    ctx: &Ctx,
+    frontend_dir: &Path,
+    api_url: Option<&str>,
+) -> anyhow::Result<Change> {
+    let bucket = bucket_name(ctx);
+    let api_url = match api_url {
+        Some(url) => url,
+        // Plan before the API exists: config.js will be written once its URL is known.
+        None if ctx.mode == Mode::Plan => "(API URL known after up)",
+        None => bail!(
+            "uploading the website to S3 bucket ({bucket}): the HTTP API must be converged first"
+        ),
+    };
+    let desired = desired_objects(frontend_dir, api_url)?;
+    let live = live_etags(ctx, &bucket).await?;
+
+    let checks = stream::iter(desired.values())
+        .map(|object| {
+            let (bucket, live) = (&bucket, &live);
+            async move {
+                is_current(ctx, bucket, object, live.get(&object.key))
+                    .await
+                    .map(|ok| (object, ok))
+            }
+        })
+        .buffer_unordered(PARALLEL_UPLOADS)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let to_upload: Vec<&DesiredObject> = checks
+        .iter()
+        .filter(|(_, current)| !current)
+        .map(|(o, _)| *o)
+        .collect();
+    let unchanged = desired.len() - to_upload.len();
+    let to_delete: Vec<String> = live
+        .keys()
+        .filter(|key| !desired.contains_key(*key))
+        .cloned()
+        .collect();
+
+    if to_upload.is_empty() && to_delete.is_empty() {
+        return Ok(Change::new(KIND, bucket, Action::Unchanged));
+    }
+    if ctx.mode == Mode::Apply {
+        stream::iter(to_upload.iter())
+            .map(|object| upload(ctx, &bucket, object))
+            .buffer_unordered(PARALLEL_UPLOADS)
+            .try_collect::<Vec<_>>()
+            .await?;
+        delete(ctx, &bucket, &to_delete).await?;
+    }
+    let mut uploaded: Vec<&str> = to_upload.iter().map(|o| o.key.as_str()).collect();
+    uploaded.sort_unstable();
+    let fields = vec![
+        FieldChange::new("uploaded", 0, summary(&uploaded)),
+        FieldChange::new("unchanged", unchanged, unchanged),
+        FieldChange::new(
+            "deleted",
+            0,
+            summary(&to_delete.iter().map(String::as_str).collect::<Vec<_>>()),
+        ),
+    ];
+    Ok(Change::new(KIND, bucket, Action::Update { fields }))
+}
+
+/// `2 (a.js, b.css)`.
+fn summary(keys: &[&str]) -> String {
+    if keys.is_empty() {
+        "0".to_owned()
+    } else {
+        format!("{} ({})", keys.len(), keys.join(", "))
+    }
+}
+
+async fn upload(ctx: &Ctx, bucket: &str, object: &DesiredObject) -> anyhow::Result<()> {
+    ctx.aws
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(&object.key)
+        .body(ByteStream::from(object.body.clone()))
+        .content_type(&object.content_type)
+        .cache_control(&object.cache_control)
+        .send()
+        .await
+        .with_context(|| format!("uploading s3://{bucket}/{}", object.key))?;
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, bucket: &str, keys: &[String]) -> anyhow::Result<()> {
+    for batch in keys.chunks(1000) {
+        let objects = batch
+            .iter()
+            .map(|key| ObjectIdentifier::builder().key(key).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = ctx
+            .aws
+            .s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| {
+                format!(
+                    "deleting {} old objects from S3 bucket ({bucket})",
+                    batch.len()
+                )
+            })?;
+        if let Some(error) = output.errors().first() {
+            bail!(
+                "deleting old objects from S3 bucket ({bucket}): {} failed, first {}: {}",
+                output.errors().len(),
+                error.key().unwrap_or_default(),
+                error.message().unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_suit_browsers() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("styles/site.css"), "text/css; charset=utf-8");
+        assert_eq!(content_type("images/mug.svg"), "image/svg+xml");
+        assert_eq!(content_type("images/photo.png"), "image/png");
+        assert_eq!(content_type("data.json"), "application/json; charset=utf-8");
+        assert_eq!(content_type("LICENSE"), "application/octet-stream");
+    }
+
+    #[test]
+    fn only_pages_and_config_skip_the_cache() {
+        assert_eq!(cache_control("index.html"), "no-cache");
+        assert_eq!(cache_control("config.js"), "no-cache");
+        assert_eq!(cache_control("app.js"), "public, max-age=300");
+    }
+
+    #[test]
+    fn config_js_is_an_es_module_with_a_quoted_url() {
+        assert_eq!(
+            config_js("https://x.example/"),
+            "export const API_URL = \"https://x.example/\";\n"
+        );
+        assert_eq!(config_js("a\"b"), "export const API_URL = \"a\\\"b\";\n");
+    }
+}

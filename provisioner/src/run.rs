@@ -1,0 +1,256 @@
+//! The binary's body: parse flags, load the configuration, run the verb, print errors with their whole
+//! context chain and map them to exit codes (0 ok, 1 AWS/runtime failure, 2 usage or configuration).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::aws::AwsSettings;
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::model::Config;
+use crate::config::{self, ConfigError, Overrides};
+use crate::report::OutputFormat;
+use crate::report::Reporter;
+use crate::resources::Mode;
+use crate::stack::{self, StackOptions};
+use crate::{dev, freetier, logs, outputs};
+
+/// A mistake in how the tool was called (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runs the CLI to completion (builds its own tokio runtime).
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", chain(&err));
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+/// `a: b: c` from an error and its causes.
+pub fn chain(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// 2 for configuration and usage errors, 1 for everything else (AWS and runtime failures).
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let usage = err.chain().any(|cause| {
+        cause.is::<ConfigError>()
+            || cause.is::<UsageError>()
+            || cause.is::<freetier::ChargesRefused>()
+    });
+    if usage {
+        2
+    } else {
+        1
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info,aws_smithy_runtime=warn,aws_config=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The repository root: the directory of the configuration file (where function/ and frontend/ live).
+fn workspace_root(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn options(
+    global: &GlobalArgs,
+    function_zip: Option<PathBuf>,
+    reseed: bool,
+    allow_charges: bool,
+) -> anyhow::Result<StackOptions> {
+    let overrides = Overrides {
+        stage: global.stage.clone(),
+        region: global.region.clone(),
+    };
+    let config = config::load(&global.config, &overrides)?;
+    if let Some(zip) = &function_zip {
+        if !zip.is_file() {
+            return Err(UsageError(format!(
+                "--function-zip {}: no such file; hint: pass the path of a zip that holds the `bootstrap` binary, \
+                 or leave the flag out to build function/",
+                zip.display()
+            ))
+            .into());
+        }
+    }
+    Ok(StackOptions {
+        aws: AwsSettings {
+            region: config.region.clone(),
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone().filter(|url| !url.is_empty()),
+        },
+        workspace_root: workspace_root(&global.config),
+        config,
+        function_zip,
+        reseed,
+        interceptors: Vec::new(),
+        allow_charges,
+    })
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let progress = Reporter::new(cli.global.output, cli.global.quiet);
+    let global = &cli.global;
+    match cli.command {
+        Command::Up {
+            function_zip,
+            reseed,
+            allow_charges,
+        } => {
+            stack::up(
+                &options(global, function_zip, reseed, allow_charges)?,
+                &progress,
+            )
+            .await?;
+        }
+        Command::Plan {
+            function_zip,
+            allow_charges,
+        } => {
+            let opts = options(global, function_zip, false, allow_charges)?;
+            stack::plan(&opts, &progress).await?;
+            if !global.quiet && global.output == OutputFormat::Text {
+                println!("{}", cost_summary(&opts.config));
+            }
+        }
+        Command::Status { function_zip } => {
+            stack::status(&options(global, function_zip, false, false)?, &progress).await?;
+        }
+        Command::Destroy { yes } => {
+            let opts = options(global, None, false, false)?;
+            if !yes {
+                confirm_destroy(&opts)?;
+            }
+            stack::destroy(&opts, &progress).await?;
+        }
+        Command::Dev {
+            port,
+            api_port,
+            emulator_port,
+        } => {
+            // On the emulator nothing is billed: the guard still runs and lists what would cost on AWS.
+            let opts = options(global, None, false, true)?;
+            let ports = dev::DevPorts {
+                website: port,
+                api: api_port,
+                emulator: emulator_port,
+            };
+            dev::run(opts, ports, &progress).await?;
+        }
+        Command::Cost { requests } => {
+            let config = options(global, None, false, false)?.config;
+            let estimate = freetier::monthly(&config, requests, &freetier::Assumptions::default());
+            match global.output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&estimate)?),
+                OutputFormat::Text => println!("{}", estimate.render_text()),
+            }
+        }
+        Command::Logs { follow, since } => {
+            let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
+            logs::run(&ctx, since, follow).await?;
+        }
+        Command::Outputs => {
+            let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
+            let outputs = outputs::collect(&ctx).await?;
+            match global.output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outputs)?),
+                OutputFormat::Text => println!("{}", outputs::render_text(&outputs)),
+            }
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "shopsmart-deploy",
+                &mut std::io::stdout(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The one-line cost summary `plan` ends with.
+fn cost_summary(config: &Config) -> String {
+    const REQUESTS: u64 = 100_000;
+    let estimate = freetier::monthly(config, REQUESTS, &freetier::Assumptions::default());
+    format!(
+        "cost at {} API requests a month: {} billed ({} covered by the always-free tier, {} by the 12-month \
+         offer or sign-up credits); prices as of {}. Details: shopsmart-deploy cost --requests N",
+        freetier::money::group_thousands(REQUESTS),
+        freetier::money::format_usd(estimate.total.billed_cents),
+        freetier::money::format_usd(estimate.total.always_free_cents),
+        freetier::money::format_usd(estimate.total.twelve_month_or_credit_cents),
+        estimate.prices_as_of
+    )
+}
+
+/// On a terminal, asks the learner to type the stack id; elsewhere `--yes` is required.
+fn confirm_destroy(opts: &StackOptions) -> anyhow::Result<()> {
+    let stack_id = opts.config.names().stack_id();
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(format!(
+            "destroy deletes every resource of stack {stack_id} and needs confirmation; stdin is not a terminal, \
+             so pass --yes to confirm"
+        ))
+        .into());
+    }
+    print!(
+        "This deletes every resource of stack {stack_id} in {} (tables and their data included).\nType {stack_id} to \
+         confirm: ",
+        opts.config.region
+    );
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != stack_id {
+        return Err(
+            UsageError("destroy cancelled: the answer did not match the stack id".into()).into(),
+        );
+    }
+    Ok(())
+}

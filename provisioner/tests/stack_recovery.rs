@@ -1,0 +1,147 @@
+//! The stack after things went wrong: an `up` that stopped part-way is finished by the next `up`, and a
+//! foreign resource with one of our names stops `up` and `destroy` (exit 1, explained) without being touched.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use shopsmart_deploy::aws::AwsSettings;
+use shopsmart_deploy::change::Action;
+use shopsmart_deploy::names::TableKind;
+use shopsmart_deploy::report::Reporter;
+use shopsmart_deploy::resources::{function_code, iam_role, log_group, tables, Mode};
+use shopsmart_deploy::stack::{self, StackOptions};
+use support::*;
+
+fn write_zip(dir: &Path) -> std::path::PathBuf {
+    let zip = dir.join("function.zip");
+    std::fs::write(&zip, function_code::zip_bootstrap(b"#!/bin/sh\n").unwrap()).unwrap();
+    zip
+}
+
+#[tokio::test]
+async fn up_after_a_partial_up_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(&unique_stage(), "us-east-1");
+    let ctx = ctx(config.clone(), Mode::Apply, &[]).await;
+    // What an interrupted up leaves behind: tables, role and log group, nothing else.
+    tables::converge(&ctx).await.unwrap();
+    iam_role::converge(&ctx).await.unwrap();
+    log_group::converge(&ctx).await.unwrap();
+
+    let opts = StackOptions {
+        aws: AwsSettings {
+            region: config.region.clone(),
+            profile: None,
+            endpoint_url: Some(endpoint()),
+        },
+        config,
+        workspace_root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+        function_zip: Some(write_zip(dir.path())),
+        reseed: false,
+        interceptors: vec![],
+        // The guard counts provisioned capacity region-wide, and parallel tests share moto's region;
+        // its own tests (freetier_guard.rs) use regions of their own.
+        allow_charges: true,
+    };
+    let outcome = stack::up(&opts, &Reporter::quiet()).await.unwrap();
+    for change in &outcome.changes {
+        let existed = [
+            "DynamoDB table",
+            "IAM role",
+            "IAM role policy",
+            "CloudWatch log group",
+        ];
+        if existed.contains(&change.kind) {
+            assert_eq!(change.action, Action::Unchanged, "{change:?}");
+        } else {
+            assert!(change.is_mutation(), "{change:?}");
+        }
+    }
+    assert!(outcome.api_url.is_some());
+    let again = stack::up(&opts, &Reporter::quiet()).await.unwrap();
+    assert!(again.changes.iter().all(|c| c.action == Action::Unchanged));
+    stack::destroy(&opts, &Reporter::quiet()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = write_zip(dir.path());
+    let stage = unique_stage();
+    let ctx = ctx(test_config(&stage, "us-east-1"), Mode::Apply, &[]).await;
+    let foreign = ctx.names.table(TableKind::Orders);
+    ctx.aws
+        .dynamodb
+        .create_table()
+        .table_name(&foreign)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("orderId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("orderId")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+
+    let config_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shopsmart.yaml");
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
+            .args(args)
+            .arg("--config")
+            .arg(&config_path)
+            .args(["--stage", &stage, "--region", "us-east-1"])
+            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["up", "--function-zip", zip.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: DynamoDB table ({foreign}) exists but does not carry the tag"
+        )),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["destroy", "--yes"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("left untouched"), "{stderr}");
+
+    // Still there, still on demand: never modified.
+    let live = tables::read(&ctx, &foreign)
+        .await
+        .unwrap()
+        .expect("foreign table");
+    assert_eq!(live.capacity, None);
+
+    // Clean up: remove the foreign table, then our destroy finishes the job.
+    ctx.aws
+        .dynamodb
+        .delete_table()
+        .table_name(&foreign)
+        .send()
+        .await
+        .unwrap();
+    let (code, stderr) = run(&["destroy", "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
