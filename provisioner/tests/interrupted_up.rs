@@ -1,0 +1,141 @@
+//! An `up` cut off after any number of AWS calls (as if the process was killed or the network died) is
+//! finished by the next `up`, which then leaves nothing to do.
+//!
+//! The cut is an interceptor that fails every call after the k-th before it is sent, so AWS sees exactly
+//! the first k calls, wherever the concurrent branches of `up` were.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use shopsmart_deploy::aws::AwsSettings;
+use shopsmart_deploy::report::Reporter;
+use shopsmart_deploy::resources::function_code;
+use shopsmart_deploy::stack::{self, StackOptions};
+use support::*;
+
+/// Lets the first `allowed` calls through, then fails every other one before it reaches AWS.
+#[derive(Debug)]
+struct CutAfter {
+    allowed: usize,
+    sent: AtomicUsize,
+}
+
+impl Intercept for CutAfter {
+    fn name(&self) -> &'static str {
+        "CutAfter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // moto drops the tags CreateBucket carries (AWS applies them atomically with the create), so the
+        // follow-up tagging call stands in for that atomic create: it is never the place of a cut.
+        if cfg
+            .load::<Metadata>()
+            .is_some_and(|m| m.name() == "PutBucketTagging")
+        {
+            return Ok(());
+        }
+        if self.sent.fetch_add(1, Ordering::SeqCst) < self.allowed {
+            Ok(())
+        } else {
+            Err("connection lost (test cut)".into())
+        }
+    }
+}
+
+fn options(
+    stage: &str,
+    zip: &std::path::Path,
+    interceptors: Vec<SharedInterceptor>,
+) -> StackOptions {
+    // A region no other test uses: the Free Tier guard lists every table in the region, so other tests'
+    // tables would change the number of calls an `up` makes. (It also takes the LocationConstraint path.)
+    let config = test_config(stage, "eu-north-1");
+    StackOptions {
+        aws: AwsSettings {
+            region: config.region.clone(),
+            profile: None,
+            endpoint_url: Some(endpoint()),
+        },
+        config,
+        workspace_root: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+        function_zip: Some(zip.to_path_buf()),
+        reseed: false,
+        interceptors,
+        // The guard counts capacity region-wide and parallel tests share the region (see freetier_guard.rs).
+        allow_charges: true,
+    }
+}
+
+#[tokio::test]
+async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("function.zip");
+    std::fs::write(&zip, function_code::zip_bootstrap(b"#!/bin/sh\n").unwrap()).unwrap();
+
+    // How many calls a whole `up` from empty makes: every one of them is the place of a cut once.
+    let log = CallLog::default();
+    let probe = unique_stage();
+    stack::up(
+        &options(&probe, &zip, vec![log.interceptor()]),
+        &Reporter::quiet(),
+    )
+    .await
+    .unwrap();
+    let total = log
+        .calls()
+        .iter()
+        .filter(|call| !call.ends_with(".PutBucketTagging"))
+        .count();
+    stack::destroy(&options(&probe, &zip, vec![]), &Reporter::quiet())
+        .await
+        .unwrap();
+    assert!(total > 20, "a whole up made only {total} calls");
+
+    for allowed in 1..total {
+        let stage = unique_stage();
+        let cut = SharedInterceptor::new(CutAfter {
+            allowed,
+            sent: AtomicUsize::new(0),
+        });
+        let interrupted = stack::up(&options(&stage, &zip, vec![cut]), &Reporter::quiet()).await;
+        assert!(
+            interrupted.is_err(),
+            "up with only {allowed} calls of {total} should fail"
+        );
+
+        let log = CallLog::default();
+        stack::up(
+            &options(&stage, &zip, vec![log.interceptor()]),
+            &Reporter::quiet(),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("up after a cut at call {allowed} of {total}: {err:#}"));
+        log.clear();
+        stack::up(
+            &options(&stage, &zip, vec![log.interceptor()]),
+            &Reporter::quiet(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            log.mutating_calls(),
+            Vec::<String>::new(),
+            "third up after a cut at call {allowed}"
+        );
+        stack::destroy(&options(&stage, &zip, vec![]), &Reporter::quiet())
+            .await
+            .unwrap();
+    }
+}
