@@ -69,15 +69,19 @@ pub fn expires_at(now: OffsetDateTime) -> i64 {
     now.unix_timestamp() + CART_TTL_SECONDS
 }
 
-/// Reads every line of a cart with a consistent Query (49 lines are far below the 1 MB page size, but
+/// Reads every live line of a cart with a consistent Query (49 lines are far below the 1 MB page size, but
 /// pages are followed anyway so a cart over the cap from a concurrent add is still read completely).
+/// DynamoDB's TTL deletes expired items lazily (often a day or two late), so expired lines are filtered out
+/// here: to the shop they are gone the moment they expire.
 pub async fn read_lines(state: &AppState, cart_id: &CartId) -> anyhow::Result<Vec<StoredLine>> {
     let items = state
         .dynamodb
         .query()
         .table_name(&state.tables.carts)
         .key_condition_expression("cartId = :cartId")
+        .filter_expression("expiresAt > :now")
         .expression_attribute_values(":cartId", item::s(cart_id.as_str()))
+        .expression_attribute_values(":now", item::n(OffsetDateTime::now_utc().unix_timestamp()))
         .consistent_read(true)
         .into_paginator()
         .items()
@@ -252,31 +256,38 @@ pub async fn add_to_cart(
     }
     check_stock(&product, after)?;
 
-    // The condition keeps the cap even when two adds race between our read and this write.
-    let result = state
+    // Optimistic: the write applies only if the line is still what was read (an expired line that TTL has
+    // not deleted yet counts as absent), so a racing add can neither break the per-line cap nor be lost.
+    let now = OffsetDateTime::now_utc();
+    let write = state
         .dynamodb
         .update_item()
         .table_name(&state.tables.carts)
         .key("cartId", item::s(cart_id.as_str()))
         .key("productId", item::s(product_id.as_str()))
-        .update_expression("SET qty = if_not_exists(qty, :zero) + :add, expiresAt = :expiresAt")
-        .condition_expression("attribute_not_exists(qty) OR qty <= :maxBefore")
-        .expression_attribute_values(":zero", item::n(0))
-        .expression_attribute_values(":add", item::n(body.qty))
-        .expression_attribute_values(":maxBefore", item::n(MAX_LINE_QTY - body.qty))
-        .expression_attribute_values(":expiresAt", item::n(expires_at(OffsetDateTime::now_utc())))
-        .send()
-        .await;
-    if let Err(err) = result {
+        .update_expression("SET qty = :after, expiresAt = :expiresAt")
+        .expression_attribute_values(":after", item::n(after))
+        .expression_attribute_values(":expiresAt", item::n(expires_at(now)))
+        .expression_attribute_values(":now", item::n(now.unix_timestamp()));
+    let write = match current {
+        Some(qty) => write
+            .condition_expression("qty = :current AND expiresAt > :now")
+            .expression_attribute_values(":current", item::n(qty)),
+        None => write.condition_expression("attribute_not_exists(qty) OR expiresAt <= :now"),
+    };
+    if let Err(err) = write.send().await {
         if err
             .as_service_error()
             .is_some_and(|e| e.is_conditional_check_failed_exception())
         {
-            return Err(quantity_out_of_range(format!(
-                "Adding {} of '{}' would exceed the per-line limit.",
-                body.qty,
-                product_id.as_str()
-            )));
+            return Err(ApiError::conflict(
+                "cart_changed",
+                format!(
+                    "The cart line for '{}' changed while this request ran (another tab or device?). \
+                     Reload the cart and try again.",
+                    product_id.as_str()
+                ),
+            ));
         }
         return Err(ApiError::Internal(anyhow::Error::new(err).context(
             format!(

@@ -423,3 +423,49 @@ async fn an_aws_failure_is_a_500_without_details() {
     assert!(!message.contains(&missing), "table names leak: {message}");
     assert!(answer.headers.contains_key("x-request-id"));
 }
+
+/// DynamoDB's TTL deletes expired items lazily (often days late): an expired line must already be gone to
+/// the shop, and adding the same product again starts from zero.
+#[tokio::test]
+async fn an_expired_cart_line_is_gone_before_ttl_deletes_it() {
+    let shop = TestShop::new().await;
+    let cart = new_cart_id();
+    shop.add(&cart, "tee", 1).await.expect(200);
+    let an_hour_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    shop.client
+        .put_item()
+        .table_name(&shop.tables.carts)
+        .item("cartId", AttributeValue::S(cart.clone()))
+        .item("productId", AttributeValue::S("mug".into()))
+        .item("qty", AttributeValue::N("3".into()))
+        .item("expiresAt", AttributeValue::N(an_hour_ago.to_string()))
+        .send()
+        .await
+        .unwrap();
+
+    let body = shop
+        .send(Req::get("/cart").cart(&cart))
+        .await
+        .expect(200)
+        .clone();
+    let lines = body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{body}");
+    assert_eq!(lines[0]["productId"], "tee");
+
+    let body = shop.add(&cart, "mug", 2).await.expect(200).clone();
+    let mug = body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["productId"] == "mug")
+        .unwrap()
+        .clone();
+    assert_eq!(mug["qty"], 2, "the expired 3 must not count: {body}");
+
+    let order = shop
+        .send(Req::post("/checkout").cart(&cart))
+        .await
+        .expect(201)
+        .clone();
+    assert_eq!(order["lines"].as_array().unwrap().len(), 2, "{order}");
+}
