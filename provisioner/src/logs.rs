@@ -115,12 +115,23 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// `logs [--follow] [--since D]`: prints, then with `follow` polls for new events until Ctrl-C.
+/// `logs [--follow] [--since D]`: prints, then with `follow` polls for new events until Ctrl-C (or SIGTERM).
 pub async fn run(ctx: &Ctx, since: Duration, follow: bool) -> anyhow::Result<()> {
+    match print_then_follow(ctx, since, follow).await {
+        // The reader went away (`logs | head`): that ends the output, it is not a failure.
+        Err(err) if is_broken_pipe(&err) => Ok(()),
+        result => result,
+    }
+}
+
+async fn print_then_follow(ctx: &Ctx, since: Duration, follow: bool) -> anyhow::Result<()> {
+    // Listening starts before the first read: a Ctrl-C at any moment from here on ends `--follow` cleanly
+    // (a listener created per loop turn would miss a signal that arrives while a read is running).
+    let mut stop = follow.then(StopSignals::listen).transpose()?;
     let mut cursor = Cursor::starting_at(now_ms() - since.as_millis() as i64);
     let mut out = std::io::stdout();
     let printed = print_new_events(ctx, &mut cursor, &mut out).await?;
-    if !follow {
+    let Some(stop) = stop.as_mut() else {
         if printed == 0 {
             eprintln!(
                 "No log events in the last {}; the function logs one line per request (open the website to make some), \
@@ -129,16 +140,48 @@ pub async fn run(ctx: &Ctx, since: Duration, follow: bool) -> anyhow::Result<()>
             );
         }
         return Ok(());
-    }
+    };
     eprintln!("Following {} (Ctrl-C to stop) ...", ctx.names.log_group());
     // Polling is what CloudWatch offers without a paid Live Tail session; 2 s keeps well inside API limits.
     let mut poll = tokio::time::interval(Duration::from_secs(2));
+    poll.tick().await; // the first tick is immediate, and the first read just happened
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = stop.received() => return Ok(()),
             _ = poll.tick() => { print_new_events(ctx, &mut cursor, &mut out).await?; }
         }
     }
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, registered once so that none is lost between two waits.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C (SIGINT)")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 #[cfg(test)]

@@ -19,9 +19,15 @@ pub struct Outputs {
     pub function: String,
     pub role: String,
     pub log_group: String,
-    pub products_table: String,
-    pub carts_table: String,
-    pub orders_table: String,
+    pub tables: Tables,
+}
+
+/// The DynamoDB table names, by role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tables {
+    pub products: String,
+    pub carts: String,
+    pub orders: String,
 }
 
 pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
@@ -41,9 +47,11 @@ pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
         function: names.function(),
         role: names.role(),
         log_group: names.log_group(),
-        products_table: names.table(TableKind::Products),
-        carts_table: names.table(TableKind::Carts),
-        orders_table: names.table(TableKind::Orders),
+        tables: Tables {
+            products: names.table(TableKind::Products),
+            carts: names.table(TableKind::Carts),
+            orders: names.table(TableKind::Orders),
+        },
     })
 }
 
@@ -65,7 +73,7 @@ pub fn render_text(outputs: &Outputs) -> String {
         format!("log group      {}", outputs.log_group),
         format!(
             "tables         {} {} {}",
-            outputs.products_table, outputs.carts_table, outputs.orders_table
+            outputs.tables.products, outputs.tables.carts, outputs.tables.orders
         ),
     ]
     .join("\n")

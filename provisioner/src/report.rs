@@ -159,7 +159,7 @@ impl Reporter {
                         let value = value
                             .as_str()
                             .map_or_else(|| value.to_string(), str::to_owned);
-                        print_line(&format!("{key}: {value}"));
+                        print_line(&format!("{}: {value}", label(key)));
                     }
                 }
                 print_line(&counts.sentence(verb, elapsed));
@@ -167,6 +167,17 @@ impl Reporter {
             OutputFormat::Text => {}
         }
     }
+}
+
+/// `website_url` → `website URL`: JSON keys read as words in text output.
+fn label(key: &str) -> String {
+    key.split('_')
+        .map(|word| match word {
+            "url" | "api" | "id" => word.to_uppercase(),
+            _ => word.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Writes a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
@@ -242,7 +253,7 @@ pub fn format_change(verb: Verb, change: &Change, seconds: f64) -> String {
     if let Action::Update { fields } = &change.action {
         let fields: Vec<String> = fields
             .iter()
-            .map(|f| format!("{} {} → {}", f.field, f.old, f.new))
+            .map(|f| format!("{} {} → {}", f.field, shorten(&f.old), shorten(&f.new)))
             .collect();
         line.push_str(": ");
         line.push_str(&fields.join("; "));
@@ -251,6 +262,28 @@ pub fn format_change(verb: Verb, change: &Change, seconds: f64) -> String {
         line.push_str(&format!(" ({seconds:.1} s)"));
     }
     line
+}
+
+/// Most items a listed value shows on a line (e.g. the uploaded website files); `--output json` has them all.
+const LISTED_ITEMS: usize = 5;
+
+/// `29 (a, b, c, ...)` → `29 (a, b, c, d, e and 24 more)`: one resource stays one readable line.
+fn shorten(value: &str) -> String {
+    let Some((head, list)) = value
+        .strip_suffix(')')
+        .and_then(|rest| rest.split_once(" ("))
+    else {
+        return value.to_owned();
+    };
+    let items: Vec<&str> = list.split(", ").collect();
+    if items.len() <= LISTED_ITEMS {
+        return value.to_owned();
+    }
+    format!(
+        "{head} ({} and {} more)",
+        items[..LISTED_ITEMS].join(", "),
+        items.len() - LISTED_ITEMS
+    )
 }
 
 #[cfg(test)]
@@ -279,5 +312,23 @@ mod tests {
             ),
             "  + created    IAM role r (1.2 s)"
         );
+    }
+
+    #[test]
+    fn json_keys_read_as_words() {
+        assert_eq!(label("website_url"), "website URL");
+        assert_eq!(label("api_url"), "API URL");
+        assert_eq!(label("region"), "region");
+    }
+
+    #[test]
+    fn long_lists_are_cut_to_a_readable_line() {
+        assert_eq!(
+            shorten("7 (a, b, c, d, e, f, g)"),
+            "7 (a, b, c, d, e and 2 more)"
+        );
+        assert_eq!(shorten("3 (a, b, c)"), "3 (a, b, c)");
+        assert_eq!(shorten("x (y)"), "x (y)");
+        assert_eq!(shorten("128"), "128");
     }
 }

@@ -5,6 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
@@ -155,7 +156,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let opts = options(global, function_zip, false, allow_charges)?;
             stack::plan(&opts, &progress).await?;
             if !global.quiet && global.output == OutputFormat::Text {
-                println!("{}", cost_summary(&opts.config));
+                print_stdout(&cost_summary(&opts.config))?;
             }
         }
         Command::Status { function_zip } => {
@@ -186,8 +187,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = options(global, None, false, false)?.config;
             let estimate = freetier::monthly(&config, requests, &freetier::Assumptions::default());
             match global.output {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&estimate)?),
-                OutputFormat::Text => println!("{}", estimate.render_text()),
+                OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&estimate)?)?,
+                OutputFormat::Text => print_stdout(&estimate.render_text())?,
             }
         }
         Command::Logs { follow, since } => {
@@ -198,20 +199,28 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
             let outputs = outputs::collect(&ctx).await?;
             match global.output {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outputs)?),
-                OutputFormat::Text => println!("{}", outputs::render_text(&outputs)),
+                OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&outputs)?)?,
+                OutputFormat::Text => print_stdout(&outputs::render_text(&outputs))?,
             }
         }
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "shopsmart-deploy",
-                &mut std::io::stdout(),
-            );
+            // Generated into memory first: clap_complete panics on a write error such as a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "shopsmart-deploy", &mut script);
+            print_stdout(String::from_utf8_lossy(&script).trim_end())?;
         }
     }
     Ok(())
+}
+
+/// Prints a line to stdout. A reader that went away (`| head`) is not an error: `println!` would panic there.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(err).context("writing to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The one-line cost summary `plan` ends with.

@@ -31,9 +31,77 @@ where
     }
 }
 
+/// Calls `call` again, with the same backoff, while it fails with an error `is_transient` accepts (AWS not yet
+/// consistent after a change we just made); any other outcome is returned at once, and once `timeout` has
+/// passed the last transient error is returned as it is, so the caller can explain it.
+pub async fn retry_while<T, E, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut call: F,
+    is_transient: impl Fn(&E) -> bool,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = FIRST_DELAY;
+    loop {
+        match call().await {
+            Err(err) if is_transient(&err) && tokio::time::Instant::now() + delay < deadline => {
+                tracing::debug!("{what}: not yet; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_DELAY);
+            }
+            result => return result,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn retries_transient_errors_only_and_until_the_deadline() {
+        let mut calls = 0;
+        let value: Result<u32, &str> = retry_while(
+            "the policy",
+            Duration::from_secs(10),
+            || {
+                calls += 1;
+                let result = if calls < 3 { Err("transient") } else { Ok(7) };
+                async move { result }
+            },
+            |e| *e == "transient",
+        )
+        .await;
+        assert_eq!((value, calls), (Ok(7), 3));
+
+        let mut calls = 0;
+        let fatal: Result<u32, &str> = retry_while(
+            "the policy",
+            Duration::from_secs(10),
+            || {
+                calls += 1;
+                async { Err("fatal") }
+            },
+            |e| *e == "transient",
+        )
+        .await;
+        assert_eq!((fatal, calls), (Err("fatal"), 1));
+
+        let started = std::time::Instant::now();
+        let late: Result<u32, &str> = retry_while(
+            "the policy",
+            Duration::from_secs(1),
+            || async { Err("transient") },
+            |e| *e == "transient",
+        )
+        .await;
+        assert_eq!(late, Err("transient"), "the last error, as it is");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
 
     #[tokio::test]
     async fn returns_once_the_check_succeeds() {

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::{iam_role, Mode};
+use support::faults::{ctx_with_faults, Canned, Faults};
 use support::*;
 
 fn strings(value: &Value) -> BTreeSet<String> {
@@ -223,7 +224,7 @@ async fn a_foreign_role_with_our_name_is_never_touched() {
 
     let err = iam_role::converge(&ctx).await.unwrap_err();
     assert!(
-        format!("{err:#}").contains("does not carry the tag"),
+        format!("{err:#}").contains("is not tagged shopsmart:stack="),
         "{err:#}"
     );
     let err = iam_role::destroy(&ctx).await.unwrap_err();
@@ -304,4 +305,34 @@ async fn iam_hands_back_url_encoded_documents_and_a_second_converge_writes_nothi
     );
     assert_eq!(log.mutating_calls(), Vec::<String>::new());
     iam_role::destroy(&ctx).await.unwrap();
+}
+
+/// Real IAM is eventually consistent: right after CreateRole, PutRolePolicy can answer NoSuchEntity for a
+/// moment (moto never does). The rule answers so twice after CreateRole; the converge retries and succeeds.
+#[tokio::test]
+async fn a_new_role_not_yet_visible_to_put_role_policy_is_retried() {
+    let config = test_config(&unique_stage(), "us-east-1");
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let role = apply.names.role();
+    let not_yet = faults.inject(
+        2,
+        |r, history| {
+            r.body.contains("Action=PutRolePolicy")
+                && history.iter().any(|h| h.body.contains("Action=CreateRole"))
+        },
+        Canned::query_error(
+            404,
+            "NoSuchEntity",
+            &format!("The role with name {role} cannot be found."),
+        ),
+    );
+    let (changes, _) = iam_role::converge(&apply).await.unwrap();
+    assert_eq!(
+        changes.iter().map(|c| &c.action).collect::<Vec<_>>(),
+        vec![&Action::Create, &Action::Create]
+    );
+    assert_eq!(not_yet.count(), 2);
+    assert!(iam_role::read_policy(&apply).await.unwrap().is_some());
+    iam_role::destroy(&apply).await.unwrap();
 }

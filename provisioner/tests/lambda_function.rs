@@ -455,3 +455,41 @@ async fn waits_for_pending_and_in_progress_states() {
     );
     lambda_function::destroy(&apply).await.unwrap();
 }
+
+/// Real Lambda keeps a minimum of the account's concurrency unreserved (new accounts often have a total of
+/// 10, so no reservation at all is possible); moto reserves freely. PutFunctionConcurrency is answered as
+/// Lambda answers it, and the error says what to change in shopsmart.yaml.
+#[tokio::test]
+async fn reserved_concurrency_beyond_the_account_minimum_is_explained() {
+    let mut config = test_config(&unique_stage(), REGION);
+    config.function.reserved_concurrency = Some(5);
+    let role_arn = create_role(&config).await;
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let name = config.names().function();
+    let concurrency = format!("/2017-10-31/functions/{name}/concurrency");
+    let refused = faults.inject(
+        usize::MAX,
+        move |r, _| r.is("PUT", &concurrency),
+        Canned::rest_json_error(
+            400,
+            "InvalidParameterValueException",
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [10].",
+        ),
+    );
+    let err = format!(
+        "{:#}",
+        lambda_function::converge(&apply, &desired(&config, &role_arn, b"v1"))
+            .await
+            .unwrap_err()
+    );
+    assert_eq!(refused.count(), 1, "an invalid parameter is not retried");
+    assert!(
+        err.contains(&format!(
+            "setting reserved concurrency of Lambda function ({name}) to 5"
+        )) && err.contains("Remove `reserved_concurrency`")
+            && err.contains("below its minimum value of [10]"),
+        "{err}"
+    );
+    lambda_function::destroy(&apply).await.unwrap();
+}

@@ -247,7 +247,10 @@ async fn statement_on_a_foreign_function_is_left_alone() {
         "{:#}",
         lambda_permission::destroy(&apply).await.unwrap_err()
     );
-    assert!(err.contains("left alone"), "{err}");
+    assert!(
+        err.contains("permission") && err.contains("left untouched"),
+        "{err}"
+    );
     let live = statement(&apply, &sid).await.unwrap();
     assert_eq!(
         live["Condition"]["ArnLike"]["AWS:SourceArn"],

@@ -93,7 +93,7 @@ async fn a_foreign_log_group_with_our_name_is_never_touched() {
 
     let err = log_group::converge(&ctx).await.unwrap_err();
     assert!(
-        format!("{err:#}").contains("does not carry the tag"),
+        format!("{err:#}").contains("is not tagged shopsmart:stack="),
         "{err:#}"
     );
     assert!(log_group::destroy(&ctx).await.is_err());

@@ -119,7 +119,7 @@ async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "error: DynamoDB table ({foreign}) exists but does not carry the tag"
+            "error: DynamoDB table ({foreign}) exists but is not tagged shopsmart:stack="
         )),
         "{stderr}"
     );

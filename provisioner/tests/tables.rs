@@ -8,6 +8,7 @@ use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::{Billing, Capacity};
 use shopsmart_deploy::names::{TableKind, STACK_TAG_KEY};
 use shopsmart_deploy::resources::{tables, Mode};
+use support::faults::{ctx_with_faults, Canned, Faults};
 use support::*;
 
 fn actions(changes: &[shopsmart_deploy::change::Change]) -> Vec<Action> {
@@ -218,7 +219,7 @@ async fn a_foreign_table_with_our_name_is_never_touched() {
         .await
         .unwrap_err();
     assert!(
-        format!("{err:#}").contains("does not carry the tag shopsmart:stack="),
+        format!("{err:#}").contains("is not tagged shopsmart:stack="),
         "{err:#}"
     );
     let err = tables::destroy_table(&ctx, TableKind::Orders)
@@ -237,6 +238,114 @@ async fn a_foreign_table_with_our_name_is_never_touched() {
         .delete_table()
         .table_name(&name)
         .send()
+        .await
+        .unwrap();
+}
+
+/// Real DynamoDB limits moto does not enforce, injected at the SDK's HTTP layer: a billing switch or capacity
+/// decrease beyond the daily allowance (LimitExceededException), and a TTL change within an hour of the last
+/// one (ValidationException). Each ends in an error that says what is wrong and what to do; plan shows TTL
+/// drift as it is (disabled, or enabled on another attribute).
+#[tokio::test]
+async fn update_limits_and_ttl_refusals_are_explained() {
+    let config = test_config(&unique_stage(), "us-east-1");
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let carts = apply.names.table(TableKind::Carts);
+    assert_eq!(
+        tables::converge_table(&apply, TableKind::Carts)
+            .await
+            .unwrap()
+            .action,
+        Action::Create
+    );
+
+    // The SDK retries LimitExceededException as throttling; real DynamoDB keeps refusing, so does the rule.
+    let limited = faults.inject(
+        usize::MAX,
+        |r, _| r.target.as_deref() == Some("DynamoDB_20120810.UpdateTable"),
+        Canned::aws_json_error(
+            400,
+            "LimitExceededException",
+            "Subscriber limit exceeded: Update to PayPerRequest mode are limited to once in 1 day(s).",
+        ),
+    );
+    let mut on_demand = config.clone();
+    on_demand.tables.billing = Billing::OnDemand;
+    let switch = ctx_with_faults(on_demand, Mode::Apply, &[], &faults).await;
+    let err = format!(
+        "{:#}",
+        tables::converge_table(&switch, TableKind::Carts)
+            .await
+            .unwrap_err()
+    );
+    assert!(limited.count() >= 1);
+    assert!(
+        err.contains(&format!("updating billing of DynamoDB table ({carts})"))
+            && err.contains("only once every 24 hours")
+            && err.contains("limited to once in 1 day(s)"),
+        "{err}"
+    );
+    let live = tables::read(&apply, &carts).await.unwrap().unwrap();
+    assert_eq!(live.capacity, Some(Capacity { read: 1, write: 1 }));
+
+    // TTL switched to another attribute by hand: plan names it; enabling ours is refused within the hour.
+    let spec = |enabled: bool, attribute: &str| {
+        aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .enabled(enabled)
+            .attribute_name(attribute)
+            .build()
+            .unwrap()
+    };
+    for (enabled, attribute) in [(false, tables::CARTS_TTL_ATTRIBUTE), (true, "deleteAfter")] {
+        apply
+            .aws
+            .dynamodb
+            .update_time_to_live()
+            .table_name(&carts)
+            .time_to_live_specification(spec(enabled, attribute))
+            .send()
+            .await
+            .unwrap();
+    }
+    let plan = ctx(config.clone(), Mode::Plan, &[]).await;
+    assert_eq!(
+        tables::converge_table(&plan, TableKind::Carts)
+            .await
+            .unwrap()
+            .action,
+        Action::Update {
+            fields: vec![FieldChange::new(
+                "ttl",
+                "enabled on deleteAfter",
+                tables::CARTS_TTL_ATTRIBUTE
+            )]
+        }
+    );
+    let refused = faults.inject(
+        1,
+        |r, _| r.target.as_deref() == Some("DynamoDB_20120810.UpdateTimeToLive"),
+        Canned::aws_json_error(
+            400,
+            "ValidationException",
+            "Time to live has been modified multiple times within a fixed interval",
+        ),
+    );
+    let err = format!(
+        "{:#}",
+        tables::converge_table(&apply, TableKind::Carts)
+            .await
+            .unwrap_err()
+    );
+    assert_eq!(refused.count(), 1);
+    assert!(
+        err.contains("enabling TTL on expiresAt")
+            && err.contains("only once an hour")
+            && err.contains("modified multiple times"),
+        "{err}"
+    );
+
+    tables::destroy_table(&apply, TableKind::Carts)
         .await
         .unwrap();
 }

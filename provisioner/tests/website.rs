@@ -8,6 +8,7 @@ mod support;
 use std::path::Path;
 
 use shopsmart_deploy::change::{Action, FieldChange};
+use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::{website_bucket, website_upload, Mode};
 use support::faults::{ctx_with_faults, Canned, Faults};
 use support::{ctx, test_config, unique_stage, CallLog};
@@ -164,7 +165,7 @@ async fn bucket_and_files_converge_and_destroy() {
         .await
         .unwrap();
     assert!(
-        matches!(&change.action, Action::Update { fields } if fields[0] == FieldChange::new("uploaded", 0, "5 (app.js, config.js, images/mug.svg, index.html, styles/site.css)")),
+        matches!(&change.action, Action::Update { fields } if fields[0] == FieldChange::new("uploaded", "missing or different", "5 (app.js, config.js, images/mug.svg, index.html, styles/site.css)")),
         "{change:?}"
     );
     assert_eq!(log.mutating_calls().len(), 5);
@@ -228,9 +229,13 @@ async fn bucket_and_files_converge_and_destroy() {
         .unwrap();
     let expected = Action::Update {
         fields: vec![
-            FieldChange::new("uploaded", 0, "1 (app.js)"),
-            FieldChange::new("unchanged", 3, 3),
-            FieldChange::new("deleted", 0, "1 (styles/site.css)"),
+            FieldChange::new("uploaded", "missing or different", "1 (app.js)"),
+            FieldChange::new(
+                "deleted",
+                "1 (styles/site.css)",
+                "gone (no longer in frontend/)",
+            ),
+            FieldChange::new("kept", "same content", "3 unchanged"),
         ],
     };
     assert_eq!(change.action, expected);
@@ -369,7 +374,7 @@ async fn foreign_bucket_with_our_name_is_left_alone() {
     );
     let err = format!("{:#}", website_bucket::destroy(&apply).await.unwrap_err());
     assert!(
-        err.contains("not tagged") && err.contains("leaves it (and its objects) alone"),
+        err.contains("not tagged") && err.contains("objects are left untouched"),
         "{err}"
     );
     apply
@@ -524,4 +529,113 @@ async fn account_level_block_public_access_is_explained() {
         "{change:?}"
     );
     website_bucket::destroy(&plain).await.unwrap();
+}
+
+/// More of real S3 that moto does not do: right after Block Public Access was relaxed, S3 may refuse the
+/// public policy for a moment (retried under a deadline); CreateBucket with tags is AccessDenied without
+/// s3:TagResource (created without them, then tagged); BucketAlreadyOwnedByYou for a bucket that appeared
+/// since HeadBucket looked is checked for our tag like any existing bucket, so a foreign one is not adopted.
+#[tokio::test]
+async fn s3_consistency_and_permission_refusals_are_handled() {
+    let config = test_config(&unique_stage(), "eu-central-1");
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let bucket = website_bucket::bucket_name(&apply);
+    let path = format!("/{bucket}");
+
+    let p = path.clone();
+    let tags_denied = faults.inject(
+        1,
+        move |r, _| r.is("PUT", &p) && r.query.is_empty() && r.body.contains("<Tags>"),
+        Canned::s3_error(
+            403,
+            "AccessDenied",
+            "User is not authorized to perform: s3:TagResource",
+        ),
+    );
+    let p = path.clone();
+    let policy_not_yet = faults.inject(
+        2,
+        move |r, _| r.is("PUT", &p) && r.has_query_key("policy"),
+        Canned::s3_error(403, "AccessDenied", "User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting."),
+    );
+    assert_eq!(
+        website_bucket::converge(&apply).await.unwrap().0.action,
+        Action::Create
+    );
+    assert_eq!((tags_denied.count(), policy_not_yet.count()), (1, 2));
+    let tagged = apply
+        .aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(tagged
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == STACK_TAG_KEY && t.value() == apply.stack_tag_value()));
+    let plain = ctx(config.clone(), Mode::Apply, &[]).await;
+    assert_eq!(
+        website_bucket::converge(&plain).await.unwrap().0.action,
+        Action::Unchanged,
+        "the policy landed on a retry"
+    );
+    website_bucket::destroy(&plain).await.unwrap();
+
+    // Someone else's bucket in this account appears between HeadBucket and CreateBucket. (Another stage,
+    // so another name: moto keeps a deleted bucket's tags for a new bucket of the same name.)
+    let config = test_config(&unique_stage(), "eu-central-1");
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let bucket = website_bucket::bucket_name(&apply);
+    let path = format!("/{bucket}");
+    plain
+        .aws
+        .s3
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuCentral1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let p = path.clone();
+    faults.inject(
+        1,
+        move |r, _| r.is("HEAD", &p),
+        Canned::s3_error(404, "NotFound", "Not Found"),
+    );
+    let p = path.clone();
+    let owned = faults.inject(
+        1,
+        move |r, _| r.is("PUT", &p) && r.query.is_empty(),
+        Canned::s3_error(
+            409,
+            "BucketAlreadyOwnedByYou",
+            "Your previous request to create the named bucket succeeded and you already own it.",
+        ),
+    );
+    let err = format!("{:#}", website_bucket::converge(&apply).await.unwrap_err());
+    assert_eq!(owned.count(), 1);
+    assert!(err.contains("is not tagged shopsmart:stack="), "{err}");
+    let untouched = plain
+        .aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await;
+    assert!(untouched.is_err(), "the foreign bucket got no tags");
+    plain
+        .aws
+        .s3
+        .delete_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
 }

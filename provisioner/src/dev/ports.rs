@@ -7,13 +7,17 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use tokio::process::Child;
 
+use crate::run::UsageError;
+
 pub fn ensure_port_free(port: u16, flag: &str) -> anyhow::Result<()> {
     match TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
         Ok(_) => Ok(()),
-        Err(err) => bail!(
-            "port {port} on 127.0.0.1 is not free ({err}); hint: stop what uses it (`ss -ltnp 'sport = :{port}'` \
-             shows it) or choose another port with {flag} PORT"
-        ),
+        // A usage error (exit 2): the learner fixes it with a flag, and nothing has been started yet.
+        Err(err) => Err(UsageError(format!(
+            "port {port} on 127.0.0.1 is not free ({err}), so dev started nothing; hint: stop what uses it \
+             (`ss -ltnp 'sport = :{port}'` shows it) or choose another port with {flag} PORT"
+        ))
+        .into()),
     }
 }
 

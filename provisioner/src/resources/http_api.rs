@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::{bail, Context};
 use aws_sdk_apigatewayv2::types::{Api, Cors, IntegrationType, ProtocolType, RouteSettings};
 
-use super::{Ctx, Mode};
+use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
+use super::{differing_fields, Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
 use crate::config::model::Throttle;
-use crate::names::STACK_TAG_KEY;
 
 pub const KIND: &str = "HTTP API";
 pub const STAGE: &str = "$default";
@@ -131,11 +131,12 @@ async fn find_by_name(ctx: &Ctx) -> anyhow::Result<Option<Api>> {
     })
 }
 
-fn not_ours_error(ctx: &Ctx, name: &str, api_id: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "HTTP API {name} ({api_id}) exists but is not tagged {STACK_TAG_KEY}={}: it belongs to something else, so \
-         shopsmart-deploy leaves it alone. Delete or rename it yourself, or choose another project/stage",
-        ctx.stack_tag_value()
+fn foreign(ctx: &Ctx, name: &str, api_id: &str) -> anyhow::Error {
+    foreign_error(
+        ctx,
+        KIND,
+        &format!("{name}, {api_id}"),
+        FIX_CHOOSE_ANOTHER_NAME,
     )
 }
 
@@ -165,7 +166,7 @@ pub async fn converge(
     let info = info_of(&api);
     let live_tags = api.tags().cloned().unwrap_or_default();
     if !ctx.is_ours(&live_tags) {
-        return Err(not_ours_error(ctx, &name, &info.api_id));
+        return Err(foreign(ctx, &name, &info.api_id));
     }
 
     let mut fields = Vec::new();
@@ -234,10 +235,9 @@ async fn converge_tags(
     api: &Api,
     live: &HashMap<String, String>,
 ) -> anyhow::Result<Vec<FieldChange>> {
-    let desired = ctx.tags();
-    let fields: Vec<FieldChange> = desired
+    let fields: Vec<FieldChange> = ctx
+        .missing_tags(live)
         .iter()
-        .filter(|(key, value)| live.get(*key) != Some(value))
         .map(|(key, value)| {
             FieldChange::new(
                 format!("tags.{key}"),
@@ -257,7 +257,7 @@ async fn converge_tags(
             .apigateway
             .tag_resource()
             .resource_arn(&arn)
-            .set_tags(Some(desired.into_iter().collect()))
+            .set_tags(Some(ctx.tags().into_iter().collect()))
             .send()
             .await
             .with_context(|| format!("tagging HTTP API ({})", ctx.names.http_api()))?;
@@ -313,8 +313,7 @@ async fn converge_integration(
         .unwrap_or_default();
     let live_uri = live.integration_uri().unwrap_or_default();
     let live_version = live.payload_format_version().unwrap_or_default();
-    let mut changed = false;
-    for (field, old, new) in [
+    let differing = differing_fields([
         (
             "integration.type",
             live_type.as_str(),
@@ -326,12 +325,9 @@ async fn converge_integration(
             live_version,
             PAYLOAD_FORMAT_VERSION,
         ),
-    ] {
-        if old != new {
-            fields.push(FieldChange::new(field, old, new));
-            changed = true;
-        }
-    }
+    ]);
+    let changed = !differing.is_empty();
+    fields.extend(differing);
     if changed && ctx.mode == Mode::Apply {
         ctx.aws
             .apigateway
@@ -493,31 +489,23 @@ async fn converge_stage(
     throttle: Throttle,
     fields: &mut Vec<FieldChange>,
 ) -> anyhow::Result<()> {
-    let stage = match ctx
-        .aws
-        .apigateway
-        .get_stage()
-        .api_id(api_id)
-        .stage_name(STAGE)
-        .send()
-        .await
-    {
-        Ok(stage) => stage,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_not_found_exception()) =>
-        {
-            fields.push(FieldChange::new("stage", "(none)", STAGE));
-            if ctx.mode == Mode::Apply {
-                create_stage(ctx, api_id, throttle).await?;
-            }
-            return Ok(());
+    let stage = found(
+        ctx.aws
+            .apigateway
+            .get_stage()
+            .api_id(api_id)
+            .stage_name(STAGE)
+            .send()
+            .await,
+        |e| e.is_not_found_exception(),
+    )
+    .with_context(|| format!("reading stage {STAGE} of HTTP API ({api_id})"))?;
+    let Some(stage) = stage else {
+        fields.push(FieldChange::new("stage", "(none)", STAGE));
+        if ctx.mode == Mode::Apply {
+            create_stage(ctx, api_id, throttle).await?;
         }
-        Err(err) => {
-            return Err(err)
-                .with_context(|| format!("reading stage {STAGE} of HTTP API ({api_id})"))
-        }
+        return Ok(());
     };
     let settings = stage.default_route_settings();
     // The API takes a double for the rate; the config holds whole requests per second.
@@ -528,8 +516,7 @@ async fn converge_stage(
         .and_then(|s| s.throttling_burst_limit())
         .map(i64::from);
     let render = |value: Option<i64>| value.map_or_else(|| "(unset)".to_owned(), |v| v.to_string());
-    let mut changed = false;
-    for (field, old, new) in [
+    let differing = differing_fields([
         (
             "stage.auto_deploy",
             stage.auto_deploy().unwrap_or(false).to_string(),
@@ -545,12 +532,9 @@ async fn converge_stage(
             render(live_burst),
             throttle.burst.to_string(),
         ),
-    ] {
-        if old != new {
-            fields.push(FieldChange::new(field, old, new));
-            changed = true;
-        }
-    }
+    ]);
+    let changed = !differing.is_empty();
+    fields.extend(differing);
     if changed && ctx.mode == Mode::Apply {
         ctx.aws
             .apigateway
@@ -573,21 +557,16 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
     };
     let api_id = api.api_id().unwrap_or_default().to_owned();
     if !api.tags().is_some_and(|tags| ctx.is_ours(tags)) {
-        return Err(not_ours_error(ctx, &name, &api_id));
+        return Err(foreign(ctx, &name, &api_id));
     }
     if ctx.mode == Mode::Apply {
-        match ctx.aws.apigateway.delete_api().api_id(&api_id).send().await {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                return Ok(Change::new(KIND, name, Action::AlreadyGone));
-            }
-            Err(err) => {
-                return Err(err).with_context(|| format!("deleting HTTP API ({name}, {api_id})"))
-            }
+        let gone = !deleted(
+            ctx.aws.apigateway.delete_api().api_id(&api_id).send().await,
+            |e| e.is_not_found_exception(),
+        )
+        .with_context(|| format!("deleting HTTP API ({name}, {api_id})"))?;
+        if gone {
+            return Ok(Change::new(KIND, name, Action::AlreadyGone));
         }
     }
     Ok(Change::new(KIND, name, Action::Delete))

@@ -11,11 +11,17 @@ use anyhow::Context;
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Value};
 
+use super::ownership::{
+    deleted, foreign_error, found, missing_tags_field, FIX_CHOOSE_ANOTHER_NAME,
+};
 use super::{Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
-use crate::names::{TableKind, STACK_TAG_KEY};
+use crate::names::TableKind;
+use crate::wait;
 
 pub const KIND: &str = "IAM role";
+/// How long a new role may stay invisible to IAM's own follow-up calls (seconds, usually).
+const ROLE_VISIBLE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 pub const POLICY_KIND: &str = "IAM role policy";
 
 /// The DynamoDB actions the function needs. `ConditionCheckItem` is there because TransactWriteItems is
@@ -86,18 +92,11 @@ pub struct LiveRole {
 
 pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveRole>> {
     let name = ctx.names.role();
-    let output = match ctx.aws.iam.get_role().role_name(&name).send().await {
-        Ok(output) => output,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(err) => return Err(err).with_context(|| format!("reading IAM role ({name})")),
-    };
-    let Some(role) = output.role else {
+    let output = found(ctx.aws.iam.get_role().role_name(&name).send().await, |e| {
+        e.is_no_such_entity_exception()
+    })
+    .with_context(|| format!("reading IAM role ({name})"))?;
+    let Some(role) = output.and_then(|o| o.role) else {
         return Ok(None);
     };
     let trust_policy = match role.assume_role_policy_document() {
@@ -135,38 +134,38 @@ async fn read_tags(ctx: &Ctx) -> anyhow::Result<HashMap<String, String>> {
 /// The inline policy's document, parsed; `None` when the role has no policy of that name.
 pub async fn read_policy(ctx: &Ctx) -> anyhow::Result<Option<Value>> {
     let (role, policy) = (ctx.names.role(), ctx.names.role_policy());
-    match ctx
-        .aws
-        .iam
-        .get_role_policy()
-        .role_name(&role)
-        .policy_name(&policy)
-        .send()
-        .await
-    {
-        Ok(output) => decode_policy(output.policy_document())
-            .map(Some)
-            .with_context(|| format!("reading IAM role policy ({policy}) of role ({role})")),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => {
-            Err(err).with_context(|| format!("reading IAM role policy ({policy}) of role ({role})"))
-        }
-    }
+    let context = || format!("reading IAM role policy ({policy}) of role ({role})");
+    let output = found(
+        ctx.aws
+            .iam
+            .get_role_policy()
+            .role_name(&role)
+            .policy_name(&policy)
+            .send()
+            .await,
+        |e| e.is_no_such_entity_exception(),
+    )
+    .with_context(context)?;
+    output
+        .map(|output| decode_policy(output.policy_document()))
+        .transpose()
+        .with_context(context)
 }
 
-fn foreign_error(ctx: &Ctx) -> anyhow::Error {
-    anyhow::anyhow!(
-        "IAM role ({}) exists but does not carry the tag {STACK_TAG_KEY}={}: it was not made by this stack, so \
-         it is left untouched. Choose another project or stage in shopsmart.yaml, or delete that role yourself",
-        ctx.names.role(),
-        ctx.stack_tag_value()
-    )
+fn foreign(ctx: &Ctx) -> anyhow::Error {
+    foreign_error(ctx, KIND, &ctx.names.role(), FIX_CHOOSE_ANOTHER_NAME)
+}
+
+fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+    tags.into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect()
 }
 
 /// Converges the role and its inline policy; returns both changes and the role's ARN (deterministic, so
@@ -187,15 +186,7 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Vec<Change>, String)> {
                 "Runs the {} shop's Lambda function",
                 ctx.stack_tag_value()
             ));
-            for (k, v) in ctx.tags() {
-                request = request.tags(
-                    Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                        .expect("key and value are set"),
-                );
-            }
+            request = request.set_tags(Some(iam_tags(ctx.tags())));
             let output = request
                 .send()
                 .await
@@ -217,7 +208,7 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Vec<Change>, String)> {
     };
     let tags = read_tags(ctx).await?;
     if !ctx.is_ours(&tags) {
-        return Err(foreign_error(ctx));
+        return Err(foreign(ctx));
     }
 
     let mut role_fields = Vec::new();
@@ -229,26 +220,8 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Vec<Change>, String)> {
             trust_policy().to_string(),
         ));
     }
-    let missing_tags: Vec<Tag> = ctx
-        .tags()
-        .into_iter()
-        .filter(|(k, v)| tags.get(k) != Some(v))
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .expect("key and value are set")
-        })
-        .collect();
-    if !missing_tags.is_empty() {
-        let keys: Vec<&str> = missing_tags.iter().map(|t| t.key()).collect();
-        role_fields.push(FieldChange::new(
-            "tags",
-            "missing or different",
-            keys.join(", "),
-        ));
-    }
+    let missing_tags = ctx.missing_tags(&tags);
+    role_fields.extend(missing_tags_field(&missing_tags));
     let live_policy = read_policy(ctx).await?;
     let policy_action = match &live_policy {
         None => Action::Create,
@@ -278,7 +251,7 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Vec<Change>, String)> {
                 .iam
                 .tag_role()
                 .role_name(&name)
-                .set_tags(Some(missing_tags))
+                .set_tags(Some(iam_tags(missing_tags)))
                 .send()
                 .await
                 .with_context(|| format!("tagging IAM role ({name})"))?;
@@ -307,17 +280,30 @@ fn created(kind: &'static str, id: &str) -> Change {
     Change::new(kind, id, Action::Create)
 }
 
+/// IAM is eventually consistent: right after CreateRole, PutRolePolicy may not find the role yet
+/// (NoSuchEntity), so that one error is retried under a deadline.
 async fn put_policy(ctx: &Ctx, document: &Value) -> anyhow::Result<()> {
     let (role, policy) = (ctx.names.role(), ctx.names.role_policy());
-    ctx.aws
-        .iam
-        .put_role_policy()
-        .role_name(&role)
-        .policy_name(&policy)
-        .policy_document(document.to_string())
-        .send()
-        .await
-        .with_context(|| format!("writing IAM role policy ({policy}) of role ({role})"))?;
+    let document = document.to_string();
+    wait::retry_while(
+        &format!("IAM role ({role}) to be visible to PutRolePolicy"),
+        ROLE_VISIBLE_DEADLINE,
+        || {
+            ctx.aws
+                .iam
+                .put_role_policy()
+                .role_name(&role)
+                .policy_name(&policy)
+                .policy_document(&document)
+                .send()
+        },
+        |err| {
+            err.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception())
+        },
+    )
+    .await
+    .with_context(|| format!("writing IAM role policy ({policy}) of role ({role})"))?;
     Ok(())
 }
 
@@ -329,7 +315,7 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
         return Ok(vec![Change::new(KIND, name, Action::AlreadyGone)]);
     }
     if !ctx.is_ours(&read_tags(ctx).await?) {
-        return Err(foreign_error(ctx));
+        return Err(foreign(ctx));
     }
     let mut changes = Vec::new();
     let mut policy_names = Vec::new();
@@ -346,26 +332,17 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
     }
     for policy in policy_names {
         if ctx.mode == Mode::Apply {
-            match ctx
-                .aws
-                .iam
-                .delete_role_policy()
-                .role_name(&name)
-                .policy_name(&policy)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_no_such_entity_exception()) => {}
-                Err(err) => {
-                    return Err(err).with_context(|| {
-                        format!("deleting IAM role policy ({policy}) of role ({name})")
-                    });
-                }
-            }
+            deleted(
+                ctx.aws
+                    .iam
+                    .delete_role_policy()
+                    .role_name(&name)
+                    .policy_name(&policy)
+                    .send()
+                    .await,
+                |e| e.is_no_such_entity_exception(),
+            )
+            .with_context(|| format!("deleting IAM role policy ({policy}) of role ({name})"))?;
         }
         changes.push(Change::new(POLICY_KIND, policy, Action::Delete));
     }
@@ -396,17 +373,14 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
         changes.push(Change::new("IAM policy attachment", arn, Action::Delete));
     }
     if ctx.mode == Mode::Apply {
-        match ctx.aws.iam.delete_role().role_name(&name).send().await {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                changes.push(Change::new(KIND, name, Action::AlreadyGone));
-                return Ok(changes);
-            }
-            Err(err) => return Err(err).with_context(|| format!("deleting IAM role ({name})")),
+        let gone = !deleted(
+            ctx.aws.iam.delete_role().role_name(&name).send().await,
+            |e| e.is_no_such_entity_exception(),
+        )
+        .with_context(|| format!("deleting IAM role ({name})"))?;
+        if gone {
+            changes.push(Change::new(KIND, name, Action::AlreadyGone));
+            return Ok(changes);
         }
     }
     changes.push(Change::new(KIND, name, Action::Delete));

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_sdk_lambda::client::Waiters;
@@ -18,10 +18,11 @@ use aws_sdk_lambda::types::{
 };
 
 use super::function_code::FunctionZip;
-use super::{Ctx, Mode};
+use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
+use super::{differing_fields, Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
 use crate::config::model::Architecture;
-use crate::names::STACK_TAG_KEY;
+use crate::wait;
 
 pub const KIND: &str = "Lambda function";
 const RUNTIME: &str = "provided.al2023";
@@ -84,25 +85,17 @@ fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
 
 async fn read(ctx: &Ctx) -> anyhow::Result<Option<Live>> {
     let name = ctx.names.function();
-    let output = match ctx
-        .aws
-        .lambda
-        .get_function()
-        .function_name(&name)
-        .send()
-        .await
-    {
-        Ok(output) => output,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(err) => return Err(err).with_context(|| format!("reading Lambda function ({name})")),
-    };
-    Ok(Some(live_from(ctx, output)))
+    let output = found(
+        ctx.aws
+            .lambda
+            .get_function()
+            .function_name(&name)
+            .send()
+            .await,
+        |e| e.is_resource_not_found_exception(),
+    )
+    .with_context(|| format!("reading Lambda function ({name})"))?;
+    Ok(output.map(|output| live_from(ctx, output)))
 }
 
 fn live_from(ctx: &Ctx, output: GetFunctionOutput) -> Live {
@@ -154,12 +147,8 @@ fn live_from(ctx: &Ctx, output: GetFunctionOutput) -> Live {
     }
 }
 
-fn not_ours_error(ctx: &Ctx, name: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "Lambda function {name} exists but is not tagged {STACK_TAG_KEY}={}: it belongs to something else, so \
-         shopsmart-deploy leaves it alone. Delete or rename it yourself, or choose another project/stage",
-        ctx.stack_tag_value()
-    )
+fn foreign(ctx: &Ctx, name: &str) -> anyhow::Error {
+    foreign_error(ctx, KIND, name, FIX_CHOOSE_ANOTHER_NAME)
 }
 
 fn render_environment(environment: &BTreeMap<String, String>, key: &str) -> String {
@@ -253,22 +242,18 @@ pub async fn converge(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<Ch
         return Ok(Change::new(KIND, name, Action::Create));
     };
     if !ctx.is_ours(&live.tags) {
-        return Err(not_ours_error(ctx, &name));
+        return Err(foreign(ctx, &name));
     }
 
     let desired_architecture = ctx.config.function.architecture.lambda_name();
-    let code_changes: Vec<FieldChange> = [
-        ("code_sha256", &live.code_sha256, &desired.zip.sha256_base64),
+    let code_changes = differing_fields([
         (
-            "architecture",
-            &live.architecture,
-            &desired_architecture.to_owned(),
+            "code_sha256",
+            live.code_sha256.as_str(),
+            desired.zip.sha256_base64.as_str(),
         ),
-    ]
-    .into_iter()
-    .filter(|(_, old, new)| old != new)
-    .map(|(field, old, new)| FieldChange::new(field, old, new))
-    .collect();
+        ("architecture", &live.architecture, desired_architecture),
+    ]);
     let desired_config = desired_configuration(ctx, desired);
     let config_changes = configuration_changes(&live.configuration, &desired_config);
     let (tag_changes, removed_tags) = tag_changes(ctx, &live.tags);
@@ -353,10 +338,7 @@ async fn create(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<()> {
         );
     retry_while_role_not_assumable(
         || request.clone().send(),
-        |err| {
-            err.as_service_error()
-                .is_some_and(|e| e.is_invalid_parameter_value_exception())
-        },
+        |e| e.is_invalid_parameter_value_exception(),
     )
     .await
     .with_context(|| format!("creating Lambda function ({name})"))?;
@@ -400,10 +382,7 @@ async fn update_configuration(ctx: &Ctx, config: &LiveConfiguration) -> anyhow::
         .logging_config(logging_config(&config.log_group));
     retry_while_role_not_assumable(
         || request.clone().send(),
-        |err| {
-            err.as_service_error()
-                .is_some_and(|e| e.is_invalid_parameter_value_exception())
-        },
+        |e| e.is_invalid_parameter_value_exception(),
     )
     .await
     .with_context(|| format!("updating configuration of Lambda function ({name})"))?;
@@ -449,18 +428,39 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
     let name = ctx.names.function();
     match reserved {
         Some(reserved) => {
-            ctx.aws
+            let context = || {
+                format!("setting reserved concurrency of Lambda function ({name}) to {reserved}")
+            };
+            match ctx
+                .aws
                 .lambda
                 .put_function_concurrency()
                 .function_name(&name)
                 .reserved_concurrent_executions(reserved)
                 .send()
                 .await
-                .with_context(|| {
-                    format!(
-                        "setting reserved concurrency of Lambda function ({name}) to {reserved}"
-                    )
-                })?;
+            {
+                Ok(_) => {}
+                // Lambda keeps a minimum of the account's concurrency unreserved (10 on new accounts, whose
+                // whole limit is often just 10, so that nothing at all can be reserved there).
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_invalid_parameter_value_exception()) =>
+                {
+                    return Err(err).with_context(|| {
+                        format!(
+                            "{}: Lambda refused it, because the account must keep a minimum of its concurrency \
+                             unreserved (new accounts often have a total limit of 10, so nothing can be reserved). \
+                             Remove `reserved_concurrency` under `function:` in shopsmart.yaml (the API's \
+                             throttling already bounds the load), or ask for a higher quota (Service Quotas → AWS \
+                             Lambda → Concurrent executions)",
+                            context()
+                        )
+                    });
+                }
+                Err(err) => return Err(err).with_context(context),
+            }
         }
         None => {
             ctx.aws
@@ -482,35 +482,26 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
 /// `is_invalid_parameter` picks the typed InvalidParameterValueException variant; the message then tells this
 /// case apart from a genuinely invalid parameter, which fails at once.
 async fn retry_while_role_not_assumable<T, E, F, Fut>(
-    mut call: F,
-    is_invalid_parameter: impl Fn(&SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool,
+    call: F,
+    is_invalid_parameter: impl Fn(&E) -> bool,
 ) -> Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>
 where
     E: ProvideErrorMetadata,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
 {
-    let deadline = Instant::now() + ROLE_PROPAGATION_DEADLINE;
-    let mut delay = Duration::from_millis(250);
-    loop {
-        match call().await {
-            Err(err)
-                if is_invalid_parameter(&err)
-                    && err
-                        .as_service_error()
-                        .and_then(|e| e.message())
-                        .is_some_and(|m| m.contains(ROLE_NOT_ASSUMABLE))
-                    && Instant::now() + delay < deadline =>
-            {
-                tracing::debug!(
-                    "the function's role is not assumable by Lambda yet; retrying in {delay:?}"
-                );
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            result => return result,
-        }
-    }
+    wait::retry_while(
+        "the function's role to be assumable by Lambda",
+        ROLE_PROPAGATION_DEADLINE,
+        call,
+        |err| {
+            err.as_service_error().is_some_and(|e| {
+                is_invalid_parameter(e)
+                    && e.message().is_some_and(|m| m.contains(ROLE_NOT_ASSUMABLE))
+            })
+        },
+    )
+    .await
 }
 
 pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
@@ -519,28 +510,21 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
         return Ok(Change::new(KIND, name, Action::AlreadyGone));
     };
     if !ctx.is_ours(&live.tags) {
-        return Err(not_ours_error(ctx, &name));
+        return Err(foreign(ctx, &name));
     }
     if ctx.mode == Mode::Apply {
-        match ctx
-            .aws
-            .lambda
-            .delete_function()
-            .function_name(&name)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(Change::new(KIND, name, Action::AlreadyGone));
-            }
-            Err(err) => {
-                return Err(err).with_context(|| format!("deleting Lambda function ({name})"))
-            }
+        let gone = !deleted(
+            ctx.aws
+                .lambda
+                .delete_function()
+                .function_name(&name)
+                .send()
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        )
+        .with_context(|| format!("deleting Lambda function ({name})"))?;
+        if gone {
+            return Ok(Change::new(KIND, name, Action::AlreadyGone));
         }
     }
     Ok(Change::new(KIND, name, Action::Delete))

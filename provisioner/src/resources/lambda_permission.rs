@@ -5,9 +5,9 @@
 use anyhow::Context;
 
 use super::http_api::ApiInfo;
-use super::{Ctx, Mode};
+use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
+use super::{differing_fields, Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
-use crate::names::STACK_TAG_KEY;
 
 pub const KIND: &str = "Lambda permission";
 const PRINCIPAL: &str = "apigateway.amazonaws.com";
@@ -25,28 +25,19 @@ struct Grant {
 /// statement is absent.
 async fn read(ctx: &Ctx, sid: &str) -> anyhow::Result<Option<Grant>> {
     let function = ctx.names.function();
-    let policy = match ctx
-        .aws
-        .lambda
-        .get_policy()
-        .function_name(&function)
-        .send()
-        .await
-    {
-        Ok(output) => output.policy.unwrap_or_default(),
-        // No function, or a function without any policy: both are ResourceNotFoundException.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(err) => {
-            return Err(err).with_context(|| {
-                format!("reading the resource policy of Lambda function ({function})")
-            })
-        }
+    // No function, or a function without any policy: both are ResourceNotFoundException.
+    let output = found(
+        ctx.aws
+            .lambda
+            .get_policy()
+            .function_name(&function)
+            .send()
+            .await,
+        |e| e.is_resource_not_found_exception(),
+    )
+    .with_context(|| format!("reading the resource policy of Lambda function ({function})"))?;
+    let Some(policy) = output.and_then(|o| o.policy) else {
+        return Ok(None);
     };
     grant_in_policy(&policy, sid)
         .with_context(|| format!("parsing the resource policy of Lambda function ({function})"))
@@ -85,15 +76,11 @@ fn grant_in_policy(policy: &str, sid: &str) -> anyhow::Result<Option<Grant>> {
 }
 
 fn changes(live: &Grant, desired: &Grant) -> Vec<FieldChange> {
-    [
+    differing_fields([
         ("principal", &live.principal, &desired.principal),
         ("action", &live.action, &desired.action),
         ("source_arn", &live.source_arn, &desired.source_arn),
-    ]
-    .into_iter()
-    .filter(|(_, old, new)| old != new)
-    .map(|(field, old, new)| FieldChange::new(field, old, new))
-    .collect()
+    ])
 }
 
 pub async fn converge(ctx: &Ctx, api: Option<&ApiInfo>) -> anyhow::Result<Change> {
@@ -146,27 +133,17 @@ pub async fn converge(ctx: &Ctx, api: Option<&ApiInfo>) -> anyhow::Result<Change
 
 async fn remove(ctx: &Ctx, sid: &str) -> anyhow::Result<bool> {
     let function = ctx.names.function();
-    match ctx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(&function)
-        .statement_id(sid)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err).with_context(|| {
-            format!("removing Lambda permission ({sid}) from function ({function})")
-        }),
-    }
+    deleted(
+        ctx.aws
+            .lambda
+            .remove_permission()
+            .function_name(&function)
+            .statement_id(sid)
+            .send()
+            .await,
+        |e| e.is_resource_not_found_exception(),
+    )
+    .with_context(|| format!("removing Lambda permission ({sid}) from function ({function})"))
 }
 
 pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
@@ -196,10 +173,12 @@ async fn ensure_function_is_ours(ctx: &Ctx, sid: &str) -> anyhow::Result<()> {
         .tags
         .unwrap_or_default();
     if !ctx.is_ours(&tags) {
-        anyhow::bail!(
-            "Lambda function {function} is not tagged {STACK_TAG_KEY}={}: its permission {sid} is left alone",
-            ctx.stack_tag_value()
-        );
+        return Err(foreign_error(
+            ctx,
+            super::lambda_function::KIND,
+            &function,
+            &format!("Its permission {sid} is left untouched too. {FIX_CHOOSE_ANOTHER_NAME}"),
+        ));
     }
     Ok(())
 }

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 
+use super::ownership::{deleted, foreign_error, missing_tags_field};
 use super::{Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
-use crate::names::STACK_TAG_KEY;
 
 pub const KIND: &str = "CloudWatch log group";
 
@@ -62,14 +62,16 @@ async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<HashMap<String, Strin
     Ok(output.tags.unwrap_or_default())
 }
 
-fn foreign_error(ctx: &Ctx) -> anyhow::Error {
-    anyhow::anyhow!(
-        "CloudWatch log group ({}) exists but does not carry the tag {STACK_TAG_KEY}={}: it was not made by \
-         this stack (a function of that name may have run before), so it is left untouched. Delete it (aws logs \
-         delete-log-group --log-group-name {}) or choose another stage",
-        ctx.names.log_group(),
-        ctx.stack_tag_value(),
-        ctx.names.log_group()
+fn foreign(ctx: &Ctx) -> anyhow::Error {
+    let name = ctx.names.log_group();
+    foreign_error(
+        ctx,
+        KIND,
+        &name,
+        &format!(
+            "A function of that name may have run before and made it. Delete it (aws logs delete-log-group \
+             --log-group-name {name}) or choose another stage"
+        ),
     )
 }
 
@@ -92,7 +94,7 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<Change> {
     };
     let tags = read_tags(ctx, &live.arn).await?;
     if !ctx.is_ours(&tags) {
-        return Err(foreign_error(ctx));
+        return Err(foreign(ctx));
     }
     let mut fields = Vec::new();
     if live.retention_days != desired {
@@ -104,20 +106,8 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<Change> {
             show(desired),
         ));
     }
-    let missing: HashMap<String, String> = ctx
-        .tags()
-        .into_iter()
-        .filter(|(k, v)| tags.get(k) != Some(v))
-        .collect();
-    if !missing.is_empty() {
-        let mut keys: Vec<&str> = missing.keys().map(String::as_str).collect();
-        keys.sort_unstable();
-        fields.push(FieldChange::new(
-            "tags",
-            "missing or different",
-            keys.join(", "),
-        ));
-    }
+    let missing = ctx.missing_tags(&tags);
+    fields.extend(missing_tags_field(&missing));
     if fields.is_empty() {
         return Ok(Change::new(KIND, name, Action::Unchanged));
     }
@@ -130,7 +120,7 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<Change> {
                 .logs
                 .tag_resource()
                 .resource_arn(&live.arn)
-                .set_tags(Some(missing))
+                .set_tags(Some(missing.into_iter().collect()))
                 .send()
                 .await
                 .with_context(|| format!("tagging CloudWatch log group ({name})"))?;
@@ -171,28 +161,21 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
         return Ok(Change::new(KIND, name, Action::AlreadyGone));
     };
     if !ctx.is_ours(&read_tags(ctx, &live.arn).await?) {
-        return Err(foreign_error(ctx));
+        return Err(foreign(ctx));
     }
     if ctx.mode == Mode::Apply {
-        match ctx
-            .aws
-            .logs
-            .delete_log_group()
-            .log_group_name(&name)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(Change::new(KIND, name, Action::AlreadyGone));
-            }
-            Err(err) => {
-                return Err(err).with_context(|| format!("deleting CloudWatch log group ({name})"))
-            }
+        let gone = !deleted(
+            ctx.aws
+                .logs
+                .delete_log_group()
+                .log_group_name(&name)
+                .send()
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        )
+        .with_context(|| format!("deleting CloudWatch log group ({name})"))?;
+        if gone {
+            return Ok(Change::new(KIND, name, Action::AlreadyGone));
         }
     }
     Ok(Change::new(KIND, name, Action::Delete))

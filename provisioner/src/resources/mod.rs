@@ -53,12 +53,24 @@ impl Ctx {
     }
 }
 
+/// The fields whose live value differs from the desired one, as plan lines `field: old → new`.
+pub fn differing_fields<Old: AsRef<str>, New: AsRef<str>>(
+    fields: impl IntoIterator<Item = (&'static str, Old, New)>,
+) -> Vec<crate::change::FieldChange> {
+    fields
+        .into_iter()
+        .filter(|(_, old, new)| old.as_ref() != new.as_ref())
+        .map(|(field, old, new)| crate::change::FieldChange::new(field, old.as_ref(), new.as_ref()))
+        .collect()
+}
+
 pub mod function_code;
 pub mod http_api;
 pub mod iam_role;
 pub mod lambda_function;
 pub mod lambda_permission;
 pub mod log_group;
+pub mod ownership;
 pub mod seed;
 pub mod tables;
 pub mod website_bucket;

@@ -10,16 +10,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
     ScalarAttributeType, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use futures::future::join_all;
 
+use super::ownership::{deleted, foreign_error, found, missing_tags_field};
 use super::{Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
 use crate::config::model::Capacity;
-use crate::names::{TableKind, STACK_TAG_KEY};
+use crate::names::TableKind;
 use crate::wait;
 
 pub const KIND: &str = "DynamoDB table";
@@ -47,25 +49,17 @@ pub struct LiveTable {
 
 /// DescribeTable; `None` when there is no table of that name.
 pub async fn read(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
-    let output = match ctx
-        .aws
-        .dynamodb
-        .describe_table()
-        .table_name(name)
-        .send()
-        .await
-    {
-        Ok(output) => output,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(err) => return Err(err).with_context(|| format!("describing DynamoDB table ({name})")),
-    };
-    let Some(table) = output.table else {
+    let output = found(
+        ctx.aws
+            .dynamodb
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await,
+        |e| e.is_resource_not_found_exception(),
+    )
+    .with_context(|| format!("describing DynamoDB table ({name})"))?;
+    let Some(table) = output.and_then(|o| o.table) else {
         return Ok(None);
     };
     let on_demand = table.billing_mode_summary().and_then(|s| s.billing_mode())
@@ -110,13 +104,26 @@ async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<HashMap<S
     }
 }
 
-fn foreign_error(ctx: &Ctx, name: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "DynamoDB table ({name}) exists but does not carry the tag {STACK_TAG_KEY}={}: it was not made by this \
-         stack, so it is left untouched. Choose another project or stage in shopsmart.yaml, or delete or tag \
-         that table yourself if it is really yours",
-        ctx.stack_tag_value()
+fn foreign(ctx: &Ctx, name: &str) -> anyhow::Error {
+    foreign_error(
+        ctx,
+        KIND,
+        name,
+        "Choose another project or stage in shopsmart.yaml, or delete or tag that table yourself if it is really \
+         yours",
     )
+}
+
+fn dynamodb_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+    tags.into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect()
 }
 
 /// Converges all three tables in parallel.
@@ -151,36 +158,18 @@ pub async fn converge_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change
 
     let tags = read_tags(ctx, &name, &live.arn).await?;
     if !ctx.is_ours(&tags) {
-        return Err(foreign_error(ctx, &name));
+        return Err(foreign(ctx, &name));
     }
     let mut fields = billing_diff(live.capacity, desired);
-    let missing_tags: Vec<Tag> = ctx
-        .tags()
-        .into_iter()
-        .filter(|(k, v)| tags.get(k) != Some(v))
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .expect("key and value are set")
-        })
-        .collect();
-    if !missing_tags.is_empty() {
-        let names: Vec<&str> = missing_tags.iter().map(|t| t.key()).collect();
-        fields.push(FieldChange::new(
-            "tags",
-            "missing or different",
-            names.join(", "),
-        ));
-    }
-    let ttl_enabled = if kind == TableKind::Carts {
-        Some(carts_ttl_enabled(ctx, &name).await?)
+    let missing_tags = ctx.missing_tags(&tags);
+    fields.extend(missing_tags_field(&missing_tags));
+    let ttl = if kind == TableKind::Carts {
+        read_ttl(ctx, &name).await?
     } else {
-        None
+        Ttl::Ours
     };
-    if ttl_enabled == Some(false) {
-        fields.push(FieldChange::new("ttl", "disabled", CARTS_TTL_ATTRIBUTE));
+    if let Ttl::Other(live) = &ttl {
+        fields.push(FieldChange::new("ttl", live, CARTS_TTL_ATTRIBUTE));
     }
     if fields.is_empty() {
         return Ok(Change::new(KIND, name, Action::Unchanged));
@@ -196,12 +185,12 @@ pub async fn converge_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change
                 .dynamodb
                 .tag_resource()
                 .resource_arn(&live.arn)
-                .set_tags(Some(missing_tags))
+                .set_tags(Some(dynamodb_tags(missing_tags)))
                 .send()
                 .await
                 .with_context(|| format!("tagging DynamoDB table ({name})"))?;
         }
-        if ttl_enabled == Some(false) {
+        if ttl != Ttl::Ours {
             enable_ttl(ctx, &name).await?;
         }
     }
@@ -280,16 +269,8 @@ async fn create(
             .provisioned_throughput(throughput(capacity)),
         None => request.billing_mode(BillingMode::PayPerRequest),
     };
-    for (k, v) in ctx.tags() {
-        request = request.tags(
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .expect("key and value are set"),
-        );
-    }
     request
+        .set_tags(Some(dynamodb_tags(ctx.tags())))
         .send()
         .await
         .with_context(|| format!("creating DynamoDB table ({name})"))?;
@@ -308,14 +289,39 @@ async fn update_billing(ctx: &Ctx, name: &str, desired: Option<Capacity>) -> any
             .provisioned_throughput(throughput(capacity)),
         None => request.billing_mode(BillingMode::PayPerRequest),
     };
-    request
-        .send()
-        .await
-        .with_context(|| format!("updating billing of DynamoDB table ({name})"))?;
-    Ok(())
+    match request.send().await {
+        Ok(_) => Ok(()),
+        // DynamoDB allows one billing-mode switch per table per 24 h and a few capacity decreases per day.
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_limit_exceeded_exception()) =>
+        {
+            Err(err).with_context(|| {
+                format!(
+                    "updating billing of DynamoDB table ({name}): DynamoDB refused the change for now. A table may \
+                     switch between provisioned and on-demand billing only once every 24 hours, and lower its \
+                     provisioned capacity only a few times a day. Keep the table's current billing in \
+                     shopsmart.yaml for now, or run `up` again later (AWS's message below says when)"
+                )
+            })
+        }
+        Err(err) => {
+            Err(err).with_context(|| format!("updating billing of DynamoDB table ({name})"))
+        }
+    }
 }
 
-async fn carts_ttl_enabled(ctx: &Ctx, name: &str) -> anyhow::Result<bool> {
+/// The Carts table's TTL as DescribeTimeToLive reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ttl {
+    /// Enabled (or enabling) on `expiresAt`.
+    Ours,
+    /// Anything else, rendered for the plan: `disabled`, `disabling`, `enabled on otherAttribute`.
+    Other(String),
+}
+
+async fn read_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<Ttl> {
     let output = ctx
         .aws
         .dynamodb
@@ -324,12 +330,22 @@ async fn carts_ttl_enabled(ctx: &Ctx, name: &str) -> anyhow::Result<bool> {
         .send()
         .await
         .with_context(|| format!("describing TTL of DynamoDB table ({name})"))?;
-    Ok(output.time_to_live_description().is_some_and(|ttl| {
-        matches!(
-            ttl.time_to_live_status(),
-            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-        ) && ttl.attribute_name() == Some(CARTS_TTL_ATTRIBUTE)
-    }))
+    let description = output.time_to_live_description();
+    let status = description.and_then(|ttl| ttl.time_to_live_status());
+    let attribute = description.and_then(|ttl| ttl.attribute_name());
+    Ok(match status {
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            if attribute == Some(CARTS_TTL_ATTRIBUTE) =>
+        {
+            Ttl::Ours
+        }
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling) => Ttl::Other(format!(
+            "enabled on {}",
+            attribute.unwrap_or("(unknown attribute)")
+        )),
+        Some(TimeToLiveStatus::Disabling) => Ttl::Other("disabling".to_owned()),
+        _ => Ttl::Other("disabled".to_owned()),
+    })
 }
 
 async fn enable_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
@@ -338,17 +354,37 @@ async fn enable_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
         .attribute_name(CARTS_TTL_ATTRIBUTE)
         .build()
         .expect("both fields are set");
-    ctx.aws
+    let context = || format!("enabling TTL on {CARTS_TTL_ATTRIBUTE} of DynamoDB table ({name})");
+    match ctx
+        .aws
         .dynamodb
         .update_time_to_live()
         .table_name(name)
         .time_to_live_specification(spec)
         .send()
         .await
-        .with_context(|| {
-            format!("enabling TTL on {CARTS_TTL_ATTRIBUTE} of DynamoDB table ({name})")
-        })?;
-    Ok(())
+    {
+        Ok(_) => Ok(()),
+        // Not a modelled error: DynamoDB refuses a TTL change within an hour of the last one, and a second TTL
+        // attribute while another is enabled, both as ValidationException.
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.code() == Some("ValidationException")) =>
+        {
+            Err(err).with_context(|| {
+                format!(
+                    "{}: DynamoDB refused the TTL change. A table has at most one TTL attribute, and its TTL can \
+                     change only once an hour: if TTL is on another attribute, disable it (aws dynamodb \
+                     update-time-to-live --table-name {name} --time-to-live-specification \
+                     Enabled=false,AttributeName=<that attribute>) and run `up` again an hour later; if it was \
+                     changed in the last hour, run `up` again in an hour",
+                    context()
+                )
+            })
+        }
+        Err(err) => Err(err).with_context(context),
+    }
 }
 
 /// Waits (bounded) until the table is ACTIVE: DynamoDB refuses updates and data writes before that.
@@ -394,32 +430,25 @@ pub async fn destroy_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change>
     if live.status != TableStatus::Deleting {
         let tags = read_tags(ctx, &name, &live.arn).await?;
         if !ctx.is_ours(&tags) {
-            return Err(foreign_error(ctx, &name));
+            return Err(foreign(ctx, &name));
         }
         if ctx.mode == Mode::Plan {
             return Ok(Change::new(KIND, name, Action::Delete));
         }
         // A table still CREATING or UPDATING cannot be deleted yet (ResourceInUseException).
         wait_until_active(ctx, &name).await?;
-        match ctx
-            .aws
-            .dynamodb
-            .delete_table()
-            .table_name(&name)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(Change::new(KIND, name, Action::AlreadyGone));
-            }
-            Err(err) => {
-                return Err(err).with_context(|| format!("deleting DynamoDB table ({name})"))
-            }
+        let gone = !deleted(
+            ctx.aws
+                .dynamodb
+                .delete_table()
+                .table_name(&name)
+                .send()
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        )
+        .with_context(|| format!("deleting DynamoDB table ({name})"))?;
+        if gone {
+            return Ok(Change::new(KIND, name, Action::AlreadyGone));
         }
     } else if ctx.mode == Mode::Plan {
         return Ok(Change::new(KIND, name, Action::AlreadyGone));

@@ -5,22 +5,29 @@
 //! deleted).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyError;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ErrorDocument, IndexDocument,
     ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
     PublicAccessBlockConfiguration, Tag, Tagging, WebsiteConfiguration,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+use super::ownership::{foreign_error, FIX_CHOOSE_ANOTHER_NAME};
 use super::{Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
 use crate::names::STACK_TAG_KEY;
+use crate::wait;
 
 pub const KIND: &str = "S3 website bucket";
 /// DeleteObjects takes at most 1000 keys per call.
 const DELETE_BATCH: usize = 1000;
+/// How long S3 may keep refusing a public policy after Block Public Access was relaxed (seconds, usually).
+const POLICY_AFTER_BPA_DEADLINE: Duration = Duration::from_secs(20);
 /// DeleteBucket retries after BucketNotEmpty (an object written while emptying), each after emptying again.
 const DELETE_ATTEMPTS: usize = 3;
 
@@ -97,8 +104,9 @@ async fn exists(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
         Ok(_) => Ok(true),
         Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
         Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => bail!(
-            "S3 bucket {bucket} exists but belongs to another AWS account (bucket names are global); \
-             choose another project or stage"
+            "reading S3 bucket ({bucket}): S3 answered 403 Forbidden. Either the name is taken by another AWS \
+             account (bucket names are global: choose another project or stage), or your credentials may not \
+             read this bucket (they need s3:ListBucket)"
         ),
         Err(err) => Err(err).with_context(|| format!("reading S3 bucket ({bucket})")),
     }
@@ -123,19 +131,29 @@ async fn read_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, S
     }
 }
 
-fn not_ours_error(ctx: &Ctx, bucket: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "S3 bucket {bucket} exists but is not tagged {STACK_TAG_KEY}={}: it belongs to something else, so \
-         shopsmart-deploy leaves it (and its objects) alone. Delete it yourself or choose another project/stage",
-        ctx.stack_tag_value()
+fn foreign(ctx: &Ctx, bucket: &str) -> anyhow::Error {
+    foreign_error(
+        ctx,
+        "S3 bucket",
+        bucket,
+        &format!("Its objects are left untouched too. {FIX_CHOOSE_ANOTHER_NAME}"),
     )
+}
+
+fn s3_tags(ctx: &Ctx) -> anyhow::Result<Vec<Tag>> {
+    Ok(ctx
+        .tags()
+        .into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Change, String)> {
     let bucket = bucket_name(ctx);
-    if !exists(ctx, &bucket).await? {
+    // A bucket that CreateBucket finds already ours-by-account (made since HeadBucket looked) is checked
+    // like any existing one below: only its stack tag makes it ours.
+    if !exists(ctx, &bucket).await? && (ctx.mode == Mode::Plan || create(ctx, &bucket).await?) {
         if ctx.mode == Mode::Apply {
-            create(ctx, &bucket).await?;
             // Tag first: a run interrupted after this point finds the bucket again as ours.
             put_tags(ctx, &bucket).await?;
             put_ownership(ctx, &bucket).await?;
@@ -148,7 +166,7 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Change, String)> {
     }
     let live_tags = read_tags(ctx, &bucket).await?;
     if live_tags.get(STACK_TAG_KEY) != Some(&ctx.stack_tag_value()) {
-        return Err(not_ours_error(ctx, &bucket));
+        return Err(foreign(ctx, &bucket));
     }
     let apply = ctx.mode == Mode::Apply;
     let mut fields = Vec::new();
@@ -240,29 +258,51 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Change, String)> {
     Ok((Change::new(KIND, &bucket, action), bucket))
 }
 
-async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
-    let mut request = ctx
-        .aws
-        .s3
-        .create_bucket()
-        .bucket(bucket)
-        .object_ownership(ObjectOwnership::BucketOwnerEnforced);
-    // Tags at creation close the window in which an interrupted `up` could leave an untagged bucket that
-    // the next run must refuse as foreign (real S3 accepts them; moto drops them, hence PutBucketTagging too).
-    let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(
-        ctx.tags()
-            .into_iter()
-            .map(|(key, value)| Tag::builder().key(key).value(value).build())
-            .collect::<Result<Vec<_>, _>>()?,
-    ));
-    // us-east-1 must have no LocationConstraint; every other region must name itself (behaviour 5).
-    if ctx.region != "us-east-1" {
-        configuration =
-            configuration.location_constraint(BucketLocationConstraint::from(ctx.region.as_str()));
-    }
-    request = request.create_bucket_configuration(configuration.build());
-    match request.send().await {
-        Ok(_) => Ok(()),
+/// Creates the bucket; `false` when S3 says this account already owns a bucket of that name.
+async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
+    let request = |tags: Option<Vec<Tag>>| {
+        // us-east-1 must have no LocationConstraint; every other region must name itself (behaviour 5). A
+        // configuration with tags only is valid in us-east-1 (no LocationConstraint means us-east-1).
+        let location = (ctx.region != "us-east-1")
+            .then(|| BucketLocationConstraint::from(ctx.region.as_str()));
+        let configuration = (location.is_some() || tags.is_some()).then(|| {
+            CreateBucketConfiguration::builder()
+                .set_location_constraint(location)
+                .set_tags(tags)
+                .build()
+        });
+        ctx.aws
+            .s3
+            .create_bucket()
+            .bucket(bucket)
+            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+            .set_create_bucket_configuration(configuration)
+            .send()
+    };
+    // Tags at creation close the window in which an interrupted `up` could leave an untagged bucket that the
+    // next run must refuse as foreign (moto drops them, hence PutBucketTagging too). S3 needs s3:TagResource
+    // for them: without it CreateBucket is AccessDenied, so create without tags (PutBucketTagging follows).
+    let result = match request(Some(s3_tags(ctx)?)).await {
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| is_code(e, "AccessDenied")) =>
+        {
+            tracing::debug!("CreateBucket with tags was denied; creating {bucket} without them");
+            request(None).await
+        }
+        result => result,
+    };
+    match result {
+        Ok(_) => Ok(true),
+        // Outside us-east-1 S3 says so; in us-east-1 it answers 200 for a bucket the account owns.
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_bucket_already_owned_by_you()) =>
+        {
+            Ok(false)
+        }
         Err(err) if err.as_service_error().is_some_and(|e| e.is_bucket_already_exists()) => bail!(
             "creating S3 bucket ({bucket}): the name is taken by another AWS account (bucket names are global); \
              choose another project or stage"
@@ -380,13 +420,35 @@ async fn read_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<serde_jso
 }
 
 async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
-    match ctx.aws.s3.put_bucket_policy().bucket(bucket).policy(desired_policy(ctx, bucket).to_string()).send().await {
+    let policy = desired_policy(ctx, bucket).to_string();
+    let is_access_denied = |err: &SdkError<PutBucketPolicyError, HttpResponse>| {
+        err.as_service_error()
+            .is_some_and(|e| is_code(e, "AccessDenied"))
+    };
+    // Right after PutPublicAccessBlock relaxed BlockPublicPolicy, S3 may still refuse a public policy for a
+    // few seconds (eventual consistency): retry under a deadline before explaining the account-level setting.
+    let result = wait::retry_while(
+        &format!("S3 bucket ({bucket}) to accept a public policy"),
+        POLICY_AFTER_BPA_DEADLINE,
+        || {
+            ctx.aws
+                .s3
+                .put_bucket_policy()
+                .bucket(bucket)
+                .policy(&policy)
+                .send()
+        },
+        is_access_denied,
+    )
+    .await;
+    match result {
         Ok(_) => Ok(()),
-        Err(err) if err.as_service_error().is_some_and(|e| is_code(e, "AccessDenied")) => Err(err).with_context(|| {
+        Err(err) if is_access_denied(&err) => Err(err).with_context(|| {
             format!(
-                "putting the public-read policy on S3 bucket ({bucket}): access denied. If the message mentions \
-                 BlockPublicPolicy, Block Public Access is on for the whole account (S3 console → Block Public \
-                 Access settings for this account); allow public bucket policies there, or host elsewhere"
+                "putting the public-read policy on S3 bucket ({bucket}): access denied for {} s. If the message \
+                 mentions BlockPublicPolicy, Block Public Access is on for the whole account (S3 console → Block \
+                 Public Access settings for this account); allow public bucket policies there, or host elsewhere",
+                POLICY_AFTER_BPA_DEADLINE.as_secs()
             )
         }),
         Err(err) => Err(err).with_context(|| format!("putting the public-read policy on S3 bucket ({bucket})")),
@@ -443,11 +505,7 @@ async fn put_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
 
 /// A separate call: moto drops tags sent with CreateBucket, and real S3 only accepts them with extra rights.
 async fn put_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
-    let tags = ctx
-        .tags()
-        .into_iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags = s3_tags(ctx)?;
     ctx.aws
         .s3
         .put_bucket_tagging()
@@ -466,7 +524,7 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
     }
     let tags = read_tags(ctx, &bucket).await?;
     if tags.get(STACK_TAG_KEY) != Some(&ctx.stack_tag_value()) {
-        return Err(not_ours_error(ctx, &bucket));
+        return Err(foreign(ctx, &bucket));
     }
     if ctx.mode == Mode::Plan {
         return Ok(Change::new(KIND, bucket, Action::Delete));
@@ -530,31 +588,41 @@ async fn empty(ctx: &Ctx, bucket: &str) -> anyhow::Result<usize> {
             return Ok(deleted);
         }
         for batch in identifiers.chunks(DELETE_BATCH) {
-            let output = ctx
-                .aws
-                .s3
-                .delete_objects()
-                .bucket(bucket)
-                .delete(
-                    Delete::builder()
-                        .set_objects(Some(batch.to_vec()))
-                        .quiet(true)
-                        .build()?,
-                )
-                .send()
-                .await
-                .with_context(|| {
-                    format!("deleting {} objects from S3 bucket ({bucket})", batch.len())
-                })?;
-            if let Some(error) = output.errors().first() {
-                bail!(
-                    "deleting objects from S3 bucket ({bucket}): {} failed, first {}: {}",
-                    output.errors().len(),
-                    error.key().unwrap_or_default(),
-                    error.message().unwrap_or_default()
-                );
-            }
+            delete_objects(ctx, bucket, batch.to_vec()).await?;
             deleted += batch.len();
         }
     }
+}
+
+/// Deletes up to 1000 objects in one DeleteObjects call; a per-key failure (reported in a 200 answer) is an
+/// error too, naming how many failed and the first.
+pub(super) async fn delete_objects(
+    ctx: &Ctx,
+    bucket: &str,
+    objects: Vec<ObjectIdentifier>,
+) -> anyhow::Result<()> {
+    let count = objects.len();
+    let output = ctx
+        .aws
+        .s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(
+            Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()?,
+        )
+        .send()
+        .await
+        .with_context(|| format!("deleting {count} objects from S3 bucket ({bucket})"))?;
+    if let Some(error) = output.errors().first() {
+        bail!(
+            "deleting objects from S3 bucket ({bucket}): {} failed, first {}: {}",
+            output.errors().len(),
+            error.key().unwrap_or_default(),
+            error.message().unwrap_or_default()
+        );
+    }
+    Ok(())
 }

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::ObjectIdentifier;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
-use super::website_bucket::bucket_name;
+use super::website_bucket::{self, bucket_name};
 use super::{Ctx, Mode};
 use crate::change::{Action, Change, FieldChange};
 
@@ -86,7 +86,8 @@ pub fn desired_objects(
 ) -> anyhow::Result<BTreeMap<String, DesiredObject>> {
     if !frontend_dir.is_dir() {
         bail!(
-            "the website folder {} does not exist; run from the repository root or pass its path",
+            "the website folder {} does not exist; it is looked for next to the configuration file: \
+             run from the repository root, or pass --config <repo>/shopsmart.yaml",
             frontend_dir.display()
         );
     }
@@ -252,15 +253,30 @@ pub async fn converge(
     }
     let mut uploaded: Vec<&str> = to_upload.iter().map(|o| o.key.as_str()).collect();
     uploaded.sort_unstable();
-    let fields = vec![
-        FieldChange::new("uploaded", 0, summary(&uploaded)),
-        FieldChange::new("unchanged", unchanged, unchanged),
-        FieldChange::new(
+    // One field per kind of work, only when there is some: "uploaded missing or different → 2 (a, b)".
+    let deleted: Vec<&str> = to_delete.iter().map(String::as_str).collect();
+    let mut fields = Vec::new();
+    if !uploaded.is_empty() {
+        fields.push(FieldChange::new(
+            "uploaded",
+            "missing or different",
+            summary(&uploaded),
+        ));
+    }
+    if !deleted.is_empty() {
+        fields.push(FieldChange::new(
             "deleted",
-            0,
-            summary(&to_delete.iter().map(String::as_str).collect::<Vec<_>>()),
-        ),
-    ];
+            summary(&deleted),
+            "gone (no longer in frontend/)",
+        ));
+    }
+    if unchanged > 0 {
+        fields.push(FieldChange::new(
+            "kept",
+            "same content",
+            format!("{unchanged} unchanged"),
+        ));
+    }
     Ok(Change::new(KIND, bucket, Action::Update { fields }))
 }
 
@@ -294,33 +310,9 @@ async fn delete(ctx: &Ctx, bucket: &str, keys: &[String]) -> anyhow::Result<()> 
             .iter()
             .map(|key| ObjectIdentifier::builder().key(key).build())
             .collect::<Result<Vec<_>, _>>()?;
-        let output = ctx
-            .aws
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(objects))
-                    .quiet(true)
-                    .build()?,
-            )
-            .send()
+        website_bucket::delete_objects(ctx, bucket, objects)
             .await
-            .with_context(|| {
-                format!(
-                    "deleting {} old objects from S3 bucket ({bucket})",
-                    batch.len()
-                )
-            })?;
-        if let Some(error) = output.errors().first() {
-            bail!(
-                "deleting old objects from S3 bucket ({bucket}): {} failed, first {}: {}",
-                output.errors().len(),
-                error.key().unwrap_or_default(),
-                error.message().unwrap_or_default()
-            );
-        }
+            .context("removing objects no longer in frontend/")?;
     }
     Ok(())
 }

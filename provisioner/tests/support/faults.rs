@@ -67,6 +67,39 @@ impl Canned {
         }
     }
 
+    /// An awsJson1_0 error (DynamoDB): the type in `__type` (and the header the SDK reads first).
+    pub fn aws_json_error(status: u16, error_type: &str, message: &str) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                ("x-amzn-errortype".into(), error_type.into()),
+                ("x-amzn-requestid".into(), "fault-injected".into()),
+            ],
+            body: serde_json::json!({
+                "__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"),
+                "message": message
+            })
+            .to_string(),
+        }
+    }
+
+    /// An awsQuery error (IAM, STS): code and message in an XML ErrorResponse.
+    pub fn query_error(status: u16, code: &str, message: &str) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type".into(), "text/xml".into()),
+                ("x-amzn-requestid".into(), "fault-injected".into()),
+            ],
+            body: format!(
+                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>\
+                 <Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-injected</RequestId>\
+                 </ErrorResponse>"
+            ),
+        }
+    }
+
     /// A restJson1 success with a JSON body.
     pub fn rest_json_ok(body: serde_json::Value) -> Self {
         Self {

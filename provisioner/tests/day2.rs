@@ -1,0 +1,557 @@
+//! The learner's day-2 verbs through the BINARY against moto: two stages side by side, `logs` (also
+//! `--follow` until Ctrl-C), `outputs`, `cost`, the Free Tier guard, `completions` and `dev` on a busy port.
+//! Each test deploys the shipped `shopsmart.yaml` under a unique stage, in a region of its own (the guard
+//! counts provisioned capacity region-wide), with a tiny prebuilt zip so nothing is compiled.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use shopsmart_deploy::aws::AwsSettings;
+use shopsmart_deploy::change::Action;
+use shopsmart_deploy::config::{self, model::Config, Overrides};
+use shopsmart_deploy::freetier;
+use shopsmart_deploy::names::TableKind;
+use shopsmart_deploy::report::Reporter;
+use shopsmart_deploy::resources::{function_code, Ctx, Mode};
+use shopsmart_deploy::stack::{self, StackOptions};
+use support::*;
+
+const TWO_STAGES_REGION: &str = "eu-west-2";
+const LOGS_REGION: &str = "eu-west-3";
+const OUTPUTS_REGION: &str = "ca-central-1";
+const GUARD_REGION: &str = "sa-east-1";
+const COST_REGION: &str = "ap-northeast-2";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn shipped_config() -> PathBuf {
+    repo_root().join("shopsmart.yaml")
+}
+
+/// A stack deployed by the binary: stage, region, the configuration file and the function zip it used.
+struct Stage {
+    name: String,
+    region: &'static str,
+    config_path: PathBuf,
+    zip: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Stage {
+    fn new(region: &'static str) -> Self {
+        Self::with_config(region, shipped_config())
+    }
+
+    fn with_config(region: &'static str, config_path: PathBuf) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("function.zip");
+        std::fs::write(&zip, function_code::zip_bootstrap(b"#!/bin/sh\n").unwrap()).unwrap();
+        Self {
+            name: unique_stage(),
+            region,
+            config_path,
+            zip,
+            _dir: dir,
+        }
+    }
+
+    /// The binary with this stage's --config/--stage/--region, then `args`.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"));
+        command
+            .args(args)
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(["--stage", &self.name, "--region", self.region])
+            .env("AWS_ENDPOINT_URL", endpoint())
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs a verb that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "shopsmart-deploy {args:?} failed ({}):\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn up(&self, extra: &[&str]) -> String {
+        let mut args = vec!["up", "--function-zip", self.zip.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.ok(&args)
+    }
+
+    fn destroy(&self) {
+        self.ok(&["destroy", "--yes"]);
+    }
+
+    /// The configuration exactly as the binary loads it.
+    fn config(&self) -> Config {
+        let overrides = Overrides {
+            stage: Some(self.name.clone()),
+            region: Some(self.region.into()),
+        };
+        config::load(&self.config_path, &overrides).unwrap()
+    }
+
+    async fn ctx(&self) -> Ctx {
+        ctx(self.config(), Mode::Plan, &[]).await
+    }
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Nothing with the stack's names exists: tables, function, HTTP API, bucket, log group, role.
+async fn assert_nothing_exists(ctx: &Ctx) {
+    let names = &ctx.names;
+    for kind in TableKind::ALL {
+        let err = ctx
+            .aws
+            .dynamodb
+            .describe_table()
+            .table_name(names.table(kind))
+            .send()
+            .await
+            .expect_err("the table should not exist");
+        assert!(
+            err.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()),
+            "{err:?}"
+        );
+    }
+    let err = ctx
+        .aws
+        .lambda
+        .get_function()
+        .function_name(names.function())
+        .send()
+        .await
+        .expect_err("the function should not exist");
+    assert!(err
+        .as_service_error()
+        .is_some_and(|e| e.is_resource_not_found_exception()));
+    let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
+    assert!(apis
+        .items()
+        .iter()
+        .all(|api| api.name() != Some(names.http_api().as_str())));
+    let err = ctx
+        .aws
+        .s3
+        .head_bucket()
+        .bucket(names.website_bucket(&ctx.account_id, &ctx.region))
+        .send()
+        .await
+        .expect_err("the bucket should not exist");
+    assert!(err.as_service_error().is_some_and(|e| e.is_not_found()));
+    let groups = ctx
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(names.log_group())
+        .send()
+        .await
+        .unwrap();
+    assert!(groups
+        .log_groups()
+        .iter()
+        .all(|group| group.log_group_name() != Some(names.log_group().as_str())));
+    let err = ctx
+        .aws
+        .iam
+        .get_role()
+        .role_name(names.role())
+        .send()
+        .await
+        .expect_err("the role should not exist");
+    assert!(err
+        .as_service_error()
+        .is_some_and(|e| e.is_no_such_entity_exception()));
+}
+
+/// The HTTP API's endpoint as AWS reports it (found by name).
+async fn api_endpoint(ctx: &Ctx) -> Option<String> {
+    let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
+    apis.items()
+        .iter()
+        .find(|api| api.name() == Some(ctx.names.http_api().as_str()))
+        .and_then(|api| api.api_endpoint().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn destroying_one_stage_leaves_the_other_intact() {
+    let a = Stage::new(TWO_STAGES_REGION);
+    let b = Stage::new(TWO_STAGES_REGION);
+    a.up(&[]);
+    b.up(&[]);
+    a.destroy();
+    assert_nothing_exists(&a.ctx().await).await;
+
+    // B converges with zero writes: every resource of it is still as configured.
+    let log = CallLog::default();
+    let opts = StackOptions {
+        aws: AwsSettings {
+            region: b.region.into(),
+            profile: None,
+            endpoint_url: Some(endpoint()),
+        },
+        config: b.config(),
+        workspace_root: repo_root(),
+        function_zip: Some(b.zip.clone()),
+        reseed: false,
+        interceptors: vec![log.interceptor()],
+        allow_charges: false,
+    };
+    let outcome = stack::up(&opts, &Reporter::quiet()).await.unwrap();
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+    assert!(
+        outcome
+            .changes
+            .iter()
+            .all(|change| change.action == Action::Unchanged),
+        "{:?}",
+        outcome.changes
+    );
+    assert!(outcome.api_url.is_some());
+    b.destroy();
+    assert_nothing_exists(&b.ctx().await).await;
+}
+
+/// Writes log events into the function's log group, in a stream of their own.
+async fn put_events(ctx: &Ctx, stream: &str, messages: &[&str]) {
+    let now = shopsmart_deploy::logs::now_ms();
+    let mut request = ctx
+        .aws
+        .logs
+        .put_log_events()
+        .log_group_name(ctx.names.log_group())
+        .log_stream_name(stream);
+    for message in messages {
+        request = request.log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now)
+                .message(*message)
+                .build()
+                .unwrap(),
+        );
+    }
+    request.send().await.unwrap();
+}
+
+/// Lines of a child's stdout, delivered through a channel so the test can wait with a deadline.
+fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Reads lines until one contains `needle`; panics after `deadline` with what was read.
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, deadline: Duration) -> Vec<String> {
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_sub(started.elapsed()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("`{needle}` did not appear within {deadline:?}; read so far:\n{seen:#?}");
+}
+
+#[tokio::test]
+async fn logs_prints_events_and_follows_new_ones_until_ctrl_c() {
+    let stage = Stage::new(LOGS_REGION);
+
+    // A stage that was never deployed: exit 1, naming the log group and saying to run `up`.
+    let missing = stage.run(&["logs"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr_of(&missing));
+    let message = stderr_of(&missing);
+    assert!(
+        message.contains(&stage.config().names().log_group()),
+        "{message}"
+    );
+    assert!(message.contains("shopsmart-deploy up"), "{message}");
+
+    stage.up(&[]);
+    let ctx = stage.ctx().await;
+    ctx.aws
+        .logs
+        .create_log_stream()
+        .log_group_name(ctx.names.log_group())
+        .log_stream_name("2026/11/26/[$LATEST]day2")
+        .send()
+        .await
+        .unwrap();
+    let json_line = r#"{"timestamp":"2026-11-26T10:00:00.000Z","level":"INFO","fields":{"message":"answered","status":200},"target":"shopsmart_function"}"#;
+    put_events(
+        &ctx,
+        "2026/11/26/[$LATEST]day2",
+        &["START RequestId: 7f3c-day2 Version: $LATEST", json_line],
+    )
+    .await;
+
+    let printed = stage.ok(&["logs", "--since", "1h"]);
+    assert!(
+        printed.contains("START RequestId: 7f3c-day2 Version: $LATEST"),
+        "{printed}"
+    );
+    // Pretty-printed: one field per line, indented, instead of the compact line.
+    assert!(!printed.contains(json_line), "{printed}");
+    assert!(printed.contains("\n    \"level\": \"INFO\","), "{printed}");
+    assert!(printed.contains("\n      \"status\": 200"), "{printed}");
+
+    // --follow: a new event written after it started shows up; Ctrl-C ends it with exit 0.
+    let mut follower = stage
+        .command(&["logs", "--follow", "--since", "1h"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(follower.stdout.take().unwrap());
+    wait_for_line(&lines, "7f3c-day2", Duration::from_secs(20));
+    put_events(
+        &ctx,
+        "2026/11/26/[$LATEST]day2",
+        &["END RequestId: 9a1e-followed"],
+    )
+    .await;
+    wait_for_line(&lines, "9a1e-followed", Duration::from_secs(20));
+    let interrupted = Command::new("kill")
+        .args(["-INT", &follower.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = follower.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            follower.kill().unwrap();
+            panic!("logs --follow did not stop within 5 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "logs --follow ended with {status}");
+    stage.destroy();
+}
+
+#[tokio::test]
+async fn outputs_as_json_name_the_urls_and_resources() {
+    let stage = Stage::new(OUTPUTS_REGION);
+    let before: serde_json::Value =
+        serde_json::from_str(&stage.ok(&["outputs", "--output", "json"])).unwrap();
+    assert_eq!(before["api_url"], serde_json::Value::Null, "{before:#}");
+    let text = stage.ok(&["outputs"]);
+    assert!(text.contains("no HTTP API yet"), "{text}");
+
+    stage.up(&[]);
+    let ctx = stage.ctx().await;
+    let outputs: serde_json::Value =
+        serde_json::from_str(&stage.ok(&["outputs", "--output", "json"])).unwrap();
+    let names = &ctx.names;
+    let bucket = names.website_bucket(&ctx.account_id, &ctx.region);
+    assert_eq!(
+        outputs["api_url"].as_str(),
+        api_endpoint(&ctx).await.as_deref()
+    );
+    assert!(outputs["api_url"].is_string());
+    assert_eq!(outputs["bucket"], bucket.as_str());
+    assert_eq!(
+        outputs["website_url"],
+        shopsmart_deploy::names::website_url(&bucket, &ctx.region).as_str()
+    );
+    assert_eq!(outputs["function"], names.function().as_str());
+    assert_eq!(
+        outputs["tables"],
+        serde_json::json!({
+            "products": names.table(TableKind::Products),
+            "carts": names.table(TableKind::Carts),
+            "orders": names.table(TableKind::Orders),
+        })
+    );
+    stage.destroy();
+}
+
+#[tokio::test]
+async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
+    let stage = Stage::new(COST_REGION);
+    let cost: serde_json::Value =
+        serde_json::from_str(&stage.ok(&["cost", "--requests", "1000000", "--output", "json"]))
+            .unwrap();
+    let expected = freetier::monthly(
+        &stage.config(),
+        1_000_000,
+        &freetier::Assumptions::default(),
+    );
+    assert_eq!(cost["total"], serde_json::to_value(expected.total).unwrap());
+    assert_eq!(cost, serde_json::to_value(&expected).unwrap());
+    assert_eq!(cost["requests_per_month"], 1_000_000);
+
+    let text = stage.ok(&["cost", "--requests", "1000000"]);
+    assert!(
+        text.contains(&format!("as of {}", expected.prices_as_of)),
+        "{text}"
+    );
+
+    let plan = stage.ok(&["plan", "--function-zip", stage.zip.to_str().unwrap()]);
+    let last = plan.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("cost at 100,000 API requests a month: "),
+        "{plan}"
+    );
+    assert!(
+        last.contains(&format!("prices as of {}", expected.prices_as_of)),
+        "{last}"
+    );
+    assert!(plan.contains("  + create     Lambda function "), "{plan}");
+    // plan wrote nothing.
+    assert_nothing_exists(&stage.ctx().await).await;
+}
+
+/// A copy of the shipped configuration with on-demand tables, next to a link to the storefront (the
+/// binary finds frontend/ beside the configuration file).
+fn on_demand_config(dir: &Path) -> PathBuf {
+    let shipped = std::fs::read_to_string(shipped_config()).unwrap();
+    let provisioned = "  billing:\n    provisioned:\n      products: { read: 1, write: 1 }\n      carts: { read: 1, write: 1 }\n      orders: { read: 1, write: 1 }\n";
+    assert!(
+        shipped.contains(provisioned),
+        "shopsmart.yaml changed its billing block"
+    );
+    let path = dir.join("shopsmart.yaml");
+    std::fs::write(
+        &path,
+        shipped.replace(provisioned, "  billing: on_demand\n"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(repo_root().join("frontend"), dir.join("frontend")).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn the_guard_refuses_on_demand_tables_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::with_config(GUARD_REGION, on_demand_config(dir.path()));
+    let refused = stage.run(&["up", "--function-zip", stage.zip.to_str().unwrap()]);
+    let message = stderr_of(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{message}");
+    assert!(message.contains("on-demand"), "{message}");
+    assert!(message.contains("a month"), "{message}");
+    assert!(message.contains("fix:"), "{message}");
+    assert!(message.contains("billing: on_demand"), "{message}");
+    assert!(message.contains("--allow-charges"), "{message}");
+    assert!(message.contains("nothing was changed"), "{message}");
+    let ctx = stage.ctx().await;
+    assert_nothing_exists(&ctx).await;
+
+    stage.up(&["--allow-charges"]);
+    let table = ctx
+        .aws
+        .dynamodb
+        .describe_table()
+        .table_name(ctx.names.table(TableKind::Orders))
+        .send()
+        .await
+        .unwrap();
+    let billing = table
+        .table()
+        .and_then(|t| t.billing_mode_summary())
+        .and_then(|summary| summary.billing_mode());
+    assert_eq!(
+        billing,
+        Some(&aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+    );
+    stage.destroy();
+    assert_nothing_exists(&ctx).await;
+}
+
+#[test]
+fn completions_print_a_script_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell}: {}", stderr_of(&output));
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains("shopsmart-deploy"), "{shell}: {script}");
+        // Flags are completed too (fish spells them `-l function-zip`).
+        assert!(script.contains("function-zip"), "{shell}: {script}");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn dev_on_a_busy_port_says_which_flag_to_change_and_starts_nothing() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let api_port = free_port();
+    let emulator_port = free_port();
+    let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
+        .args(["dev", "--config"])
+        .arg(shipped_config())
+        .args(["--stage", &unique_stage(), "--endpoint-url", &endpoint()])
+        .args(["--port", &port.to_string()])
+        .args(["--api-port", &api_port.to_string()])
+        .args(["--emulator-port", &emulator_port.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let message = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains(&format!("port {port}")), "{message}");
+    assert!(message.contains("--port"), "{message}");
+    // Nothing was started: no local API, no emulator, and no deployment (it stopped before any build).
+    assert!(!listening(api_port));
+    assert!(!listening(emulator_port));
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("created"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
