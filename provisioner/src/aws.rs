@@ -12,7 +12,13 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     /// `--endpoint-url`; `AWS_ENDPOINT_URL` is read by the SDK itself when this is `None`.
     pub endpoint_url: Option<String>,
+    /// Send the fixed dummy credentials an emulator accepts instead of the credential chain's (`dev`):
+    /// real credentials are never needed there, so they are never sent there.
+    pub emulator_credentials: bool,
 }
+
+/// The access key id and secret `dev` sends to the emulator (and gives the local API).
+pub const EMULATOR_CREDENTIAL: &str = "testing";
 
 /// Loads the SDK configuration: the standard credential chain (env, profile, SSO, ...), the standard retry
 /// mode (throttling and 5xx are retried with backoff by the SDK itself), and the endpoint override if any.
@@ -20,7 +26,15 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(settings.region.clone()))
         .retry_config(RetryConfig::standard().with_max_attempts(5));
-    if let Some(profile) = &settings.profile {
+    if settings.emulator_credentials {
+        loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+            EMULATOR_CREDENTIAL,
+            EMULATOR_CREDENTIAL,
+            None,
+            None,
+            "shopsmart-emulator",
+        ));
+    } else if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
     if let Some(endpoint) = &settings.endpoint_url {

@@ -124,6 +124,7 @@ fn options(
             region: config.region.clone(),
             profile: global.profile.clone(),
             endpoint_url: global.endpoint_url.clone().filter(|url| !url.is_empty()),
+            emulator_credentials: false,
         },
         workspace_root: workspace_root(&global.config),
         config,

@@ -216,6 +216,7 @@ async fn destroying_one_stage_leaves_the_other_intact() {
             region: b.region.into(),
             profile: None,
             endpoint_url: Some(endpoint()),
+            emulator_credentials: false,
         },
         config: b.config(),
         workspace_root: repo_root(),

@@ -67,6 +67,7 @@ fn options(
             region: config.region.clone(),
             profile: None,
             endpoint_url: Some(endpoint()),
+            emulator_credentials: false,
         },
         config,
         workspace_root: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),

@@ -33,6 +33,7 @@ fn options(
             region: config.region.clone(),
             profile: None,
             endpoint_url: Some(endpoint()),
+            emulator_credentials: false,
         },
         config,
         workspace_root: workspace_root(),

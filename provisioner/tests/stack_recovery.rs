@@ -38,6 +38,7 @@ async fn up_after_a_partial_up_converges() {
             region: config.region.clone(),
             profile: None,
             endpoint_url: Some(endpoint()),
+            emulator_credentials: false,
         },
         config,
         workspace_root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),

@@ -12,6 +12,8 @@ use anyhow::{bail, Context};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::aws::EMULATOR_CREDENTIAL;
+
 use super::ports::{ensure_port_free, wait_until_listening};
 
 const FUNCTION_PACKAGE: &str = "shopsmart-function";
@@ -84,6 +86,11 @@ impl LocalApi {
             .env("PORT", settings.port.to_string())
             .env("AWS_ENDPOINT_URL", settings.aws_endpoint)
             .env("AWS_REGION", settings.region)
+            // The emulator's dummy credentials, never the learner's real ones.
+            .env("AWS_ACCESS_KEY_ID", EMULATOR_CREDENTIAL)
+            .env("AWS_SECRET_ACCESS_KEY", EMULATOR_CREDENTIAL)
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -42,9 +42,6 @@ pub struct DevPorts {
     pub emulator: u16,
 }
 
-/// Dummy credentials for the emulator: real ones are never needed, and never sent to it.
-const EMULATOR_ACCESS_KEY: &str = "testing";
-
 pub async fn run(
     mut opts: StackOptions,
     ports: DevPorts,
@@ -238,12 +235,7 @@ async fn serve_until_stopped(
 fn use_emulator_credentials(opts: &mut StackOptions, endpoint: &str) {
     opts.aws.endpoint_url = Some(endpoint.to_owned());
     opts.aws.profile = None;
-    // SAFETY of the process environment: set before any other thread reads these variables' values for
-    // requests (the SDK reads them when the clients are built, after this point).
-    std::env::set_var("AWS_ACCESS_KEY_ID", EMULATOR_ACCESS_KEY);
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", EMULATOR_ACCESS_KEY);
-    std::env::remove_var("AWS_SESSION_TOKEN");
-    std::env::remove_var("AWS_PROFILE");
+    opts.aws.emulator_credentials = true;
 }
 
 fn is_loopback_endpoint(endpoint: &str) -> bool {

@@ -294,6 +294,7 @@ pub async fn ctx_with_faults(
         region: config.region.clone(),
         profile: None,
         endpoint_url: Some(super::endpoint()),
+        emulator_credentials: false,
     };
     let sdk = load_sdk_config(&settings)
         .await

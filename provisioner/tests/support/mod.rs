@@ -140,6 +140,7 @@ pub async fn clients(region: &str, interceptors: &[SharedInterceptor]) -> Client
         region: region.into(),
         profile: None,
         endpoint_url: Some(endpoint()),
+        emulator_credentials: false,
     };
     let sdk = load_sdk_config(&settings).await;
     Clients::new(&sdk, interceptors)
