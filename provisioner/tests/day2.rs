@@ -11,14 +11,13 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use shopsmart_deploy::aws::AwsSettings;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::config::{self, model::Config, Overrides};
 use shopsmart_deploy::freetier;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
-use shopsmart_deploy::resources::{function_code, Ctx, Mode};
-use shopsmart_deploy::stack::{self, StackOptions};
+use shopsmart_deploy::resources::{Ctx, Mode};
+use shopsmart_deploy::stack;
 use support::*;
 
 const TWO_STAGES_REGION: &str = "eu-west-2";
@@ -26,13 +25,6 @@ const LOGS_REGION: &str = "eu-west-3";
 const OUTPUTS_REGION: &str = "ca-central-1";
 const GUARD_REGION: &str = "sa-east-1";
 const COST_REGION: &str = "ap-northeast-2";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn shipped_config() -> PathBuf {
     repo_root().join("shopsmart.yaml")
@@ -54,8 +46,7 @@ impl Stage {
 
     fn with_config(region: &'static str, config_path: PathBuf) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let zip = dir.path().join("function.zip");
-        std::fs::write(&zip, function_code::zip_bootstrap(b"#!/bin/sh\n").unwrap()).unwrap();
+        let zip = write_test_zip(dir.path());
         Self {
             name: unique_stage(),
             region,
@@ -123,74 +114,6 @@ fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Nothing with the stack's names exists: tables, function, HTTP API, bucket, log group, role.
-async fn assert_nothing_exists(ctx: &Ctx) {
-    let names = &ctx.names;
-    for kind in TableKind::ALL {
-        let err = ctx
-            .aws
-            .dynamodb
-            .describe_table()
-            .table_name(names.table(kind))
-            .send()
-            .await
-            .expect_err("the table should not exist");
-        assert!(
-            err.as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()),
-            "{err:?}"
-        );
-    }
-    let err = ctx
-        .aws
-        .lambda
-        .get_function()
-        .function_name(names.function())
-        .send()
-        .await
-        .expect_err("the function should not exist");
-    assert!(err
-        .as_service_error()
-        .is_some_and(|e| e.is_resource_not_found_exception()));
-    let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
-    assert!(apis
-        .items()
-        .iter()
-        .all(|api| api.name() != Some(names.http_api().as_str())));
-    let err = ctx
-        .aws
-        .s3
-        .head_bucket()
-        .bucket(names.website_bucket(&ctx.account_id, &ctx.region))
-        .send()
-        .await
-        .expect_err("the bucket should not exist");
-    assert!(err.as_service_error().is_some_and(|e| e.is_not_found()));
-    let groups = ctx
-        .aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(names.log_group())
-        .send()
-        .await
-        .unwrap();
-    assert!(groups
-        .log_groups()
-        .iter()
-        .all(|group| group.log_group_name() != Some(names.log_group().as_str())));
-    let err = ctx
-        .aws
-        .iam
-        .get_role()
-        .role_name(names.role())
-        .send()
-        .await
-        .expect_err("the role should not exist");
-    assert!(err
-        .as_service_error()
-        .is_some_and(|e| e.is_no_such_entity_exception()));
-}
-
 /// The HTTP API's endpoint as AWS reports it (found by name).
 async fn api_endpoint(ctx: &Ctx) -> Option<String> {
     let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
@@ -207,24 +130,11 @@ async fn destroying_one_stage_leaves_the_other_intact() {
     a.up(&[]);
     b.up(&[]);
     a.destroy();
-    assert_nothing_exists(&a.ctx().await).await;
+    assert_nothing_remains(&a.ctx().await).await;
 
     // B converges with zero writes: every resource of it is still as configured.
     let log = CallLog::default();
-    let opts = StackOptions {
-        aws: AwsSettings {
-            region: b.region.into(),
-            profile: None,
-            endpoint_url: Some(endpoint()),
-            emulator_credentials: false,
-        },
-        config: b.config(),
-        workspace_root: repo_root(),
-        function_zip: Some(b.zip.clone()),
-        reseed: false,
-        interceptors: vec![log.interceptor()],
-        allow_charges: false,
-    };
+    let opts = stack_options(b.config(), &b.zip, vec![log.interceptor()], false);
     let outcome = stack::up(&opts, &Reporter::quiet()).await.unwrap();
     assert_eq!(log.mutating_calls(), Vec::<String>::new());
     assert!(
@@ -237,7 +147,7 @@ async fn destroying_one_stage_leaves_the_other_intact() {
     );
     assert!(outcome.api_url.is_some());
     b.destroy();
-    assert_nothing_exists(&b.ctx().await).await;
+    assert_nothing_remains(&b.ctx().await).await;
 }
 
 /// Writes log events into the function's log group, in a stream of their own.
@@ -441,7 +351,7 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     );
     assert!(plan.contains("  + create     Lambda function "), "{plan}");
     // plan wrote nothing.
-    assert_nothing_exists(&stage.ctx().await).await;
+    assert_nothing_remains(&stage.ctx().await).await;
 }
 
 /// A copy of the shipped configuration with on-demand tables, next to a link to the storefront (the
@@ -477,7 +387,7 @@ async fn the_guard_refuses_on_demand_tables_before_any_write() {
     assert!(message.contains("--allow-charges"), "{message}");
     assert!(message.contains("nothing was changed"), "{message}");
     let ctx = stage.ctx().await;
-    assert_nothing_exists(&ctx).await;
+    assert_nothing_remains(&ctx).await;
 
     stage.up(&["--allow-charges"]);
     let table = ctx
@@ -497,7 +407,7 @@ async fn the_guard_refuses_on_demand_tables_before_any_write() {
         Some(&aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
     );
     stage.destroy();
-    assert_nothing_exists(&ctx).await;
+    assert_nothing_remains(&ctx).await;
 }
 
 #[test]

@@ -14,9 +14,7 @@ use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor}
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use shopsmart_deploy::aws::AwsSettings;
 use shopsmart_deploy::report::Reporter;
-use shopsmart_deploy::resources::function_code;
 use shopsmart_deploy::stack::{self, StackOptions};
 use support::*;
 
@@ -61,29 +59,13 @@ fn options(
 ) -> StackOptions {
     // A region no other test uses: the Free Tier guard lists every table in the region, so other tests'
     // tables would change the number of calls an `up` makes. (It also takes the LocationConstraint path.)
-    let config = test_config(stage, "eu-north-1");
-    StackOptions {
-        aws: AwsSettings {
-            region: config.region.clone(),
-            profile: None,
-            endpoint_url: Some(endpoint()),
-            emulator_credentials: false,
-        },
-        config,
-        workspace_root: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
-        function_zip: Some(zip.to_path_buf()),
-        reseed: false,
-        interceptors,
-        // The guard counts capacity region-wide and parallel tests share the region (see freetier_guard.rs).
-        allow_charges: true,
-    }
+    stack_options(test_config(stage, "eu-north-1"), zip, interceptors, true)
 }
 
 #[tokio::test]
 async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = dir.path().join("function.zip");
-    std::fs::write(&zip, function_code::zip_bootstrap(b"#!/bin/sh\n").unwrap()).unwrap();
+    let zip = write_test_zip(dir.path());
 
     // How many calls a whole `up` from empty makes: every one of them is the place of a cut once.
     let log = CallLog::default();

@@ -5,46 +5,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-
 use aws_sdk_dynamodb::types::AttributeValue;
-use shopsmart_deploy::aws::AwsSettings;
 use shopsmart_deploy::change::{Action, Change};
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
-use shopsmart_deploy::resources::{function_code, Ctx, Mode};
-use shopsmart_deploy::stack::{self, StackOptions};
+use shopsmart_deploy::resources::{Ctx, Mode};
+use shopsmart_deploy::stack;
 use support::*;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn options(
-    config: shopsmart_deploy::config::model::Config,
-    zip: &Path,
-    log: &CallLog,
-) -> StackOptions {
-    StackOptions {
-        aws: AwsSettings {
-            region: config.region.clone(),
-            profile: None,
-            endpoint_url: Some(endpoint()),
-            emulator_credentials: false,
-        },
-        config,
-        workspace_root: workspace_root(),
-        function_zip: Some(zip.to_path_buf()),
-        reseed: false,
-        interceptors: vec![log.interceptor()],
-        // The guard counts provisioned capacity region-wide, and parallel tests share moto's region;
-        // its own tests (freetier_guard.rs) use regions of their own.
-        allow_charges: true,
-    }
-}
 
 fn count(changes: &[Change], pred: impl Fn(&Action) -> bool) -> usize {
     changes.iter().filter(|c| pred(&c.action)).count()
@@ -155,87 +122,13 @@ async fn assert_everything_exists(ctx: &Ctx, api_url: &str) {
         .expect("index.html");
 }
 
-async fn assert_nothing_remains(ctx: &Ctx) {
-    let names = &ctx.names;
-    for kind in TableKind::ALL {
-        let err = ctx
-            .aws
-            .dynamodb
-            .describe_table()
-            .table_name(names.table(kind))
-            .send()
-            .await
-            .unwrap_err();
-        assert!(err
-            .as_service_error()
-            .is_some_and(|e| e.is_resource_not_found_exception()));
-    }
-    let err = ctx
-        .aws
-        .iam
-        .get_role()
-        .role_name(names.role())
-        .send()
-        .await
-        .unwrap_err();
-    assert!(err
-        .as_service_error()
-        .is_some_and(|e| e.is_no_such_entity_exception()));
-    let groups = ctx
-        .aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(names.log_group())
-        .send()
-        .await
-        .unwrap();
-    assert!(groups
-        .log_groups()
-        .iter()
-        .all(|g| g.log_group_name() != Some(names.log_group().as_str())));
-    let err = ctx
-        .aws
-        .lambda
-        .get_function()
-        .function_name(names.function())
-        .send()
-        .await
-        .unwrap_err();
-    assert!(err
-        .as_service_error()
-        .is_some_and(|e| e.is_resource_not_found_exception()));
-    let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
-    assert!(apis
-        .items()
-        .iter()
-        .all(|a| a.name() != Some(names.http_api().as_str())));
-    let bucket = names.website_bucket(&ctx.account_id, &ctx.region);
-    let err = ctx
-        .aws
-        .s3
-        .head_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        err.as_service_error().is_some_and(|e| e.is_not_found()),
-        "{err:?}"
-    );
-}
-
 #[tokio::test]
 async fn up_twice_plan_a_change_then_destroy_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = dir.path().join("function.zip");
-    std::fs::write(
-        &zip,
-        function_code::zip_bootstrap(b"#!/bin/sh\necho moto never runs this\n").unwrap(),
-    )
-    .unwrap();
+    let zip = write_test_zip(dir.path());
     let log = CallLog::default();
     let config = test_config(&unique_stage(), "us-east-1");
-    let opts = options(config.clone(), &zip, &log);
+    let opts = stack_options(config.clone(), &zip, vec![log.interceptor()], true);
     let progress = Reporter::quiet();
 
     // Cold up.
@@ -301,7 +194,7 @@ async fn up_twice_plan_a_change_then_destroy_twice() {
     // Memory 128 → 256: plan shows only the function, and only that field; up changes only it.
     let mut bigger = config.clone();
     bigger.function.memory_mb = 256;
-    let bigger_opts = options(bigger, &zip, &log);
+    let bigger_opts = stack_options(bigger, &zip, vec![log.interceptor()], true);
     log.clear();
     let planned = stack::plan(&bigger_opts, &progress).await.unwrap();
     assert_eq!(log.mutating_calls(), Vec::<String>::new());

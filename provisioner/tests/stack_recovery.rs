@@ -9,19 +9,12 @@ use std::process::Command;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use shopsmart_deploy::aws::AwsSettings;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
-use shopsmart_deploy::resources::{function_code, iam_role, log_group, tables, Mode};
-use shopsmart_deploy::stack::{self, StackOptions};
+use shopsmart_deploy::resources::{iam_role, log_group, tables, Mode};
+use shopsmart_deploy::stack;
 use support::*;
-
-fn write_zip(dir: &Path) -> std::path::PathBuf {
-    let zip = dir.join("function.zip");
-    std::fs::write(&zip, function_code::zip_bootstrap(b"#!/bin/sh\n").unwrap()).unwrap();
-    zip
-}
 
 #[tokio::test]
 async fn up_after_a_partial_up_converges() {
@@ -33,22 +26,7 @@ async fn up_after_a_partial_up_converges() {
     iam_role::converge(&ctx).await.unwrap();
     log_group::converge(&ctx).await.unwrap();
 
-    let opts = StackOptions {
-        aws: AwsSettings {
-            region: config.region.clone(),
-            profile: None,
-            endpoint_url: Some(endpoint()),
-            emulator_credentials: false,
-        },
-        config,
-        workspace_root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
-        function_zip: Some(write_zip(dir.path())),
-        reseed: false,
-        interceptors: vec![],
-        // The guard counts provisioned capacity region-wide, and parallel tests share moto's region;
-        // its own tests (freetier_guard.rs) use regions of their own.
-        allow_charges: true,
-    };
+    let opts = stack_options(config, &write_test_zip(dir.path()), vec![], true);
     let outcome = stack::up(&opts, &Reporter::quiet()).await.unwrap();
     for change in &outcome.changes {
         let existed = [
@@ -72,7 +50,7 @@ async fn up_after_a_partial_up_converges() {
 #[tokio::test]
 async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = write_zip(dir.path());
+    let zip = write_test_zip(dir.path());
     let stage = unique_stage();
     let ctx = ctx(test_config(&stage, "us-east-1"), Mode::Apply, &[]).await;
     let foreign = ctx.names.table(TableKind::Orders);

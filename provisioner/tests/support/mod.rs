@@ -17,7 +17,9 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 use shopsmart_deploy::aws::{load_sdk_config, AwsSettings, Clients};
 use shopsmart_deploy::config::model::*;
-use shopsmart_deploy::resources::{Ctx, Mode};
+use shopsmart_deploy::names::TableKind;
+use shopsmart_deploy::resources::{function_code, Ctx, Mode};
+use shopsmart_deploy::stack::StackOptions;
 
 /// moto's fixed account id.
 pub const MOTO_ACCOUNT_ID: &str = "123456789012";
@@ -156,4 +158,118 @@ pub async fn ctx(config: Config, mode: Mode, interceptors: &[SharedInterceptor])
         config,
         mode,
     }
+}
+
+/// The repository root (where `shopsmart.yaml`, `function/` and `frontend/` are).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A Lambda zip for tests: moto stores the code and never runs it, so nothing needs compiling.
+pub fn write_test_zip(dir: &std::path::Path) -> std::path::PathBuf {
+    let zip = dir.join("function.zip");
+    std::fs::write(
+        &zip,
+        function_code::zip_bootstrap(b"#!/bin/sh\necho moto never runs this\n").unwrap(),
+    )
+    .unwrap();
+    zip
+}
+
+/// What the CLI builds from its flags, against moto, with a prebuilt zip. Tests that share moto's region
+/// with others pass `allow_charges`: the Free Tier guard counts provisioned capacity region-wide (its own
+/// tests, freetier_guard.rs and day2.rs, use regions of their own).
+pub fn stack_options(
+    config: Config,
+    zip: &std::path::Path,
+    interceptors: Vec<SharedInterceptor>,
+    allow_charges: bool,
+) -> StackOptions {
+    StackOptions {
+        aws: AwsSettings {
+            region: config.region.clone(),
+            profile: None,
+            endpoint_url: Some(endpoint()),
+            emulator_credentials: false,
+        },
+        config,
+        workspace_root: repo_root(),
+        function_zip: Some(zip.to_path_buf()),
+        reseed: false,
+        interceptors,
+        allow_charges,
+    }
+}
+
+/// Nothing with the stack's names is left: tables, role, log group, function, HTTP API, bucket.
+pub async fn assert_nothing_remains(ctx: &Ctx) {
+    let names = &ctx.names;
+    for kind in TableKind::ALL {
+        let err = ctx
+            .aws
+            .dynamodb
+            .describe_table()
+            .table_name(names.table(kind))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_not_found_exception()));
+    }
+    let err = ctx
+        .aws
+        .iam
+        .get_role()
+        .role_name(names.role())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .is_some_and(|e| e.is_no_such_entity_exception()));
+    let groups = ctx
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(names.log_group())
+        .send()
+        .await
+        .unwrap();
+    assert!(groups
+        .log_groups()
+        .iter()
+        .all(|g| g.log_group_name() != Some(names.log_group().as_str())));
+    let err = ctx
+        .aws
+        .lambda
+        .get_function()
+        .function_name(names.function())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .is_some_and(|e| e.is_resource_not_found_exception()));
+    let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
+    assert!(apis
+        .items()
+        .iter()
+        .all(|a| a.name() != Some(names.http_api().as_str())));
+    let bucket = names.website_bucket(&ctx.account_id, &ctx.region);
+    let err = ctx
+        .aws
+        .s3
+        .head_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().is_some_and(|e| e.is_not_found()),
+        "{err:?}"
+    );
 }
