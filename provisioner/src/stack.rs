@@ -4,7 +4,8 @@
 //! ```text
 //! up:      tables ─→ seed
 //!          role ∥ log group ∥ bucket ∥ function code ─→ function ─→ HTTP API ─→ permission ∥ website upload
-//! destroy: HTTP API → permission → function → (log group ∥ role ∥ tables ∥ bucket)
+//!          budget alert (beside everything)
+//! destroy: HTTP API → permission → function → (log group ∥ role ∥ tables ∥ bucket), budget alert beside
 //! ```
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
 //! the tables.
@@ -24,8 +25,8 @@ use crate::freetier;
 use crate::names::{website_url, TableKind};
 use crate::report::{Reporter, Verb};
 use crate::resources::{
-    function_code, http_api, iam_role, lambda_function, lambda_permission, log_group, seed, tables,
-    website_bucket, website_upload, Ctx, Mode,
+    budget, function_code, http_api, iam_role, lambda_function, lambda_permission, log_group, seed,
+    tables, website_bucket, website_upload, Ctx, Mode,
 };
 
 /// Everything a verb needs, built by the CLI from flags and `shopsmart.yaml` (or by tests directly).
@@ -91,6 +92,12 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
 /// `up` would then refuse as foreign.
 fn all2<A, B>(results: (anyhow::Result<A>, anyhow::Result<B>)) -> anyhow::Result<(A, B)> {
     Ok((results.0?, results.1?))
+}
+
+fn all3<A, B, C>(
+    results: (anyhow::Result<A>, anyhow::Result<B>, anyhow::Result<C>),
+) -> anyhow::Result<(A, B, C)> {
+    Ok((results.0?, results.1?, results.2?))
 }
 
 fn all4<A, B, C, D>(
@@ -285,8 +292,14 @@ async fn converge_all(
         anyhow::Ok((changes, api_url, bucket.1))
     };
 
-    let (data_changes, (compute_changes, api_url, bucket)) = all2(tokio::join!(data, compute))?;
-    let changes = [data_changes, compute_changes].concat();
+    let (data_changes, (compute_changes, api_url, bucket), alert_change) = all3(tokio::join!(
+        data,
+        compute,
+        // Boxed: inline, its future would grow `up`'s past a debug build's 2 MiB test-thread stack.
+        Box::pin(budget_alert(opts, ctx, verb, progress))
+    ))?;
+    let mut changes = [data_changes, compute_changes].concat();
+    changes.extend(alert_change);
     let outcome = UpOutcome {
         changes,
         website_url: website_url(&bucket, &ctx.region),
@@ -304,6 +317,27 @@ async fn converge_all(
         }),
     );
     Ok(outcome)
+}
+
+/// The optional zero-spend budget (`alerts.email`). Skipped in `dev`: the local emulator has no billing, and
+/// its Budgets API lacks the tagging calls that prove a budget is ours.
+async fn budget_alert(
+    opts: &StackOptions,
+    ctx: &Ctx,
+    verb: Verb,
+    progress: &Reporter,
+) -> anyhow::Result<Option<Change>> {
+    if opts.aws.emulator_credentials {
+        return Ok(None);
+    }
+    step(
+        progress,
+        verb,
+        "budget alert",
+        budget::converge(ctx),
+        |change| change.iter().cloned().collect(),
+    )
+    .await
 }
 
 /// Converges the whole stack; a second run with nothing changed makes no mutating call.
@@ -325,61 +359,96 @@ pub async fn status(opts: &StackOptions, progress: &Reporter) -> anyhow::Result<
 }
 
 /// Deletes everything the stack owns, in reverse dependency order. Idempotent.
+///
+/// A dry run (reads only) goes first: a resource with one of our names but without our tag stops `destroy`
+/// before anything is deleted, not half-way through.
 pub async fn destroy(opts: &StackOptions, progress: &Reporter) -> anyhow::Result<DestroyOutcome> {
     let started = Instant::now();
+    let preview = context(opts, Mode::Plan).await?;
+    emulator_note(&preview, opts, progress);
+    delete_all(opts, &preview, &Reporter::quiet()).await.context(
+        "checking, before deleting anything, that every resource with this stack's names is this stack's; \
+         nothing was deleted",
+    )?;
     let ctx = context(opts, Mode::Apply).await?;
-    emulator_note(&ctx, opts, progress);
-    let verb = Verb::Destroy;
-    let ctx = &ctx;
-    let api = step(progress, verb, "HTTP API", http_api::destroy(ctx), one).await?;
-    let permission = step(
-        progress,
-        verb,
-        "invoke permission",
-        lambda_permission::destroy(ctx),
-        one,
-    )
-    .await?;
-    let function = step(
-        progress,
-        verb,
-        "Lambda function",
-        lambda_function::destroy(ctx),
-        one,
-    )
-    .await?;
-    let (log_group_change, role_changes, table_changes, bucket) = all4(tokio::join!(
-        step(progress, verb, "log group", log_group::destroy(ctx), one),
-        step(
-            progress,
-            verb,
-            "IAM role",
-            iam_role::destroy(ctx),
-            Clone::clone
-        ),
-        step(
-            progress,
-            verb,
-            "DynamoDB tables",
-            tables::destroy(ctx),
-            Clone::clone
-        ),
-        step(
-            progress,
-            verb,
-            "website bucket",
-            website_bucket::destroy(ctx),
-            one
-        ),
-    ))?;
-    let mut changes = vec![api, permission, function, log_group_change];
-    changes.extend(role_changes);
-    changes.extend(table_changes);
-    changes.push(bucket);
+    let changes = delete_all(opts, &ctx, progress).await?;
     progress.finish(
-        verb,
+        Verb::Destroy,
         started.elapsed(),
         json!({ "stack": ctx.names.stack_id(), "region": ctx.region }),
     );
     Ok(DestroyOutcome { changes })
+}
+
+/// The walk of `destroy`: deletes in `Mode::Apply`, only reads and reports in `Mode::Plan`.
+async fn delete_all(
+    opts: &StackOptions,
+    ctx: &Ctx,
+    progress: &Reporter,
+) -> anyhow::Result<Vec<Change>> {
+    let verb = Verb::Destroy;
+    let resources = async {
+        let api = step(progress, verb, "HTTP API", http_api::destroy(ctx), one).await?;
+        let permission = step(
+            progress,
+            verb,
+            "invoke permission",
+            lambda_permission::destroy(ctx),
+            one,
+        )
+        .await?;
+        let function = step(
+            progress,
+            verb,
+            "Lambda function",
+            lambda_function::destroy(ctx),
+            one,
+        )
+        .await?;
+        let (log_group_change, role_changes, table_changes, bucket) = all4(tokio::join!(
+            step(progress, verb, "log group", log_group::destroy(ctx), one),
+            step(
+                progress,
+                verb,
+                "IAM role",
+                iam_role::destroy(ctx),
+                Clone::clone
+            ),
+            step(
+                progress,
+                verb,
+                "DynamoDB tables",
+                tables::destroy(ctx),
+                Clone::clone
+            ),
+            step(
+                progress,
+                verb,
+                "website bucket",
+                website_bucket::destroy(ctx),
+                one
+            ),
+        ))?;
+        let mut changes = vec![api, permission, function, log_group_change];
+        changes.extend(role_changes);
+        changes.extend(table_changes);
+        changes.push(bucket);
+        anyhow::Ok(changes)
+    };
+    let alert = async {
+        if opts.aws.emulator_credentials {
+            return Ok(None);
+        }
+        step(
+            progress,
+            verb,
+            "budget alert",
+            budget::destroy(ctx),
+            |change| change.iter().cloned().collect(),
+        )
+        .await
+    };
+    let (mut changes, alert_change) = all2(tokio::join!(Box::pin(resources), Box::pin(alert)))?;
+    changes.extend(alert_change);
+    Ok(changes)
 }

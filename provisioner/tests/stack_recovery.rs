@@ -124,3 +124,52 @@ async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
     let (code, stderr) = run(&["destroy", "--yes"]);
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// `destroy` reads everything before it deletes anything: a foreign resource found late in the walk (the log
+/// group comes after the API and the function) stops it with every resource still in place.
+#[tokio::test]
+async fn destroy_deletes_nothing_when_any_resource_is_foreign() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(&unique_stage(), "us-east-1");
+    let opts = stack_options(config.clone(), &write_test_zip(dir.path()), vec![], true);
+    stack::up(&opts, &Reporter::quiet()).await.unwrap();
+    let ctx = ctx(config, Mode::Apply, &[]).await;
+    let log_group_arn = ctx.arns().log_group(&ctx.names.log_group());
+    ctx.aws
+        .logs
+        .untag_resource()
+        .resource_arn(&log_group_arn)
+        .tag_keys("shopsmart:stack")
+        .send()
+        .await
+        .unwrap();
+
+    let err = stack::destroy(&opts, &Reporter::quiet()).await.unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("nothing was deleted"), "{message}");
+    assert!(message.contains("CloudWatch log group"), "{message}");
+    ctx.aws
+        .lambda
+        .get_function()
+        .function_name(ctx.names.function())
+        .send()
+        .await
+        .expect("the function must still exist");
+    let apis = ctx.aws.apigateway.get_apis().send().await.unwrap();
+    assert!(apis
+        .items()
+        .iter()
+        .any(|api| api.name() == Some(ctx.names.http_api().as_str())));
+
+    // Once the log group is ours again, destroy removes everything.
+    ctx.aws
+        .logs
+        .tag_resource()
+        .resource_arn(&log_group_arn)
+        .tags("shopsmart:stack", ctx.names.stack_id())
+        .send()
+        .await
+        .unwrap();
+    stack::destroy(&opts, &Reporter::quiet()).await.unwrap();
+    assert_nothing_remains(&ctx).await;
+}

@@ -64,6 +64,7 @@ pub fn differing_fields<Old: AsRef<str>, New: AsRef<str>>(
         .collect()
 }
 
+pub mod budget;
 pub mod function_code;
 pub mod http_api;
 pub mod iam_role;

@@ -100,6 +100,18 @@ impl Canned {
         }
     }
 
+    /// An awsJson1_1 success (AWS Budgets) with a JSON body.
+    pub fn aws_json_ok(body: serde_json::Value) -> Self {
+        Self {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.1".into()),
+                ("x-amzn-requestid".into(), "fault-injected".into()),
+            ],
+            body: body.to_string(),
+        }
+    }
+
     /// A restJson1 success with a JSON body.
     pub fn rest_json_ok(body: serde_json::Value) -> Self {
         Self {
@@ -140,13 +152,15 @@ impl Canned {
 }
 
 type Predicate = dyn Fn(&SeenRequest, &[SeenRequest]) -> bool + Send + Sync;
+type Responder = dyn Fn(&SeenRequest, &[SeenRequest]) -> Canned + Send + Sync;
 
 struct Rule {
     /// `(request, history before it) -> inject?`
     matches: Box<Predicate>,
     /// How many more times this rule answers; `usize::MAX` for always.
     remaining: usize,
-    response: Canned,
+    /// `(request, history before it) -> answer`: a fixed answer, or one computed from earlier requests.
+    response: Box<Responder>,
     hits: Arc<Mutex<usize>>,
 }
 
@@ -198,11 +212,22 @@ impl Faults {
         matches: impl Fn(&SeenRequest, &[SeenRequest]) -> bool + Send + Sync + 'static,
         response: Canned,
     ) -> Hits {
+        self.inject_with(times, matches, move |_, _| response.clone())
+    }
+
+    /// Like `inject`, but the answer is computed from the request and the history before it: emulates the
+    /// state of an API the emulator lacks (e.g. tags set by an earlier create).
+    pub fn inject_with(
+        &self,
+        times: usize,
+        matches: impl Fn(&SeenRequest, &[SeenRequest]) -> bool + Send + Sync + 'static,
+        respond: impl Fn(&SeenRequest, &[SeenRequest]) -> Canned + Send + Sync + 'static,
+    ) -> Hits {
         let hits = Arc::new(Mutex::new(0));
         self.state.lock().unwrap().rules.push(Rule {
             matches: Box::new(matches),
             remaining: times,
-            response,
+            response: Box::new(respond),
             hits: hits.clone(),
         });
         Hits(hits)
@@ -234,7 +259,7 @@ impl Faults {
             .map(|rule| {
                 rule.remaining = rule.remaining.saturating_sub(1);
                 *rule.hits.lock().unwrap() += 1;
-                rule.response.to_response()
+                (rule.response)(&seen, history).to_response()
             });
         history.push(seen);
         response

@@ -1,0 +1,588 @@
+//! The optional zero-spend AWS Budgets alert `{stack}-zero-spend` (`alerts.email` in shopsmart.yaml): a monthly
+//! COST budget of 0.01 USD (AWS's own "zero spend" template) that emails the learner as soon as actual spend
+//! passes one cent. The first budgets of an account are free. Budgets are account-wide (no region).
+//!
+//! Unlike the other modules, "nothing configured" is not "nothing to do": when the learner removes
+//! `alerts`, a budget this stack made is deleted. Hence `converge`/`destroy` return `Option<Change>`: `None`
+//! when alerts are off and there is no budget of ours, so stacks without alerts report nothing extra.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use aws_sdk_budgets::types::{
+    Budget, BudgetType, ComparisonOperator, Notification, NotificationType,
+    NotificationWithSubscribers, ResourceTag, Spend, Subscriber, SubscriptionType, ThresholdType,
+    TimeUnit,
+};
+
+use super::ownership::{deleted, foreign_error, found, missing_tags_field};
+use super::{Ctx, Mode};
+use crate::change::{Action, Change, FieldChange};
+
+pub const KIND: &str = "AWS Budgets alert";
+
+/// 0.01 USD in cents: the smallest limit AWS Budgets accepts, i.e. "alert on any spend".
+pub const LIMIT_CENTS: i64 = 1;
+pub const CURRENCY: &str = "USD";
+
+/// What the budget itself looks like (its notifications are read separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveBudget {
+    /// `0.01 USD`, or the raw amount when it is not a whole number of cents.
+    pub limit: String,
+    pub period: String,
+}
+
+/// The budget's ARN, the form the Budgets tagging API takes (Budgets is global: no region).
+pub fn arn(ctx: &Ctx) -> String {
+    format!(
+        "arn:{}:budgets::{}:budget/{}",
+        crate::names::partition(&ctx.region),
+        ctx.account_id,
+        ctx.names.budget()
+    )
+}
+
+/// `"12.3"` → 1230 cents, without floats; `None` for anything that is not a whole number of cents.
+pub fn parse_cents(amount: &str) -> Option<i64> {
+    let (whole, fraction) = amount.trim().split_once('.').unwrap_or((amount.trim(), ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (cents, rest) = fraction.split_at(fraction.len().min(2));
+    if rest.bytes().any(|b| b != b'0') {
+        return None;
+    }
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
+pub fn format_cents(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn show_spend(spend: Option<&Spend>) -> String {
+    match spend {
+        None => "none".to_owned(),
+        Some(spend) => match parse_cents(spend.amount()) {
+            Some(cents) => format!("{} {}", format_cents(cents), spend.unit()),
+            None => format!("{} {}", spend.amount(), spend.unit()),
+        },
+    }
+}
+
+fn desired_limit() -> String {
+    format!("{} {CURRENCY}", format_cents(LIMIT_CENTS))
+}
+
+fn desired_budget(ctx: &Ctx) -> anyhow::Result<Budget> {
+    Budget::builder()
+        .budget_name(ctx.names.budget())
+        .budget_type(BudgetType::Cost)
+        .time_unit(TimeUnit::Monthly)
+        .budget_limit(
+            Spend::builder()
+                .amount(format_cents(LIMIT_CENTS))
+                .unit(CURRENCY)
+                .build()
+                .context("building the budget limit")?,
+        )
+        .build()
+        .context("building the budget")
+}
+
+/// ACTUAL spend GREATER_THAN 0.01 (an absolute amount in the budget's currency).
+fn desired_notification() -> anyhow::Result<Notification> {
+    Notification::builder()
+        .notification_type(NotificationType::Actual)
+        .comparison_operator(ComparisonOperator::GreaterThan)
+        // The API models the threshold as a double; the value is the exact cent amount.
+        .threshold(LIMIT_CENTS as f64 / 100.0)
+        .threshold_type(ThresholdType::AbsoluteValue)
+        .build()
+        .context("building the budget notification")
+}
+
+/// The API's double threshold as cents, when it is a whole number of cents.
+fn threshold_cents(notification: &Notification) -> Option<i64> {
+    let cents = notification.threshold() * 100.0;
+    ((cents - cents.round()).abs() < 1e-6).then_some(cents.round() as i64)
+}
+
+fn is_desired(notification: &Notification) -> bool {
+    *notification.notification_type() == NotificationType::Actual
+        && *notification.comparison_operator() == ComparisonOperator::GreaterThan
+        && threshold_cents(notification) == Some(LIMIT_CENTS)
+        // Absent means PERCENTAGE (the API default).
+        && notification.threshold_type() == Some(&ThresholdType::AbsoluteValue)
+}
+
+fn show_notification(notification: &Notification) -> String {
+    let amount = match threshold_cents(notification) {
+        Some(cents) => format_cents(cents),
+        None => notification.threshold().to_string(),
+    };
+    let unit = match notification.threshold_type() {
+        Some(ThresholdType::AbsoluteValue) => CURRENCY.to_owned(),
+        _ => "%".to_owned(),
+    };
+    format!(
+        "{} {} {amount} {unit}",
+        notification.notification_type().as_str(),
+        notification.comparison_operator().as_str()
+    )
+}
+
+fn email_subscriber(address: &str) -> anyhow::Result<Subscriber> {
+    Subscriber::builder()
+        .subscription_type(SubscriptionType::Email)
+        .address(address)
+        .build()
+        .context("building the budget email subscriber")
+}
+
+/// The budget by its exact name; `None` from the typed NotFoundException.
+pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveBudget>> {
+    let name = ctx.names.budget();
+    let output = found(
+        ctx.aws
+            .budgets
+            .describe_budget()
+            .account_id(&ctx.account_id)
+            .budget_name(&name)
+            .send()
+            .await,
+        |e| e.is_not_found_exception(),
+    )
+    .with_context(|| format!("describing AWS Budgets budget ({name})"))?;
+    Ok(output.and_then(|o| o.budget).map(|budget| LiveBudget {
+        limit: show_spend(budget.budget_limit()),
+        period: budget.time_unit().as_str().to_owned(),
+    }))
+}
+
+async fn read_tags(ctx: &Ctx) -> anyhow::Result<HashMap<String, String>> {
+    let name = ctx.names.budget();
+    let output = ctx
+        .aws
+        .budgets
+        .list_tags_for_resource()
+        .resource_arn(arn(ctx))
+        .send()
+        .await
+        .with_context(|| format!("listing tags of AWS Budgets budget ({name})"))?;
+    Ok(output
+        .resource_tags()
+        .iter()
+        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+        .collect())
+}
+
+async fn read_notifications(ctx: &Ctx) -> anyhow::Result<Vec<Notification>> {
+    let name = ctx.names.budget();
+    let mut pages = ctx
+        .aws
+        .budgets
+        .describe_notifications_for_budget()
+        .account_id(&ctx.account_id)
+        .budget_name(&name)
+        .into_paginator()
+        .send();
+    let mut notifications = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .with_context(|| format!("describing notifications of AWS Budgets budget ({name})"))?;
+        notifications.extend(page.notifications().iter().cloned());
+    }
+    Ok(notifications)
+}
+
+async fn read_subscribers(
+    ctx: &Ctx,
+    notification: &Notification,
+) -> anyhow::Result<Vec<Subscriber>> {
+    let name = ctx.names.budget();
+    let mut pages = ctx
+        .aws
+        .budgets
+        .describe_subscribers_for_notification()
+        .account_id(&ctx.account_id)
+        .budget_name(&name)
+        .notification(notification.clone())
+        .into_paginator()
+        .send();
+    let mut subscribers = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.with_context(|| {
+            format!("describing subscribers of the AWS Budgets notification ({name})")
+        })?;
+        subscribers.extend(page.subscribers().iter().cloned());
+    }
+    Ok(subscribers)
+}
+
+fn foreign(ctx: &Ctx) -> anyhow::Error {
+    let name = ctx.names.budget();
+    foreign_error(
+        ctx,
+        KIND,
+        &name,
+        &format!(
+            "Remove `alerts` from shopsmart.yaml to keep your own budget, or delete it (aws budgets \
+             delete-budget --account-id {} --budget-name {name}) so this stack can create its own",
+            ctx.account_id
+        ),
+    )
+}
+
+/// Creates, updates (only what differs) or, when `alerts` was removed, deletes the stack's budget.
+pub async fn converge(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
+    let name = ctx.names.budget();
+    let Some(alerts) = ctx.config.alerts.clone() else {
+        // Alerts off: one read; a budget of ours left from an earlier `up` goes, anything else stays.
+        if read(ctx).await?.is_none() || !ctx.is_ours(&read_tags(ctx).await?) {
+            return Ok(None);
+        }
+        if ctx.mode == Mode::Apply && !delete(ctx).await? {
+            return Ok(None);
+        }
+        return Ok(Some(Change::new(KIND, name, Action::Delete)));
+    };
+    let Some(live) = read(ctx).await? else {
+        if ctx.mode == Mode::Apply {
+            create(ctx, &alerts.email).await?;
+        }
+        return Ok(Some(Change::new(KIND, name, Action::Create)));
+    };
+    let tags = read_tags(ctx).await?;
+    if !ctx.is_ours(&tags) {
+        return Err(foreign(ctx));
+    }
+
+    let mut fields = super::differing_fields([
+        ("limit", live.limit.clone(), desired_limit()),
+        (
+            "period",
+            live.period.clone(),
+            TimeUnit::Monthly.as_str().to_owned(),
+        ),
+    ]);
+    let budget_differs = !fields.is_empty();
+    let missing = ctx.missing_tags(&tags);
+    fields.extend(missing_tags_field(&missing));
+
+    let notifications = read_notifications(ctx).await?;
+    let (matching, stale): (Vec<_>, Vec<_>) = notifications.into_iter().partition(is_desired);
+    let desired = desired_notification()?;
+    for notification in &stale {
+        fields.push(FieldChange::new(
+            "notification",
+            show_notification(notification),
+            "removed",
+        ));
+    }
+    let subscribers = match matching.first() {
+        Some(notification) => Some(read_subscribers(ctx, notification).await?),
+        None => {
+            fields.push(FieldChange::new(
+                "notification",
+                "none",
+                format!("{} → email {}", show_notification(&desired), alerts.email),
+            ));
+            None
+        }
+    };
+    let subscriber_plan = subscribers
+        .as_deref()
+        .map(|live| plan_subscribers(live, &alerts.email));
+    if let Some(plan) = &subscriber_plan {
+        fields.extend(plan.fields());
+    }
+
+    if fields.is_empty() {
+        return Ok(Some(Change::new(KIND, name, Action::Unchanged)));
+    }
+    if ctx.mode == Mode::Apply {
+        if budget_differs {
+            ctx.aws
+                .budgets
+                .update_budget()
+                .account_id(&ctx.account_id)
+                .new_budget(desired_budget(ctx)?)
+                .send()
+                .await
+                .with_context(|| format!("updating AWS Budgets budget ({name})"))?;
+        }
+        if !missing.is_empty() {
+            let mut request = ctx.aws.budgets.tag_resource().resource_arn(arn(ctx));
+            for (key, value) in missing {
+                request = request.resource_tags(resource_tag(&key, &value)?);
+            }
+            request
+                .send()
+                .await
+                .with_context(|| format!("tagging AWS Budgets budget ({name})"))?;
+        }
+        for notification in stale {
+            ctx.aws
+                .budgets
+                .delete_notification()
+                .account_id(&ctx.account_id)
+                .budget_name(&name)
+                .notification(notification)
+                .send()
+                .await
+                .with_context(|| {
+                    format!("deleting a stale notification of AWS Budgets budget ({name})")
+                })?;
+        }
+        match subscriber_plan {
+            Some(plan) => plan.apply(ctx, &desired).await?,
+            None => {
+                ctx.aws
+                    .budgets
+                    .create_notification()
+                    .account_id(&ctx.account_id)
+                    .budget_name(&name)
+                    .notification(desired)
+                    .subscribers(email_subscriber(&alerts.email)?)
+                    .send()
+                    .await
+                    .with_context(|| {
+                        format!("creating the notification of AWS Budgets budget ({name})")
+                    })?;
+            }
+        }
+    }
+    Ok(Some(Change::new(KIND, name, Action::Update { fields })))
+}
+
+/// How the live subscribers of the alert's notification become exactly one email to `alerts.email`.
+#[derive(Debug, Default)]
+struct SubscriberPlan {
+    /// One email subscriber with another address: changed in place (UpdateSubscriber).
+    replace: Option<Subscriber>,
+    add: bool,
+    remove: Vec<Subscriber>,
+    email: String,
+}
+
+fn plan_subscribers(live: &[Subscriber], email: &str) -> SubscriberPlan {
+    let is_email = |s: &&Subscriber| *s.subscription_type() == SubscriptionType::Email;
+    let mut plan = SubscriberPlan {
+        email: email.to_owned(),
+        ..SubscriberPlan::default()
+    };
+    let has_desired = live
+        .iter()
+        .filter(is_email)
+        .any(|s| s.address().eq_ignore_ascii_case(email));
+    let others: Vec<Subscriber> = live
+        .iter()
+        .filter(|s| !(is_email(s) && s.address().eq_ignore_ascii_case(email)))
+        .cloned()
+        .collect();
+    if has_desired {
+        plan.remove = others;
+    } else if let Some(position) = others.iter().position(|s| is_email(&s)) {
+        let mut others = others;
+        plan.replace = Some(others.remove(position));
+        plan.remove = others;
+    } else {
+        plan.add = true;
+        plan.remove = others;
+    }
+    plan
+}
+
+impl SubscriberPlan {
+    fn fields(&self) -> Vec<FieldChange> {
+        let mut fields = Vec::new();
+        if let Some(old) = &self.replace {
+            fields.push(FieldChange::new("email", old.address(), &self.email));
+        }
+        if self.add {
+            fields.push(FieldChange::new("email", "none", &self.email));
+        }
+        for extra in &self.remove {
+            fields.push(FieldChange::new(
+                "subscriber",
+                format!("{} {}", extra.subscription_type().as_str(), extra.address()),
+                "removed",
+            ));
+        }
+        fields
+    }
+
+    async fn apply(self, ctx: &Ctx, notification: &Notification) -> anyhow::Result<()> {
+        let name = ctx.names.budget();
+        let budgets = &ctx.aws.budgets;
+        let wanted = email_subscriber(&self.email)?;
+        if let Some(old) = self.replace {
+            budgets
+                .update_subscriber()
+                .account_id(&ctx.account_id)
+                .budget_name(&name)
+                .notification(notification.clone())
+                .old_subscriber(old)
+                .new_subscriber(wanted.clone())
+                .send()
+                .await
+                .with_context(|| format!("updating the email of AWS Budgets budget ({name})"))?;
+        }
+        if self.add {
+            budgets
+                .create_subscriber()
+                .account_id(&ctx.account_id)
+                .budget_name(&name)
+                .notification(notification.clone())
+                .subscriber(wanted)
+                .send()
+                .await
+                .with_context(|| format!("adding the email of AWS Budgets budget ({name})"))?;
+        }
+        for extra in self.remove {
+            budgets
+                .delete_subscriber()
+                .account_id(&ctx.account_id)
+                .budget_name(&name)
+                .notification(notification.clone())
+                .subscriber(extra)
+                .send()
+                .await
+                .with_context(|| format!("removing a subscriber of AWS Budgets budget ({name})"))?;
+        }
+        Ok(())
+    }
+}
+
+fn resource_tag(key: &str, value: &str) -> anyhow::Result<ResourceTag> {
+    ResourceTag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .context("building a budget tag")
+}
+
+async fn create(ctx: &Ctx, email: &str) -> anyhow::Result<()> {
+    let name = ctx.names.budget();
+    let mut request = ctx
+        .aws
+        .budgets
+        .create_budget()
+        .account_id(&ctx.account_id)
+        .budget(desired_budget(ctx)?)
+        .notifications_with_subscribers(
+            NotificationWithSubscribers::builder()
+                .notification(desired_notification()?)
+                .subscribers(email_subscriber(email)?)
+                .build()
+                .context("building the budget notification")?,
+        );
+    for (key, value) in ctx.tags() {
+        request = request.resource_tags(resource_tag(&key, &value)?);
+    }
+    request
+        .send()
+        .await
+        .with_context(|| format!("creating AWS Budgets budget ({name})"))?;
+    Ok(())
+}
+
+/// Deletes the budget; `false` when it was already gone.
+async fn delete(ctx: &Ctx) -> anyhow::Result<bool> {
+    let name = ctx.names.budget();
+    deleted(
+        ctx.aws
+            .budgets
+            .delete_budget()
+            .account_id(&ctx.account_id)
+            .budget_name(&name)
+            .send()
+            .await,
+        |e| e.is_not_found_exception(),
+    )
+    .with_context(|| format!("deleting AWS Budgets budget ({name})"))
+}
+
+/// Deletes the budget if it is ours. With alerts off, an absent or foreign budget is none of this stack's
+/// business (`None`); with alerts on, absent is `AlreadyGone` and foreign is the foreign error.
+pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
+    let name = ctx.names.budget();
+    let alerts_on = ctx.config.alerts.is_some();
+    if read(ctx).await?.is_none() {
+        return Ok(alerts_on.then(|| Change::new(KIND, name, Action::AlreadyGone)));
+    }
+    if !ctx.is_ours(&read_tags(ctx).await?) {
+        return if alerts_on {
+            Err(foreign(ctx))
+        } else {
+            Ok(None)
+        };
+    }
+    if ctx.mode == Mode::Apply && !delete(ctx).await? {
+        return Ok(alerts_on.then(|| Change::new(KIND, name, Action::AlreadyGone)));
+    }
+    Ok(Some(Change::new(KIND, name, Action::Delete)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_are_parsed_without_floats() {
+        assert_eq!(parse_cents("0.01"), Some(1));
+        assert_eq!(parse_cents("0.010000"), Some(1));
+        assert_eq!(parse_cents("12.3"), Some(1230));
+        assert_eq!(parse_cents("5"), Some(500));
+        assert_eq!(parse_cents("0.015"), None);
+        assert_eq!(parse_cents("-1"), None);
+        assert_eq!(parse_cents("1e3"), None);
+        assert_eq!(parse_cents(""), None);
+        assert_eq!(format_cents(1), "0.01");
+        assert_eq!(format_cents(1230), "12.30");
+    }
+
+    fn email(address: &str) -> Subscriber {
+        email_subscriber(address).unwrap()
+    }
+
+    #[test]
+    fn a_changed_email_is_replaced_in_place() {
+        let plan = plan_subscribers(&[email("old@example.com")], "new@example.com");
+        assert_eq!(
+            plan.fields(),
+            vec![FieldChange::new(
+                "email",
+                "old@example.com",
+                "new@example.com"
+            )]
+        );
+        assert!(!plan.add && plan.remove.is_empty());
+        let same = plan_subscribers(&[email("me@example.com")], "me@example.com");
+        assert!(same.fields().is_empty());
+        let none = plan_subscribers(&[], "me@example.com");
+        assert!(none.add);
+    }
+
+    #[test]
+    fn only_the_zero_spend_notification_is_desired() {
+        assert!(is_desired(&desired_notification().unwrap()));
+        let percent = Notification::builder()
+            .notification_type(NotificationType::Actual)
+            .comparison_operator(ComparisonOperator::GreaterThan)
+            .threshold(0.01)
+            .build()
+            .unwrap();
+        assert!(!is_desired(&percent));
+        assert_eq!(show_notification(&percent), "ACTUAL GREATER_THAN 0.01 %");
+    }
+}
