@@ -144,11 +144,16 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             reseed,
             allow_charges,
         } => {
-            stack::up(
-                &options(global, function_zip, reseed, allow_charges)?,
-                &progress,
-            )
-            .await?;
+            let opts = options(global, function_zip, reseed, allow_charges)?;
+            stack::up(&opts, &progress).await?;
+            teach(
+                global,
+                &format!(
+                    "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows \
+                     the function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
+                    opts.config.names().stack_id()
+                ),
+            )?;
         }
         Command::Plan {
             function_zip,
@@ -156,9 +161,11 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         } => {
             let opts = options(global, function_zip, false, allow_charges)?;
             stack::plan(&opts, &progress).await?;
-            if !global.quiet && global.output == OutputFormat::Text {
-                print_stdout(&cost_summary(&opts.config))?;
-            }
+            teach(global, &cost_summary(&opts.config))?;
+            teach(
+                global,
+                "next: `shopsmart-deploy up` makes exactly these changes.",
+            )?;
         }
         Command::Status { function_zip } => {
             stack::status(&options(global, function_zip, false, false)?, &progress).await?;
@@ -169,6 +176,14 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 confirm_destroy(&opts)?;
             }
             stack::destroy(&opts, &progress).await?;
+            teach(
+                global,
+                &format!(
+                    "stack {} is gone from {}: nothing it created is left to bill you.",
+                    opts.config.names().stack_id(),
+                    opts.config.region
+                ),
+            )?;
         }
         Command::Dev {
             port,
@@ -215,6 +230,14 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Prints a line to stdout. A reader that went away (`| head`) is not an error: `println!` would panic there.
+/// A line for the learner after the result (text output only, not with -q).
+fn teach(global: &GlobalArgs, line: &str) -> anyhow::Result<()> {
+    if global.quiet || global.output != OutputFormat::Text {
+        return Ok(());
+    }
+    print_stdout(line)
+}
+
 fn print_stdout(text: &str) -> anyhow::Result<()> {
     match writeln!(std::io::stdout().lock(), "{text}") {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {

@@ -340,14 +340,20 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     );
 
     let plan = stage.ok(&["plan", "--function-zip", stage.zip.to_str().unwrap()]);
-    let last = plan.lines().last().unwrap_or_default();
+    // It ends with the cost line, then what to do next.
+    let lines: Vec<&str> = plan.lines().collect();
+    let (cost, next) = (lines[lines.len() - 2], lines[lines.len() - 1]);
     assert!(
-        last.starts_with("cost at 100,000 API requests a month: "),
+        cost.starts_with("cost at 100,000 API requests a month: "),
         "{plan}"
     );
     assert!(
-        last.contains(&format!("prices as of {}", expected.prices_as_of)),
-        "{last}"
+        cost.contains(&format!("prices as of {}", expected.prices_as_of)),
+        "{cost}"
+    );
+    assert_eq!(
+        next,
+        "next: `shopsmart-deploy up` makes exactly these changes."
     );
     assert!(plan.contains("  + create     Lambda function "), "{plan}");
     // plan wrote nothing.
