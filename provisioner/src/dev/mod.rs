@@ -154,6 +154,10 @@ pub async fn run(
 
     let names = &ctx.names;
     println!();
+    println!(
+        "The URLs above are where AWS would serve the shop; the emulator cannot serve them, so dev serves \
+         both here instead."
+    );
     println!("The shop runs on this machine (stage {}):", names.stage());
     println!("  website: {website_origin}   <- open this in your browser");
     println!("  api: {}", api.url);
