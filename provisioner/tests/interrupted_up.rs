@@ -2,11 +2,16 @@
 //! finished by the next `up`, which then leaves nothing to do.
 //!
 //! The cut is an interceptor that fails every call after the k-th before it is sent, so AWS sees exactly
-//! the first k calls, wherever the concurrent branches of `up` were.
+//! the first k calls, wherever the concurrent branches of `up` were. One more test kills a real
+//! `shopsmart-deploy up` process with SIGKILL half-way.
 
 mod support;
 
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -121,4 +126,84 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
             .await
             .unwrap();
     }
+}
+
+/// The binary, killed (SIGKILL: no chance to clean up) once the website bucket is done, while the function,
+/// the API, the permission and the upload are still to come.
+#[tokio::test]
+async fn a_killed_up_process_is_finished_by_the_next_up() {
+    // A region of its own: the cut test above counts the calls of an `up`, which list the region's tables.
+    const REGION: &str = "us-west-2";
+    let dir = tempfile::tempdir().unwrap();
+    let zip = write_test_zip(dir.path());
+    let stage = unique_stage();
+    let up = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"));
+        command
+            .arg("--config")
+            .arg(repo_root().join("shopsmart.yaml"))
+            .args([
+                "--stage",
+                &stage,
+                "--region",
+                REGION,
+                "up",
+                "--allow-charges",
+            ])
+            .arg("--function-zip")
+            .arg(&zip)
+            .env("AWS_ENDPOINT_URL", endpoint());
+        command
+    };
+
+    let mut child = up()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    let mut printed = Vec::new();
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no bucket line: {printed:?}"
+        );
+        let line = lines
+            .next()
+            .expect("up ended before the bucket was done")
+            .unwrap();
+        let bucket_done = line.contains("S3 website bucket");
+        printed.push(line);
+        if bucket_done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    // Killed, not finished: the function, API, permission and upload were still to come.
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the kill came too late: {status:?} {printed:?}"
+    );
+
+    let rerun = up().output().unwrap();
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    // The same configuration the binary read, so the check below compares like with like.
+    let overrides = shopsmart_deploy::config::Overrides {
+        stage: Some(stage.clone()),
+        region: Some(REGION.into()),
+    };
+    let config =
+        shopsmart_deploy::config::load(&repo_root().join("shopsmart.yaml"), &overrides).unwrap();
+    let log = CallLog::default();
+    let opts = stack_options(config, &zip, vec![log.interceptor()], true);
+    stack::up(&opts, &Reporter::quiet()).await.unwrap();
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+    stack::destroy(&opts, &Reporter::quiet()).await.unwrap();
 }
