@@ -215,9 +215,20 @@ async fn converge_all(
         let config = ctx.config.clone();
         let root = opts.workspace_root.clone();
         let prebuilt = opts.function_zip.clone();
+        // `status` reports what exists without needing a Lambda build toolchain: without --function-zip
+        // it does not compare the code.
+        let compare_code = verb != Verb::Status || prebuilt.is_some();
+        if !compare_code {
+            progress.note(
+                "note: the function's code is not compared; pass --function-zip PATH to compare it",
+            );
+        }
         let build = async {
+            if !compare_code {
+                return Ok(None);
+            }
             tokio::task::spawn_blocking(move || {
-                function_code::build(&config, &root, prebuilt.as_deref())
+                function_code::build(&config, &root, prebuilt.as_deref()).map(Some)
             })
             .await
             .context("building the function code (the build task panicked)")?

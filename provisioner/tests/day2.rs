@@ -315,6 +315,20 @@ async fn outputs_as_json_name_the_urls_and_resources() {
             "orders": names.table(TableKind::Orders),
         })
     );
+    // status needs no Lambda build toolchain: without --function-zip it compares everything but the code.
+    let output = stage.run(&["status"]);
+    let both = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr_of(&output)
+    );
+    assert!(output.status.success(), "{both}");
+    assert!(
+        both.contains("the function's code is not compared"),
+        "{both}"
+    );
+    assert!(both.contains("0 missing, 0 drifted"), "{both}");
+
     stage.destroy();
 }
 

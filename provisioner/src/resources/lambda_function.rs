@@ -37,8 +37,19 @@ const ROLE_NOT_ASSUMABLE: &str = "cannot be assumed by Lambda";
 #[derive(Debug, Clone)]
 pub struct DesiredFunction {
     pub role_arn: String,
-    pub zip: FunctionZip,
+    /// `None` only in `Mode::Plan` for `status` without `--function-zip`: the code is then not compared
+    /// (status should not need a Lambda build toolchain); configuration and tags still are.
+    pub zip: Option<FunctionZip>,
     pub environment: BTreeMap<String, String>,
+}
+
+impl DesiredFunction {
+    /// The code to upload; every `up` has built or read it.
+    fn code(&self) -> anyhow::Result<&FunctionZip> {
+        self.zip
+            .as_ref()
+            .context("internal error: no function code to upload (only status runs without it)")
+    }
 }
 
 /// The live function as one GetFunction call reports it.
@@ -246,14 +257,18 @@ pub async fn converge(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<Ch
     }
 
     let desired_architecture = ctx.config.function.architecture.lambda_name();
-    let code_changes = differing_fields([
+    let code = desired.zip.as_ref().map(|zip| {
         (
             "code_sha256",
             live.code_sha256.as_str(),
-            desired.zip.sha256_base64.as_str(),
-        ),
-        ("architecture", &live.architecture, desired_architecture),
-    ]);
+            zip.sha256_base64.as_str(),
+        )
+    });
+    let code_changes = differing_fields(code.into_iter().chain([(
+        "architecture",
+        live.architecture.as_str(),
+        desired_architecture,
+    )]));
     let desired_config = desired_configuration(ctx, desired);
     let config_changes = configuration_changes(&live.configuration, &desired_config);
     let (tag_changes, removed_tags) = tag_changes(ctx, &live.tags);
@@ -289,7 +304,7 @@ pub async fn converge(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<Ch
             .lambda
             .update_function_code()
             .function_name(&name)
-            .zip_file(Blob::new(desired.zip.bytes.clone()))
+            .zip_file(Blob::new(desired.code()?.bytes.clone()))
             .architectures(lambda_architecture(ctx.config.function.architecture))
             .send()
             .await
@@ -333,7 +348,7 @@ async fn create(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<()> {
         .set_tags(Some(tags))
         .code(
             FunctionCode::builder()
-                .zip_file(Blob::new(desired.zip.bytes.clone()))
+                .zip_file(Blob::new(desired.code()?.bytes.clone()))
                 .build(),
         );
     retry_while_role_not_assumable(
