@@ -307,7 +307,7 @@ async fn converge_all(
         data,
         compute,
         // Boxed: inline, its future would grow `up`'s past a debug build's 2 MiB test-thread stack.
-        Box::pin(budget_alert(opts, ctx, verb, progress))
+        Box::pin(budget_step(opts, progress, verb, budget::converge(ctx)))
     ))?;
     let mut changes = [data_changes, compute_changes].concat();
     changes.extend(alert_change);
@@ -330,24 +330,21 @@ async fn converge_all(
     Ok(outcome)
 }
 
-/// The optional zero-spend budget (`alerts.email`). Skipped in `dev`: the local emulator has no billing, and
-/// its Budgets API lacks the tagging calls that prove a budget is ours.
-async fn budget_alert(
+/// The optional zero-spend budget (`alerts.email`) as one step of `up`/`plan`/`status` (`work` =
+/// `budget::converge`) or `destroy` (`budget::destroy`). Skipped in `dev`: the local emulator has no billing,
+/// and its Budgets API lacks the tagging calls that prove a budget is ours.
+async fn budget_step(
     opts: &StackOptions,
-    ctx: &Ctx,
-    verb: Verb,
     progress: &Reporter,
+    verb: Verb,
+    work: impl std::future::Future<Output = anyhow::Result<Option<Change>>>,
 ) -> anyhow::Result<Option<Change>> {
     if opts.aws.emulator_credentials {
         return Ok(None);
     }
-    step(
-        progress,
-        verb,
-        "budget alert",
-        budget::converge(ctx),
-        |change| change.iter().cloned().collect(),
-    )
+    step(progress, verb, "budget alert", work, |change| {
+        change.iter().cloned().collect()
+    })
     .await
 }
 
@@ -446,19 +443,7 @@ async fn delete_all(
         changes.push(bucket);
         anyhow::Ok(changes)
     };
-    let alert = async {
-        if opts.aws.emulator_credentials {
-            return Ok(None);
-        }
-        step(
-            progress,
-            verb,
-            "budget alert",
-            budget::destroy(ctx),
-            |change| change.iter().cloned().collect(),
-        )
-        .await
-    };
+    let alert = budget_step(opts, progress, verb, budget::destroy(ctx));
     let (mut changes, alert_change) = all2(tokio::join!(Box::pin(resources), Box::pin(alert)))?;
     changes.extend(alert_change);
     Ok(changes)
