@@ -486,3 +486,96 @@ fn dev_on_a_busy_port_says_which_flag_to_change_and_starts_nothing() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// `dev` run twice against the same emulator: the second run converges the stack the first one made, and
+/// each Ctrl-C (SIGINT) stops everything that run started.
+#[test]
+fn dev_twice_against_one_emulator_serves_the_shop_and_stops_cleanly() {
+    let stage = unique_stage();
+    for run in 1..=2 {
+        let (port, api_port) = (free_port(), free_port());
+        let mut dev = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
+            .args(["dev", "--config"])
+            .arg(shipped_config())
+            .args(["--stage", &stage, "--endpoint-url", &endpoint()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--api-port",
+                &api_port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(dev.stdout.take().unwrap()).lines();
+        let started = Instant::now();
+        let mut printed = Vec::new();
+        while !printed
+            .iter()
+            .any(|line: &String| line.starts_with("Press Ctrl-C"))
+        {
+            // The first run may build function/ (cargo) before it provisions.
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "run {run}: {printed:?}"
+            );
+            printed.push(
+                lines
+                    .next()
+                    .expect("dev exited before it was ready")
+                    .unwrap(),
+            );
+        }
+        if run == 2 {
+            assert!(
+                printed.iter().all(|line| !line.contains("+ created")),
+                "the second run must find the first run's stack: {printed:?}"
+            );
+        }
+        let index = http_get(port, "/");
+        assert!(
+            index.starts_with("HTTP/1.1 200") && index.contains("<html"),
+            "{index}"
+        );
+        let products = http_get(api_port, "/products?limit=1");
+        assert!(
+            products.starts_with("HTTP/1.1 200") && products.contains("\"products\""),
+            "{products}"
+        );
+
+        let interrupted = Command::new("kill")
+            .args(["-INT", &dev.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let status = dev.wait().unwrap();
+        assert!(status.success(), "run {run}: dev exited with {status}");
+        assert!(
+            !listening(port) && !listening(api_port),
+            "run {run} left a server running"
+        );
+    }
+    let destroyed = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
+        .args(["destroy", "--yes", "--config"])
+        .arg(shipped_config())
+        .args(["--stage", &stage, "--endpoint-url", &endpoint()])
+        .output()
+        .unwrap();
+    assert!(destroyed.status.success(), "{}", stderr_of(&destroyed));
+}
+
+/// A plain HTTP/1.1 GET on 127.0.0.1 (the test needs no HTTP client crate): the whole response as text.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
