@@ -378,7 +378,11 @@ pub async fn destroy(opts: &StackOptions, progress: &Reporter) -> anyhow::Result
         "checking, before deleting anything, that every resource with this stack's names is this stack's; \
          nothing was deleted",
     )?;
-    let ctx = context(opts, Mode::Apply).await?;
+    // The same clients and account: only the mode changes (no second SDK load or STS call).
+    let ctx = Ctx {
+        mode: Mode::Apply,
+        ..preview
+    };
     let changes = delete_all(opts, &ctx, progress).await?;
     progress.finish(
         Verb::Destroy,
