@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod freetier;
+pub mod graph;
 pub mod logs;
 pub mod names;
 pub mod outputs;

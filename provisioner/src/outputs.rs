@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::names::{website_url, TableKind};
-use crate::resources::{http_api, Ctx, Mode};
-use crate::stack::cors_origins;
+use crate::resources::http_api::HttpApi;
+use crate::resources::{Ctx, Mode, Resource};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Outputs {
@@ -35,14 +35,17 @@ pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
     let names = &ctx.names;
     let bucket = names.website_bucket(&ctx.account_id, &ctx.region);
     let site = website_url(&bucket, &ctx.region);
-    // In plan mode the converge only reads; it finds the API by name and checks our tag.
-    let (_, api) = http_api::converge(ctx, &cors_origins(&ctx.config, &site)).await?;
+    // Only an API that carries our tag is this stack's.
+    let api = HttpApi::existing(ctx)
+        .read(ctx)
+        .await?
+        .filter(|api| ctx.is_ours(&api.tags));
     Ok(Outputs {
         stack: names.stack_id(),
         region: ctx.region.clone(),
         account_id: ctx.account_id.clone(),
         website_url: site,
-        api_url: api.map(|api| api.endpoint),
+        api_url: api.map(|api| api.info.endpoint),
         bucket,
         function: names.function(),
         role: names.role(),

@@ -1,33 +1,49 @@
-//! The verbs over the whole stack: `up`, `plan`, `destroy`, `status`. Each resource module converges one
-//! resource; this file only orders them. Independent work runs in parallel:
+//! The verbs over the whole stack: `up`, `plan`, `destroy`, `status`. Each resource converges through
+//! [`resources::driver`]; this file only declares the order, as a graph of steps that each name what they
+//! need ([`graph`]). Independent steps run in parallel:
 //!
 //! ```text
-//! up:      tables ─→ seed
-//!          role ∥ log group ∥ bucket ∥ function code ─→ function ─→ HTTP API ─→ permission ∥ website upload
-//!          budget alert (beside everything)
-//! destroy: HTTP API → permission → function → (log group ∥ role ∥ tables ∥ bucket), budget alert beside
+//! up:      DynamoDB tables ─→ product catalogue
+//!          IAM role ─→ IAM role policy ─┐
+//!          log group ───────────────────┼─→ Lambda function ─→ HTTP API ─┬─→ invoke permission
+//!          function code ───────────────┘                               └─→ website files
+//!          website bucket ───────────────────────────────────────────────↗
+//!          budget alert (beside everything; not in dev)
+//! destroy: HTTP API → invoke permission → Lambda function → (log group ∥ IAM role ∥ DynamoDB tables ∥
+//!          website bucket); budget alert beside
 //! ```
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
-//! the tables.
+//! the tables, nor the HTTP API's integration for anything but the function.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::Context;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+use futures::future::join_all;
 use serde_json::json;
 
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
 use crate::change::Change;
 use crate::config::model::Config;
 use crate::freetier;
+use crate::graph::{self, Step};
 use crate::names::{website_url, TableKind};
 use crate::report::{Reporter, Verb};
-use crate::resources::{
-    budget, function_code, http_api, iam_role, lambda_function, lambda_permission, log_group, seed,
-    tables, website_bucket, website_upload, Ctx, Mode,
-};
+use crate::resources::budget;
+use crate::resources::function_code::{self, FunctionZip};
+use crate::resources::http_api::{ApiInfo, HttpApi};
+use crate::resources::iam_role::{Role, RolePolicy};
+use crate::resources::lambda_function::{DesiredFunction, Function};
+use crate::resources::lambda_permission::Permission;
+use crate::resources::log_group::LogGroup;
+use crate::resources::seed::Product;
+use crate::resources::tables::Table;
+use crate::resources::website_bucket::{bucket_name, Bucket};
+use crate::resources::website_upload::WebsiteFiles;
+use crate::resources::{self, Ctx, Mode, Resource};
 
 /// Everything a verb needs, built by the CLI from flags and `shopsmart.yaml` (or by tests directly).
 #[derive(Debug, Clone)]
@@ -87,48 +103,6 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
     })
 }
 
-/// Waits for every branch before reporting the first error (unlike `try_join!`): a branch cancelled midway
-/// could stop between two calls for one resource, e.g. a bucket created but not yet tagged, which the next
-/// `up` would then refuse as foreign.
-fn all2<A, B>(results: (anyhow::Result<A>, anyhow::Result<B>)) -> anyhow::Result<(A, B)> {
-    Ok((results.0?, results.1?))
-}
-
-fn all3<A, B, C>(
-    results: (anyhow::Result<A>, anyhow::Result<B>, anyhow::Result<C>),
-) -> anyhow::Result<(A, B, C)> {
-    Ok((results.0?, results.1?, results.2?))
-}
-
-fn all4<A, B, C, D>(
-    results: (
-        anyhow::Result<A>,
-        anyhow::Result<B>,
-        anyhow::Result<C>,
-        anyhow::Result<D>,
-    ),
-) -> anyhow::Result<(A, B, C, D)> {
-    Ok((results.0?, results.1?, results.2?, results.3?))
-}
-
-/// Runs one step under a spinner, then reports its changes.
-async fn step<T>(
-    progress: &Reporter,
-    verb: Verb,
-    label: &str,
-    future: impl std::future::Future<Output = anyhow::Result<T>>,
-    changes_of: impl FnOnce(&T) -> Vec<Change>,
-) -> anyhow::Result<T> {
-    let started = progress.begin(label);
-    let value = future.await?;
-    progress.end(started, verb, &changes_of(&value));
-    Ok(value)
-}
-
-fn one(change: &Change) -> Vec<Change> {
-    vec![change.clone()]
-}
-
 fn emulator_note(ctx: &Ctx, opts: &StackOptions, progress: &Reporter) {
     if ctx.aws.custom_endpoint {
         let endpoint = opts
@@ -167,6 +141,190 @@ pub fn function_environment(ctx: &Ctx, cors_origins: &[String]) -> BTreeMap<Stri
     env
 }
 
+/// What steps hand to the steps that need them.
+#[derive(Default)]
+struct Facts {
+    role_arn: OnceLock<String>,
+    /// `None` for `status` without `--function-zip`: the code is then not compared.
+    code: OnceLock<Option<FunctionZip>>,
+    /// `None` only in plan before the API exists.
+    api: OnceLock<Option<ApiInfo>>,
+}
+
+/// A value a step's need has set.
+fn fact<T>(cell: &OnceLock<T>) -> &T {
+    cell.get().expect("a step runs only after its needs")
+}
+
+/// `up`'s graph (and `plan`'s and `status`'s, which only read).
+fn up_steps<'a>(
+    opts: &'a StackOptions,
+    ctx: &'a Ctx,
+    verb: Verb,
+    facts: &'a Facts,
+) -> Vec<Step<'a>> {
+    let mut steps = vec![
+        Step::new("DynamoDB tables", &[], move || async move {
+            let tables = TableKind::ALL.map(|kind| Table::desired(ctx, kind));
+            all(tables.iter().map(|table| change_of(ctx, table))).await
+        }),
+        Step::new(
+            "product catalogue",
+            &["DynamoDB tables"],
+            move || async move {
+                let products = Product::all(ctx, opts.reseed);
+                all(products.iter().map(|product| change_of(ctx, product))).await
+            },
+        ),
+        Step::new("IAM role", &[], move || async move {
+            let role = resources::converge(ctx, &Role::new(ctx)).await?;
+            let arn = role
+                .output
+                .unwrap_or_else(|| ctx.arns().role(&ctx.names.role()));
+            let _ = facts.role_arn.set(arn);
+            Ok(vec![role.change])
+        }),
+        Step::new("IAM role policy", &["IAM role"], move || async move {
+            Ok(vec![change_of(ctx, &RolePolicy::new(ctx)).await?])
+        }),
+        Step::new("log group", &[], move || async move {
+            Ok(vec![change_of(ctx, &LogGroup::new(ctx)).await?])
+        }),
+        Step::new("website bucket", &[], move || async move {
+            Ok(vec![change_of(ctx, &Bucket::new(ctx)).await?])
+        }),
+        Step::new("function code", &[], move || async move {
+            let _ = facts.code.set(function_code(opts, verb).await?);
+            Ok(Vec::new())
+        }),
+        Step::new(
+            "Lambda function",
+            &["IAM role policy", "log group", "function code"],
+            move || async move {
+                let desired = DesiredFunction {
+                    role_arn: fact(&facts.role_arn).clone(),
+                    zip: fact(&facts.code).clone(),
+                    environment: function_environment(ctx, &site_origins(ctx)),
+                };
+                Ok(vec![change_of(ctx, &Function::new(ctx, desired)).await?])
+            },
+        ),
+        Step::new("HTTP API", &["Lambda function"], move || async move {
+            let api = resources::converge(ctx, &HttpApi::new(ctx, &site_origins(ctx))?).await?;
+            let _ = facts.api.set(api.output);
+            Ok(vec![api.change])
+        }),
+        Step::new("invoke permission", &["HTTP API"], move || async move {
+            let permission = Permission::new(ctx, fact(&facts.api).as_ref());
+            Ok(vec![change_of(ctx, &permission).await?])
+        }),
+        Step::new(
+            "website files",
+            &["HTTP API", "website bucket"],
+            move || async move {
+                let api_url = fact(&facts.api).as_ref().map(|api| api.endpoint.as_str());
+                let frontend = opts.workspace_root.join("frontend");
+                let files = WebsiteFiles::new(ctx, &frontend, api_url)?;
+                Ok(vec![change_of(ctx, &files).await?])
+            },
+        ),
+    ];
+    if has_billing(opts) {
+        steps.push(Step::new("budget alert", &[], move || async move {
+            Ok(budget::converge(ctx).await?.into_iter().collect())
+        }));
+    }
+    steps
+}
+
+/// `destroy`'s graph: what uses a resource goes before it.
+fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
+    let mut steps = vec![
+        Step::new("HTTP API", &[], move || async move {
+            Ok(vec![
+                resources::destroy(ctx, &HttpApi::existing(ctx)).await?,
+            ])
+        }),
+        Step::new("invoke permission", &["HTTP API"], move || async move {
+            Ok(vec![
+                resources::destroy(ctx, &Permission::to_delete(ctx)).await?,
+            ])
+        }),
+        Step::new(
+            "Lambda function",
+            &["invoke permission"],
+            move || async move {
+                Ok(vec![
+                    resources::destroy(ctx, &Function::to_delete(ctx)).await?,
+                ])
+            },
+        ),
+        Step::new("log group", &["Lambda function"], move || async move {
+            Ok(vec![resources::destroy(ctx, &LogGroup::new(ctx)).await?])
+        }),
+        Step::new("IAM role", &["Lambda function"], move || async move {
+            Ok(vec![resources::destroy(ctx, &Role::new(ctx)).await?])
+        }),
+        Step::new(
+            "DynamoDB tables",
+            &["Lambda function"],
+            move || async move {
+                let tables = TableKind::ALL.map(|kind| Table::to_delete(ctx, kind));
+                all(tables.iter().map(|table| resources::destroy(ctx, table))).await
+            },
+        ),
+        Step::new("website bucket", &["Lambda function"], move || async move {
+            Ok(vec![
+                resources::destroy(ctx, &Bucket::to_delete(ctx)).await?,
+            ])
+        }),
+    ];
+    if has_billing(opts) {
+        steps.push(Step::new("budget alert", &[], move || async move {
+            Ok(budget::destroy(ctx).await?.into_iter().collect())
+        }));
+    }
+    steps
+}
+
+/// The zero-spend budget is left out in `dev`: the local emulator has no billing, and its Budgets API lacks
+/// the tagging calls that prove a budget is ours.
+fn has_billing(opts: &StackOptions) -> bool {
+    !opts.aws.emulator_credentials
+}
+
+/// The origins the API allows: the website's and the configured extras.
+fn site_origins(ctx: &Ctx) -> Vec<String> {
+    cors_origins(&ctx.config, &website_url(&bucket_name(ctx), &ctx.region))
+}
+
+async fn change_of<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Change> {
+    Ok(resources::converge(ctx, resource).await?.change)
+}
+
+/// Every future to completion (none is cancelled half-way), then the first error or all the changes.
+async fn all(
+    work: impl IntoIterator<Item = impl std::future::Future<Output = anyhow::Result<Change>>>,
+) -> anyhow::Result<Vec<Change>> {
+    join_all(work).await.into_iter().collect()
+}
+
+/// The zip to deploy: built from `function/`, or `--function-zip`. `status` reports what exists without
+/// needing a Lambda build toolchain: without `--function-zip` it does not compare the code.
+async fn function_code(opts: &StackOptions, verb: Verb) -> anyhow::Result<Option<FunctionZip>> {
+    if verb == Verb::Status && opts.function_zip.is_none() {
+        return Ok(None);
+    }
+    let config = opts.config.clone();
+    let root = opts.workspace_root.clone();
+    let prebuilt = opts.function_zip.clone();
+    tokio::task::spawn_blocking(move || {
+        function_code::build(&config, &root, prebuilt.as_deref()).map(Some)
+    })
+    .await
+    .context("building the function code (the build task panicked)")?
+}
+
 /// `up` (Mode::Apply) and `plan`/`status` (Mode::Plan) share this walk over the resources.
 async fn converge_all(
     opts: &StackOptions,
@@ -176,145 +334,26 @@ async fn converge_all(
 ) -> anyhow::Result<UpOutcome> {
     let started = Instant::now();
     emulator_note(ctx, opts, progress);
-
+    if verb == Verb::Status && opts.function_zip.is_none() {
+        progress.note(
+            "note: the function's code is not compared; pass --function-zip PATH to compare it",
+        );
+    }
     // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`.
     if verb != Verb::Status {
-        let findings = freetier::preflight(ctx, opts.allow_charges).await?;
-        for finding in &findings {
+        for finding in freetier::preflight(ctx, opts.allow_charges).await? {
             progress.note(&format!(
                 "warning: accepted with --allow-charges: {finding}"
             ));
         }
     }
-
-    let bucket_name = ctx.names.website_bucket(&ctx.account_id, &ctx.region);
-    let site_url = website_url(&bucket_name, &ctx.region);
-    let origins = cors_origins(&ctx.config, &site_url);
-
-    let data = async {
-        let table_changes = step(
-            progress,
-            verb,
-            "DynamoDB tables",
-            tables::converge(ctx),
-            Clone::clone,
-        )
-        .await?;
-        let seed_changes = step(
-            progress,
-            verb,
-            "product catalogue",
-            seed::converge(ctx, opts.reseed),
-            Clone::clone,
-        )
-        .await?;
-        anyhow::Ok([table_changes, seed_changes].concat())
-    };
-
-    let compute = async {
-        let config = ctx.config.clone();
-        let root = opts.workspace_root.clone();
-        let prebuilt = opts.function_zip.clone();
-        // `status` reports what exists without needing a Lambda build toolchain: without --function-zip
-        // it does not compare the code.
-        let compare_code = verb != Verb::Status || prebuilt.is_some();
-        if !compare_code {
-            progress.note(
-                "note: the function's code is not compared; pass --function-zip PATH to compare it",
-            );
-        }
-        let build = async {
-            if !compare_code {
-                return Ok(None);
-            }
-            tokio::task::spawn_blocking(move || {
-                function_code::build(&config, &root, prebuilt.as_deref()).map(Some)
-            })
-            .await
-            .context("building the function code (the build task panicked)")?
-        };
-        let (role, log_group_change, bucket, zip) = all4(tokio::join!(
-            step(
-                progress,
-                verb,
-                "IAM role",
-                iam_role::converge(ctx),
-                |(changes, _)| changes.clone()
-            ),
-            step(progress, verb, "log group", log_group::converge(ctx), one),
-            step(
-                progress,
-                verb,
-                "website bucket",
-                website_bucket::converge(ctx),
-                |(change, _)| vec![change.clone()]
-            ),
-            step(progress, verb, "function code", build, |_| Vec::new()),
-        ))?;
-        let (role_changes, role_arn) = role;
-        let desired = lambda_function::DesiredFunction {
-            role_arn,
-            zip,
-            environment: function_environment(ctx, &origins),
-        };
-        let function_change = step(
-            progress,
-            verb,
-            "Lambda function",
-            lambda_function::converge(ctx, &desired),
-            one,
-        )
-        .await?;
-        let (api_change, api) = step(
-            progress,
-            verb,
-            "HTTP API",
-            http_api::converge(ctx, &origins),
-            |(change, _)| vec![change.clone()],
-        )
-        .await?;
-        let api_url = api.as_ref().map(|info| info.endpoint.clone());
-        let frontend = opts.workspace_root.join("frontend");
-        let (permission_change, upload_change) = all2(tokio::join!(
-            step(
-                progress,
-                verb,
-                "invoke permission",
-                lambda_permission::converge(ctx, api.as_ref()),
-                one
-            ),
-            step(
-                progress,
-                verb,
-                "website files",
-                website_upload::converge(ctx, &frontend, api_url.as_deref()),
-                one
-            ),
-        ))?;
-        let mut changes = role_changes;
-        changes.extend([
-            log_group_change,
-            bucket.0,
-            function_change,
-            api_change,
-            permission_change,
-            upload_change,
-        ]);
-        anyhow::Ok((changes, api_url, bucket.1))
-    };
-
-    let (data_changes, (compute_changes, api_url, bucket), alert_change) = all3(tokio::join!(
-        data,
-        compute,
-        // Boxed: inline, its future would grow `up`'s past a debug build's 2 MiB test-thread stack.
-        Box::pin(budget_step(opts, progress, verb, budget::converge(ctx)))
-    ))?;
-    let mut changes = [data_changes, compute_changes].concat();
-    changes.extend(alert_change);
+    let facts = Facts::default();
+    let changes = graph::run(up_steps(opts, ctx, verb, &facts), progress, verb).await?;
+    let bucket = bucket_name(ctx);
     let outcome = UpOutcome {
         changes,
         website_url: website_url(&bucket, &ctx.region),
-        api_url,
+        api_url: facts.api.get().cloned().flatten().map(|api| api.endpoint),
         bucket,
     };
     progress.finish(
@@ -328,24 +367,6 @@ async fn converge_all(
         }),
     );
     Ok(outcome)
-}
-
-/// The optional zero-spend budget (`alerts.email`) as one step of `up`/`plan`/`status` (`work` =
-/// `budget::converge`) or `destroy` (`budget::destroy`). Skipped in `dev`: the local emulator has no billing,
-/// and its Budgets API lacks the tagging calls that prove a budget is ours.
-async fn budget_step(
-    opts: &StackOptions,
-    progress: &Reporter,
-    verb: Verb,
-    work: impl std::future::Future<Output = anyhow::Result<Option<Change>>>,
-) -> anyhow::Result<Option<Change>> {
-    if opts.aws.emulator_credentials {
-        return Ok(None);
-    }
-    step(progress, verb, "budget alert", work, |change| {
-        change.iter().cloned().collect()
-    })
-    .await
 }
 
 /// Converges the whole stack; a second run with nothing changed makes no mutating call.
@@ -398,57 +419,5 @@ async fn delete_all(
     ctx: &Ctx,
     progress: &Reporter,
 ) -> anyhow::Result<Vec<Change>> {
-    let verb = Verb::Destroy;
-    let resources = async {
-        let api = step(progress, verb, "HTTP API", http_api::destroy(ctx), one).await?;
-        let permission = step(
-            progress,
-            verb,
-            "invoke permission",
-            lambda_permission::destroy(ctx),
-            one,
-        )
-        .await?;
-        let function = step(
-            progress,
-            verb,
-            "Lambda function",
-            lambda_function::destroy(ctx),
-            one,
-        )
-        .await?;
-        let (log_group_change, role_changes, table_changes, bucket) = all4(tokio::join!(
-            step(progress, verb, "log group", log_group::destroy(ctx), one),
-            step(
-                progress,
-                verb,
-                "IAM role",
-                iam_role::destroy(ctx),
-                Clone::clone
-            ),
-            step(
-                progress,
-                verb,
-                "DynamoDB tables",
-                tables::destroy(ctx),
-                Clone::clone
-            ),
-            step(
-                progress,
-                verb,
-                "website bucket",
-                website_bucket::destroy(ctx),
-                one
-            ),
-        ))?;
-        let mut changes = vec![api, permission, function, log_group_change];
-        changes.extend(role_changes);
-        changes.extend(table_changes);
-        changes.push(bucket);
-        anyhow::Ok(changes)
-    };
-    let alert = budget_step(opts, progress, verb, budget::destroy(ctx));
-    let (mut changes, alert_change) = all2(tokio::join!(Box::pin(resources), Box::pin(alert)))?;
-    changes.extend(alert_change);
-    Ok(changes)
+    graph::run(destroy_steps(opts, ctx), progress, Verb::Destroy).await
 }

@@ -6,8 +6,8 @@ mod support;
 use std::collections::BTreeSet;
 
 use shopsmart_deploy::change::{Action, FieldChange};
-use shopsmart_deploy::resources::http_api::{self, ROUTES, STAGE};
 use shopsmart_deploy::resources::Mode;
+use support::resources::http_api::{self, ROUTES, STAGE};
 use support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";

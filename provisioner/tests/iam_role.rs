@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::STACK_TAG_KEY;
-use shopsmart_deploy::resources::{iam_role, Mode};
+use shopsmart_deploy::resources::Mode;
 use support::faults::{ctx_with_faults, Canned, Faults};
+use support::resources::iam_role;
 use support::*;
 
 fn strings(value: &Value) -> BTreeSet<String> {
@@ -188,7 +189,7 @@ async fn role_and_policy_converge_drift_and_destroy() {
             .iter()
             .map(|c| c.action.clone())
             .collect::<Vec<_>>(),
-        vec![Action::Delete, Action::Delete]
+        vec![Action::Delete]
     );
     let mutating = log.mutating_calls();
     assert_eq!(

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::resources::function_code::{zip_bootstrap, FunctionZip};
-use shopsmart_deploy::resources::lambda_function::{self, DesiredFunction};
 use shopsmart_deploy::resources::Mode;
 use support::faults::{ctx_with_faults, Canned, Faults};
+use support::resources::lambda_function::{self, DesiredFunction};
 use support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";

@@ -8,9 +8,9 @@ use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::resources::function_code::zip_bootstrap;
 use shopsmart_deploy::resources::http_api::ApiInfo;
-use shopsmart_deploy::resources::lambda_permission;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use support::faults::{ctx_with_faults, Canned, Faults};
+use support::resources::lambda_permission;
 use support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";

@@ -5,7 +5,8 @@ mod support;
 
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::names::STACK_TAG_KEY;
-use shopsmart_deploy::resources::{log_group, Mode};
+use shopsmart_deploy::resources::Mode;
+use support::resources::log_group;
 use support::*;
 
 #[tokio::test]

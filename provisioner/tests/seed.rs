@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::ProductSeed;
 use shopsmart_deploy::names::TableKind;
-use shopsmart_deploy::resources::{seed, tables, Mode};
+use shopsmart_deploy::resources::Mode;
+use support::resources::{seed, tables};
 use support::*;
 
 async fn item(

@@ -12,8 +12,9 @@ use aws_sdk_dynamodb::types::{
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
-use shopsmart_deploy::resources::{iam_role, log_group, tables, Mode};
+use shopsmart_deploy::resources::Mode;
 use shopsmart_deploy::stack;
+use support::resources::{iam_role, log_group, tables};
 use support::*;
 
 #[tokio::test]

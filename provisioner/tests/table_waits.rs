@@ -19,7 +19,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::TableKind;
-use shopsmart_deploy::resources::{tables, Mode};
+use shopsmart_deploy::resources::Mode;
+use support::resources::tables;
 use support::*;
 
 /// After CreateTable, the next `creating_polls` DescribeTable answers say CREATING; UpdateTimeToLive sent

@@ -7,8 +7,9 @@ use aws_sdk_dynamodb::types::{BillingMode, KeyType, TimeToLiveStatus};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::{Billing, Capacity};
 use shopsmart_deploy::names::{TableKind, STACK_TAG_KEY};
-use shopsmart_deploy::resources::{tables, Mode};
+use shopsmart_deploy::resources::Mode;
 use support::faults::{ctx_with_faults, Canned, Faults};
+use support::resources::tables;
 use support::*;
 
 fn actions(changes: &[shopsmart_deploy::change::Change]) -> Vec<Action> {

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::names::STACK_TAG_KEY;
-use shopsmart_deploy::resources::{website_bucket, website_upload, Mode};
+use shopsmart_deploy::resources::Mode;
 use support::faults::{ctx_with_faults, Canned, Faults};
+use support::resources::{website_bucket, website_upload};
 use support::{ctx, test_config, unique_stage, CallLog};
 
 fn write(dir: &Path, key: &str, content: &str) {

@@ -24,7 +24,8 @@ use anyhow::{bail, Context};
 
 use crate::names::TableKind;
 use crate::report::Reporter;
-use crate::resources::{function_code, website_upload, Mode};
+use crate::resources::website_upload::WebsiteFiles;
+use crate::resources::{self, function_code, Mode};
 use crate::stack::{self, StackOptions};
 
 use emulator::Emulator;
@@ -114,7 +115,8 @@ pub async fn run(
     // The website's config.js must name the API the browser can reach here, not the emulated execute-api host.
     let ctx = stack::context(&opts, Mode::Apply).await?;
     let api_url = format!("http://127.0.0.1:{}", ports.api);
-    website_upload::converge(&ctx, &opts.workspace_root.join("frontend"), Some(&api_url))
+    let files = WebsiteFiles::new(&ctx, &opts.workspace_root.join("frontend"), Some(&api_url))?;
+    resources::converge(&ctx, &files)
         .await
         .context("pointing the website's config.js at the local API")?;
 

@@ -2,11 +2,11 @@
 //! COST budget of 0.01 USD (AWS's own "zero spend" template) that emails the learner as soon as actual spend
 //! passes one cent. The first budgets of an account are free. Budgets are account-wide (no region).
 //!
-//! Unlike the other modules, "nothing configured" is not "nothing to do": when the learner removes
-//! `alerts`, a budget this stack made is deleted. Hence `converge`/`destroy` return `Option<Change>`: `None`
-//! when alerts are off and there is no budget of ours, so stacks without alerts report nothing extra.
+//! Unlike the other resources, "nothing configured" is not "nothing to do": when the learner removes
+//! `alerts`, a budget this stack made is deleted ([`super::driver::prune`]), and stacks without alerts report
+//! nothing extra.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use anyhow::Context;
 use aws_sdk_budgets::types::{
@@ -15,9 +15,9 @@ use aws_sdk_budgets::types::{
     TimeUnit,
 };
 
-use super::ownership::{deleted, foreign_error, found, missing_tags_field};
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::ownership::{deleted, found};
+use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::change::{Change, FieldChange};
 
 pub const KIND: &str = "AWS Budgets alert";
 
@@ -168,7 +168,7 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveBudget>> {
     }))
 }
 
-async fn read_tags(ctx: &Ctx) -> anyhow::Result<HashMap<String, String>> {
+async fn read_tags(ctx: &Ctx) -> anyhow::Result<Tags> {
     let name = ctx.names.budget();
     let output = ctx
         .aws
@@ -228,89 +228,136 @@ async fn read_subscribers(
     Ok(subscribers)
 }
 
-fn foreign(ctx: &Ctx) -> anyhow::Error {
-    let name = ctx.names.budget();
-    foreign_error(
-        ctx,
-        KIND,
-        &name,
-        &format!(
-            "Remove `alerts` from shopsmart.yaml to keep your own budget, or delete it (aws budgets \
-             delete-budget --account-id {} --budget-name {name}) so this stack can create its own",
-            ctx.account_id
-        ),
-    )
+/// The budget; `email` is `alerts.email` for `up`, `None` to remove it (`destroy`, or `alerts` taken out of
+/// the config), which reads only what the ownership check needs.
+pub struct ZeroSpendBudget {
+    pub name: String,
+    pub email: Option<String>,
 }
 
-/// Creates, updates (only what differs) or, when `alerts` was removed, deletes the stack's budget.
-pub async fn converge(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
-    let name = ctx.names.budget();
-    let Some(alerts) = ctx.config.alerts.clone() else {
-        // Alerts off: one read; a budget of ours left from an earlier `up` goes, anything else stays.
-        if read(ctx).await?.is_none() || !ctx.is_ours(&read_tags(ctx).await?) {
-            return Ok(None);
+impl ZeroSpendBudget {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            name: ctx.names.budget(),
+            email: ctx
+                .config
+                .alerts
+                .as_ref()
+                .map(|alerts| alerts.email.clone()),
         }
-        if ctx.mode == Mode::Apply && !delete(ctx).await? {
-            return Ok(None);
-        }
-        return Ok(Some(Change::new(KIND, name, Action::Delete)));
-    };
-    let Some(live) = read(ctx).await? else {
-        if ctx.mode == Mode::Apply {
-            create(ctx, &alerts.email).await?;
-        }
-        return Ok(Some(Change::new(KIND, name, Action::Create)));
-    };
-    let tags = read_tags(ctx).await?;
-    if !ctx.is_ours(&tags) {
-        return Err(foreign(ctx));
     }
 
-    let mut fields = super::differing_fields([
-        ("limit", live.limit.clone(), desired_limit()),
-        (
-            "period",
-            live.period.clone(),
-            TimeUnit::Monthly.as_str().to_owned(),
-        ),
-    ]);
-    let budget_differs = !fields.is_empty();
-    let missing = ctx.missing_tags(&tags);
-    fields.extend(missing_tags_field(&missing));
-
-    let notifications = read_notifications(ctx).await?;
-    let (matching, stale): (Vec<_>, Vec<_>) = notifications.into_iter().partition(is_desired);
-    let desired = desired_notification()?;
-    for notification in &stale {
-        fields.push(FieldChange::new(
-            "notification",
-            show_notification(notification),
-            "removed",
-        ));
+    pub fn to_delete(ctx: &Ctx) -> Self {
+        Self {
+            email: None,
+            ..Self::new(ctx)
+        }
     }
-    let subscribers = match matching.first() {
-        Some(notification) => Some(read_subscribers(ctx, notification).await?),
-        None => {
+}
+
+/// The budget as `read` finds it: limit and period, tags, and (for `up`) its notifications.
+#[derive(Debug, Clone)]
+pub struct ObservedBudget {
+    pub budget: LiveBudget,
+    pub tags: Tags,
+    /// Notifications other than the zero-spend one, which go.
+    stale: Vec<Notification>,
+    /// The zero-spend notification's subscribers; `None` when there is no such notification.
+    subscribers: Option<Vec<Subscriber>>,
+}
+
+impl Resource for ZeroSpendBudget {
+    type Live = ObservedBudget;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedBudget>> {
+        let Some(budget) = read(ctx).await? else {
+            return Ok(None);
+        };
+        let mut live = ObservedBudget {
+            budget,
+            tags: read_tags(ctx).await?,
+            stale: Vec::new(),
+            subscribers: None,
+        };
+        if self.email.is_some() && ctx.is_ours(&live.tags) {
+            let (matching, stale): (Vec<_>, Vec<_>) = read_notifications(ctx)
+                .await?
+                .into_iter()
+                .partition(is_desired);
+            live.stale = stale;
+            if let Some(notification) = matching.first() {
+                live.subscribers = Some(read_subscribers(ctx, notification).await?);
+            }
+        }
+        Ok(Some(live))
+    }
+
+    fn owner<'a>(&self, live: &'a ObservedBudget) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, _ctx: &Ctx, live: &ObservedBudget) -> Vec<FieldChange> {
+        let Some(email) = &self.email else {
+            return Vec::new();
+        };
+        let mut fields = differing_fields([
+            ("limit", live.budget.limit.clone(), desired_limit()),
+            (
+                "period",
+                live.budget.period.clone(),
+                TimeUnit::Monthly.as_str().to_owned(),
+            ),
+        ]);
+        for notification in &live.stale {
             fields.push(FieldChange::new(
                 "notification",
-                "none",
-                format!("{} → email {}", show_notification(&desired), alerts.email),
+                show_notification(notification),
+                "removed",
             ));
-            None
         }
-    };
-    let subscriber_plan = subscribers
-        .as_deref()
-        .map(|live| plan_subscribers(live, &alerts.email));
-    if let Some(plan) = &subscriber_plan {
-        fields.extend(plan.fields());
+        match &live.subscribers {
+            Some(subscribers) => fields.extend(plan_subscribers(subscribers, email).fields()),
+            None => fields.push(FieldChange::new(
+                "notification",
+                "none",
+                format!(
+                    "{} → email {email}",
+                    desired_notification()
+                        .map_or_else(|_| String::new(), |n| show_notification(&n))
+                ),
+            )),
+        }
+        fields
     }
 
-    if fields.is_empty() {
-        return Ok(Some(Change::new(KIND, name, Action::Unchanged)));
+    fn output(&self, _ctx: &Ctx, _live: &ObservedBudget) {}
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let email = self
+            .email
+            .as_deref()
+            .context("internal error: creating a budget alert without an email")?;
+        create(ctx, email).await
     }
-    if ctx.mode == Mode::Apply {
-        if budget_differs {
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        live: &ObservedBudget,
+        changes: &Changes,
+    ) -> anyhow::Result<()> {
+        let name = &self.name;
+        let email = self
+            .email
+            .as_deref()
+            .context("internal error: updating a budget alert without an email")?;
+        if changes.has("limit") || changes.has("period") {
             ctx.aws
                 .budgets
                 .update_budget()
@@ -320,48 +367,93 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
                 .await
                 .with_context(|| format!("updating AWS Budgets budget ({name})"))?;
         }
-        if !missing.is_empty() {
-            let mut request = ctx.aws.budgets.tag_resource().resource_arn(arn(ctx));
-            for (key, value) in missing {
-                request = request.resource_tags(resource_tag(&key, &value)?);
-            }
-            request
-                .send()
-                .await
-                .with_context(|| format!("tagging AWS Budgets budget ({name})"))?;
-        }
-        for notification in stale {
+        for notification in &live.stale {
             ctx.aws
                 .budgets
                 .delete_notification()
                 .account_id(&ctx.account_id)
-                .budget_name(&name)
-                .notification(notification)
+                .budget_name(name)
+                .notification(notification.clone())
                 .send()
                 .await
                 .with_context(|| {
                     format!("deleting a stale notification of AWS Budgets budget ({name})")
                 })?;
         }
-        match subscriber_plan {
-            Some(plan) => plan.apply(ctx, &desired).await?,
+        let desired = desired_notification()?;
+        match &live.subscribers {
+            Some(subscribers) => {
+                plan_subscribers(subscribers, email)
+                    .apply(ctx, &desired)
+                    .await
+            }
             None => {
                 ctx.aws
                     .budgets
                     .create_notification()
                     .account_id(&ctx.account_id)
-                    .budget_name(&name)
+                    .budget_name(name)
                     .notification(desired)
-                    .subscribers(email_subscriber(&alerts.email)?)
+                    .subscribers(email_subscriber(email)?)
                     .send()
                     .await
                     .with_context(|| {
                         format!("creating the notification of AWS Budgets budget ({name})")
                     })?;
+                Ok(())
             }
         }
     }
-    Ok(Some(Change::new(KIND, name, Action::Update { fields })))
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        _live: &ObservedBudget,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let mut request = ctx.aws.budgets.tag_resource().resource_arn(arn(ctx));
+        for (key, value) in tags {
+            request = request.resource_tags(resource_tag(key, value)?);
+        }
+        request
+            .send()
+            .await
+            .with_context(|| format!("tagging AWS Budgets budget ({})", self.name))?;
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &Ctx, _live: &ObservedBudget) -> anyhow::Result<bool> {
+        delete(ctx).await
+    }
+
+    fn foreign_fix(&self, ctx: &Ctx, _live: &Self::Live) -> String {
+        let name = &self.name;
+        format!(
+            "Remove `alerts` from shopsmart.yaml to keep your own budget, or delete it (aws budgets \
+             delete-budget --account-id {} --budget-name {name}) so this stack can create its own",
+            ctx.account_id
+        )
+    }
+}
+
+/// `up`'s step: the budget as configured; with `alerts` off, a budget of ours left from an earlier `up` goes
+/// and anything else stays (`None`: nothing to report).
+pub async fn converge(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
+    let budget = ZeroSpendBudget::new(ctx);
+    match budget.email {
+        Some(_) => Ok(Some(super::converge(ctx, &budget).await?.change)),
+        None => super::prune(ctx, &budget).await,
+    }
+}
+
+/// `destroy`'s step. With `alerts` off, a budget that is absent or someone else's is none of this stack's
+/// business (`None`); with alerts on, absent is "already gone" and foreign is an error.
+pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
+    let budget = ZeroSpendBudget::to_delete(ctx);
+    match ctx.config.alerts {
+        Some(_) => Ok(Some(super::destroy(ctx, &budget).await?)),
+        None => super::prune(ctx, &budget).await,
+    }
 }
 
 /// How the live subscribers of the alert's notification become exactly one email to `alerts.email`.
@@ -510,27 +602,6 @@ async fn delete(ctx: &Ctx) -> anyhow::Result<bool> {
         |e| e.is_not_found_exception(),
     )
     .with_context(|| format!("deleting AWS Budgets budget ({name})"))
-}
-
-/// Deletes the budget if it is ours. With alerts off, an absent or foreign budget is none of this stack's
-/// business (`None`); with alerts on, absent is `AlreadyGone` and foreign is the foreign error.
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
-    let name = ctx.names.budget();
-    let alerts_on = ctx.config.alerts.is_some();
-    if read(ctx).await?.is_none() {
-        return Ok(alerts_on.then(|| Change::new(KIND, name, Action::AlreadyGone)));
-    }
-    if !ctx.is_ours(&read_tags(ctx).await?) {
-        return if alerts_on {
-            Err(foreign(ctx))
-        } else {
-            Ok(None)
-        };
-    }
-    if ctx.mode == Mode::Apply && !delete(ctx).await? {
-        return Ok(alerts_on.then(|| Change::new(KIND, name, Action::AlreadyGone)));
-    }
-    Ok(Some(Change::new(KIND, name, Action::Delete)))
 }
 
 #[cfg(test)]

@@ -3,14 +3,14 @@
 //! configured default-route throttling. HTTP API names are not unique, so it is found by name (paginating
 //! GetApis) and then owned only if it carries our stack tag.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{bail, Context};
 use aws_sdk_apigatewayv2::types::{Api, Cors, IntegrationType, ProtocolType, RouteSettings};
 
-use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
-use super::{differing_fields, Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::ownership::{deleted, found};
+use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::change::FieldChange;
 use crate::config::model::Throttle;
 
 pub const KIND: &str = "HTTP API";
@@ -18,7 +18,7 @@ pub const STAGE: &str = "$default";
 const PAYLOAD_FORMAT_VERSION: &str = "2.0";
 const CORS_METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "OPTIONS"];
 const CORS_HEADERS: [&str; 3] = ["content-type", "x-cart-id", "idempotency-key"];
-/// Every route the function serves (function/src, issue 2).
+/// Every route the function serves (function/src/lib.rs).
 pub const ROUTES: [&str; 8] = [
     "GET /products",
     "GET /products/{productId}",
@@ -131,15 +131,6 @@ async fn find_by_name(ctx: &Ctx) -> anyhow::Result<Option<Api>> {
     })
 }
 
-fn foreign(ctx: &Ctx, name: &str, api_id: &str) -> anyhow::Error {
-    foreign_error(
-        ctx,
-        KIND,
-        &format!("{name}, {api_id}"),
-        FIX_CHOOSE_ANOTHER_NAME,
-    )
-}
-
 fn info_of(api: &Api) -> ApiInfo {
     ApiInfo {
         api_id: api.api_id().unwrap_or_default().to_owned(),
@@ -147,62 +138,302 @@ fn info_of(api: &Api) -> ApiInfo {
     }
 }
 
-pub async fn converge(
-    ctx: &Ctx,
-    cors_origins: &[String],
-) -> anyhow::Result<(Change, Option<ApiInfo>)> {
-    let name = ctx.names.http_api();
-    let Some(throttle) = ctx.config.api.throttle else {
-        bail!("api.throttle is not set in {}: an unthrottled API can bill; set api.throttle.rate and burst", ctx.config.source.display());
-    };
-    let cors = CorsSettings::desired(cors_origins);
-    let Some(api) = find_by_name(ctx).await? else {
-        if ctx.mode == Mode::Plan {
-            return Ok((Change::new(KIND, name, Action::Create), None));
-        }
-        let info = create(ctx, &cors, throttle).await?;
-        return Ok((Change::new(KIND, name, Action::Create), Some(info)));
-    };
-    let info = info_of(&api);
-    let live_tags = api.tags().cloned().unwrap_or_default();
-    if !ctx.is_ours(&live_tags) {
-        return Err(foreign(ctx, &name, &info.api_id));
+/// What `up` wants of the API; `None` for `destroy`, which only needs the API and its tags.
+pub struct Desired {
+    cors: CorsSettings,
+    throttle: Throttle,
+}
+
+/// The HTTP API `{stack}-http-api` with its integration, routes and `$default` stage.
+pub struct HttpApi {
+    pub name: String,
+    desired: Option<Desired>,
+}
+
+impl HttpApi {
+    /// The API as the config describes it, allowing `cors_origins`.
+    pub fn new(ctx: &Ctx, cors_origins: &[String]) -> anyhow::Result<Self> {
+        let Some(throttle) = ctx.config.api.throttle else {
+            bail!(
+                "api.throttle is not set in {}: an unthrottled API can bill; set api.throttle.rate and burst",
+                ctx.config.source.display()
+            );
+        };
+        Ok(Self {
+            name: ctx.names.http_api(),
+            desired: Some(Desired {
+                cors: CorsSettings::desired(cors_origins),
+                throttle,
+            }),
+        })
     }
 
-    let mut fields = Vec::new();
-    let live_cors = CorsSettings::live(api.cors_configuration());
-    if live_cors != cors {
-        for (field, old, new) in [
-            ("cors.allow_origins", &live_cors.origins, &cors.origins),
-            ("cors.allow_methods", &live_cors.methods, &cors.methods),
-            ("cors.allow_headers", &live_cors.headers, &cors.headers),
-        ] {
-            if old != new {
-                fields.push(FieldChange::new(field, render_set(old), render_set(new)));
-            }
+    /// The API to find (outputs) or delete (destroy): nothing beyond the API itself is read.
+    pub fn existing(ctx: &Ctx) -> Self {
+        Self {
+            name: ctx.names.http_api(),
+            desired: None,
         }
-        if ctx.mode == Mode::Apply {
+    }
+
+    fn desired(&self) -> anyhow::Result<&Desired> {
+        self.desired
+            .as_ref()
+            .context("internal error: converging the HTTP API without its desired state")
+    }
+}
+
+/// The live integration's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveIntegration {
+    id: String,
+    kind: String,
+    uri: String,
+    payload_format_version: String,
+}
+
+/// The live `$default` stage's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveStage {
+    auto_deploy: bool,
+    rate: Option<i64>,
+    burst: Option<i64>,
+}
+
+/// The API as `read` finds it: the API, and (for `up`) its integration, routes and stage.
+#[derive(Debug, Clone)]
+pub struct ObservedApi {
+    pub info: ApiInfo,
+    pub tags: Tags,
+    cors: CorsSettings,
+    integration: Option<LiveIntegration>,
+    /// Route key → (route id, target).
+    routes: BTreeMap<String, (String, String)>,
+    stage: Option<LiveStage>,
+}
+
+impl Resource for HttpApi {
+    type Live = ObservedApi;
+    type Output = ApiInfo;
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedApi>> {
+        let Some(api) = find_by_name(ctx).await? else {
+            return Ok(None);
+        };
+        let info = info_of(&api);
+        let tags = api.tags().cloned().unwrap_or_default();
+        let mut live = ObservedApi {
+            cors: CorsSettings::live(api.cors_configuration()),
+            info,
+            tags,
+            integration: None,
+            routes: BTreeMap::new(),
+            stage: None,
+        };
+        // Settings are read only for what `up` compares, and only on an API that is ours.
+        if self.desired.is_some() && ctx.is_ours(&live.tags) {
+            let api_id = live.info.api_id.clone();
+            live.integration = read_integration(ctx, &api_id).await?;
+            live.routes = read_routes(ctx, &api_id).await?;
+            live.stage = read_stage(ctx, &api_id).await?;
+        }
+        Ok(Some(live))
+    }
+
+    fn owner<'a>(&self, live: &'a ObservedApi) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, ctx: &Ctx, live: &ObservedApi) -> Vec<FieldChange> {
+        let Some(desired) = &self.desired else {
+            return Vec::new();
+        };
+        let mut fields = cors_diff(&live.cors, &desired.cors);
+        fields.extend(integration_diff(ctx, live.integration.as_ref()));
+        fields.extend(routes_diff(live));
+        fields.extend(stage_diff(live.stage.as_ref(), desired.throttle));
+        fields
+    }
+
+    fn output(&self, _ctx: &Ctx, live: &ObservedApi) -> ApiInfo {
+        live.info.clone()
+    }
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<ApiInfo> {
+        let desired = self.desired()?;
+        create(ctx, &desired.cors, desired.throttle).await
+    }
+
+    async fn update(&self, ctx: &Ctx, live: &ObservedApi, changes: &Changes) -> anyhow::Result<()> {
+        let desired = self.desired()?;
+        let api_id = &live.info.api_id;
+        if changes.has("cors") {
             ctx.aws
                 .apigateway
                 .update_api()
-                .api_id(&info.api_id)
-                .cors_configuration(cors.to_sdk())
+                .api_id(api_id)
+                .cors_configuration(desired.cors.to_sdk())
                 .send()
                 .await
-                .with_context(|| format!("updating CORS of HTTP API ({name})"))?;
+                .with_context(|| format!("updating CORS of HTTP API ({})", self.name))?;
+        }
+        let integration_id = match &live.integration {
+            None => create_integration(ctx, api_id).await?,
+            Some(integration) => {
+                if changes.has("integration") {
+                    update_integration(ctx, api_id, &integration.id).await?;
+                }
+                integration.id.clone()
+            }
+        };
+        apply_routes(ctx, api_id, &integration_id, &live.routes).await?;
+        match &live.stage {
+            None => create_stage(ctx, api_id, desired.throttle).await?,
+            Some(_) if changes.has("stage") => update_stage(ctx, api_id, desired.throttle).await?,
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        live: &ObservedApi,
+        tags: &std::collections::BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let arn = format!(
+            "arn:{}:apigateway:{}::/apis/{}",
+            crate::names::partition(&ctx.region),
+            ctx.region,
+            live.info.api_id
+        );
+        ctx.aws
+            .apigateway
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .with_context(|| format!("tagging HTTP API ({})", self.name))?;
+        Ok(())
+    }
+
+    fn foreign_fix(&self, _ctx: &Ctx, live: &ObservedApi) -> String {
+        format!(
+            "Its id is {}. {}",
+            live.info.api_id,
+            super::ownership::FIX_CHOOSE_ANOTHER_NAME
+        )
+    }
+
+    async fn delete(&self, ctx: &Ctx, live: &ObservedApi) -> anyhow::Result<bool> {
+        let (name, api_id) = (&self.name, &live.info.api_id);
+        deleted(
+            ctx.aws.apigateway.delete_api().api_id(api_id).send().await,
+            |e| e.is_not_found_exception(),
+        )
+        .with_context(|| format!("deleting HTTP API ({name}, {api_id})"))
+    }
+}
+
+fn cors_diff(live: &CorsSettings, desired: &CorsSettings) -> Vec<FieldChange> {
+    [
+        ("cors.allow_origins", &live.origins, &desired.origins),
+        ("cors.allow_methods", &live.methods, &desired.methods),
+        ("cors.allow_headers", &live.headers, &desired.headers),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(field, old, new)| FieldChange::new(field, render_set(old), render_set(new)))
+    .collect()
+}
+
+fn integration_diff(ctx: &Ctx, live: Option<&LiveIntegration>) -> Vec<FieldChange> {
+    let uri = function_uri(ctx);
+    let Some(live) = live else {
+        return vec![FieldChange::new("integration", "(none)", &uri)];
+    };
+    differing_fields([
+        (
+            "integration.type",
+            live.kind.as_str(),
+            IntegrationType::AwsProxy.as_str(),
+        ),
+        ("integration.uri", live.uri.as_str(), uri.as_str()),
+        (
+            "integration.payload_format_version",
+            live.payload_format_version.as_str(),
+            PAYLOAD_FORMAT_VERSION,
+        ),
+    ])
+}
+
+/// Exactly the function's routes, each targeting the integration.
+fn routes_diff(live: &ObservedApi) -> Vec<FieldChange> {
+    let target = route_target(live.integration.as_ref().map(|i| i.id.as_str()));
+    let mut fields = Vec::new();
+    for route_key in ROUTES {
+        match live.routes.get(route_key) {
+            None => fields.push(FieldChange::new(
+                format!("route {route_key}"),
+                "(none)",
+                &target,
+            )),
+            Some((_, old)) if *old != target => {
+                fields.push(FieldChange::new(format!("route {route_key}"), old, &target))
+            }
+            Some(_) => {}
         }
     }
-    fields.extend(converge_tags(ctx, &api, &live_tags).await?);
-    let integration_id = converge_integration(ctx, &info.api_id, &mut fields).await?;
-    converge_routes(ctx, &info.api_id, integration_id.as_deref(), &mut fields).await?;
-    converge_stage(ctx, &info.api_id, throttle, &mut fields).await?;
+    for (route_key, (_, old)) in extra_routes(&live.routes) {
+        fields.push(FieldChange::new(
+            format!("route {route_key}"),
+            old,
+            "(none)",
+        ));
+    }
+    fields
+}
 
-    let action = if fields.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update { fields }
+fn route_target(integration_id: Option<&str>) -> String {
+    format!("integrations/{}", integration_id.unwrap_or("(new)"))
+}
+
+/// Live routes the function does not serve.
+fn extra_routes(
+    live: &BTreeMap<String, (String, String)>,
+) -> impl Iterator<Item = (&String, &(String, String))> {
+    live.iter()
+        .filter(|(key, _)| !ROUTES.contains(&key.as_str()))
+}
+
+fn stage_diff(live: Option<&LiveStage>, throttle: Throttle) -> Vec<FieldChange> {
+    let Some(live) = live else {
+        return vec![FieldChange::new("stage", "(none)", STAGE)];
     };
-    Ok((Change::new(KIND, name, action), Some(info)))
+    let render = |value: Option<i64>| value.map_or_else(|| "(unset)".to_owned(), |v| v.to_string());
+    differing_fields([
+        (
+            "stage.auto_deploy",
+            live.auto_deploy.to_string(),
+            true.to_string(),
+        ),
+        (
+            "stage.throttle.rate_per_second",
+            render(live.rate),
+            throttle.rate_per_second.to_string(),
+        ),
+        (
+            "stage.throttle.burst",
+            render(live.burst),
+            throttle.burst.to_string(),
+        ),
+    ])
 }
 
 async fn create(ctx: &Ctx, cors: &CorsSettings, throttle: Throttle) -> anyhow::Result<ApiInfo> {
@@ -223,46 +454,9 @@ async fn create(ctx: &Ctx, cors: &CorsSettings, throttle: Throttle) -> anyhow::R
         endpoint: api.api_endpoint().unwrap_or_default().to_owned(),
     };
     let integration_id = create_integration(ctx, &info.api_id).await?;
-    for route_key in ROUTES {
-        create_route(ctx, &info.api_id, route_key, &integration_id).await?;
-    }
+    apply_routes(ctx, &info.api_id, &integration_id, &BTreeMap::new()).await?;
     create_stage(ctx, &info.api_id, throttle).await?;
     Ok(info)
-}
-
-async fn converge_tags(
-    ctx: &Ctx,
-    api: &Api,
-    live: &HashMap<String, String>,
-) -> anyhow::Result<Vec<FieldChange>> {
-    let fields: Vec<FieldChange> = ctx
-        .missing_tags(live)
-        .iter()
-        .map(|(key, value)| {
-            FieldChange::new(
-                format!("tags.{key}"),
-                live.get(key).map_or("(unset)", String::as_str),
-                value,
-            )
-        })
-        .collect();
-    if !fields.is_empty() && ctx.mode == Mode::Apply {
-        let arn = format!(
-            "arn:{}:apigateway:{}::/apis/{}",
-            crate::names::partition(&ctx.region),
-            ctx.region,
-            api.api_id().unwrap_or_default()
-        );
-        ctx.aws
-            .apigateway
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(ctx.tags().into_iter().collect()))
-            .send()
-            .await
-            .with_context(|| format!("tagging HTTP API ({})", ctx.names.http_api()))?;
-    }
-    Ok(fields)
 }
 
 fn function_uri(ctx: &Ctx) -> String {
@@ -284,12 +478,8 @@ async fn create_integration(ctx: &Ctx, api_id: &str) -> anyhow::Result<String> {
     Ok(output.integration_id().unwrap_or_default().to_owned())
 }
 
-/// Keeps one AWS_PROXY integration to our function; returns its id (None only in plan when it is missing).
-async fn converge_integration(
-    ctx: &Ctx,
-    api_id: &str,
-    fields: &mut Vec<FieldChange>,
-) -> anyhow::Result<Option<String>> {
+/// The API's first integration (we keep exactly one, to our function).
+async fn read_integration(ctx: &Ctx, api_id: &str) -> anyhow::Result<Option<LiveIntegration>> {
     let integrations = ctx
         .aws
         .apigateway
@@ -298,78 +488,38 @@ async fn converge_integration(
         .send()
         .await
         .with_context(|| format!("reading integrations of HTTP API ({api_id})"))?;
-    let uri = function_uri(ctx);
-    let Some(live) = integrations.items().first() else {
-        fields.push(FieldChange::new("integration", "(none)", &uri));
-        if ctx.mode == Mode::Plan {
-            return Ok(None);
-        }
-        return create_integration(ctx, api_id).await.map(Some);
-    };
-    let id = live.integration_id().unwrap_or_default().to_owned();
-    let live_type = live
-        .integration_type()
-        .map(|t| t.as_str().to_owned())
-        .unwrap_or_default();
-    let live_uri = live.integration_uri().unwrap_or_default();
-    let live_version = live.payload_format_version().unwrap_or_default();
-    let differing = differing_fields([
-        (
-            "integration.type",
-            live_type.as_str(),
-            IntegrationType::AwsProxy.as_str(),
-        ),
-        ("integration.uri", live_uri, uri.as_str()),
-        (
-            "integration.payload_format_version",
-            live_version,
-            PAYLOAD_FORMAT_VERSION,
-        ),
-    ]);
-    let changed = !differing.is_empty();
-    fields.extend(differing);
-    if changed && ctx.mode == Mode::Apply {
-        ctx.aws
-            .apigateway
-            .update_integration()
-            .api_id(api_id)
-            .integration_id(&id)
-            .integration_type(IntegrationType::AwsProxy)
-            .integration_uri(&uri)
-            .payload_format_version(PAYLOAD_FORMAT_VERSION)
-            .send()
-            .await
-            .with_context(|| format!("updating integration {id} of HTTP API ({api_id})"))?;
-    }
-    Ok(Some(id))
+    Ok(integrations.items().first().map(|live| LiveIntegration {
+        id: live.integration_id().unwrap_or_default().to_owned(),
+        kind: live
+            .integration_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        uri: live.integration_uri().unwrap_or_default().to_owned(),
+        payload_format_version: live.payload_format_version().unwrap_or_default().to_owned(),
+    }))
 }
 
-async fn create_route(
-    ctx: &Ctx,
-    api_id: &str,
-    route_key: &str,
-    integration_id: &str,
-) -> anyhow::Result<()> {
+async fn update_integration(ctx: &Ctx, api_id: &str, id: &str) -> anyhow::Result<()> {
     ctx.aws
         .apigateway
-        .create_route()
+        .update_integration()
         .api_id(api_id)
-        .route_key(route_key)
-        .target(format!("integrations/{integration_id}"))
+        .integration_id(id)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri(function_uri(ctx))
+        .payload_format_version(PAYLOAD_FORMAT_VERSION)
         .send()
         .await
-        .with_context(|| format!("creating route `{route_key}` of HTTP API ({api_id})"))?;
+        .with_context(|| format!("updating integration {id} of HTTP API ({api_id})"))?;
     Ok(())
 }
 
-/// Exactly the function's routes, each targeting the integration: adds missing, retargets, removes extra.
-async fn converge_routes(
+/// Route key → (route id, target), over every page of GetRoutes.
+async fn read_routes(
     ctx: &Ctx,
     api_id: &str,
-    integration_id: Option<&str>,
-    fields: &mut Vec<FieldChange>,
-) -> anyhow::Result<()> {
-    let mut live: BTreeMap<String, (String, String)> = BTreeMap::new();
+) -> anyhow::Result<BTreeMap<String, (String, String)>> {
+    let mut live = BTreeMap::new();
     let mut next_token: Option<String> = None;
     loop {
         let page = ctx
@@ -382,9 +532,8 @@ async fn converge_routes(
             .await
             .with_context(|| format!("reading routes of HTTP API ({api_id})"))?;
         for route in page.items() {
-            let key = route.route_key().unwrap_or_default().to_owned();
             live.insert(
-                key,
+                route.route_key().unwrap_or_default().to_owned(),
                 (
                     route.route_id().unwrap_or_default().to_owned(),
                     route.target().unwrap_or_default().to_owned(),
@@ -395,66 +544,55 @@ async fn converge_routes(
             Some(token) if !token.is_empty() && Some(token) != next_token.as_deref() => {
                 next_token = Some(token.into())
             }
-            _ => break,
+            _ => return Ok(live),
         }
     }
-    let target = format!("integrations/{}", integration_id.unwrap_or("(new)"));
-    let apply = ctx.mode == Mode::Apply;
+}
+
+/// Makes `live` exactly the function's routes, each targeting `integration_id`: adds missing, retargets,
+/// removes extra.
+async fn apply_routes(
+    ctx: &Ctx,
+    api_id: &str,
+    integration_id: &str,
+    live: &BTreeMap<String, (String, String)>,
+) -> anyhow::Result<()> {
+    let api = &ctx.aws.apigateway;
+    let target = route_target(Some(integration_id));
     for route_key in ROUTES {
         match live.get(route_key) {
             None => {
-                fields.push(FieldChange::new(
-                    format!("route {route_key}"),
-                    "(none)",
-                    &target,
-                ));
-                if apply {
-                    create_route(ctx, api_id, route_key, integration_id.unwrap_or_default())
-                        .await?;
-                }
+                api.create_route()
+                    .api_id(api_id)
+                    .route_key(route_key)
+                    .target(&target)
+                    .send()
+                    .await
+                    .with_context(|| {
+                        format!("creating route `{route_key}` of HTTP API ({api_id})")
+                    })?;
             }
-            Some((route_id, live_target)) if *live_target != target => {
-                fields.push(FieldChange::new(
-                    format!("route {route_key}"),
-                    live_target,
-                    &target,
-                ));
-                if apply {
-                    ctx.aws
-                        .apigateway
-                        .update_route()
-                        .api_id(api_id)
-                        .route_id(route_id)
-                        .target(&target)
-                        .send()
-                        .await
-                        .with_context(|| {
-                            format!("updating route `{route_key}` of HTTP API ({api_id})")
-                        })?;
-                }
+            Some((route_id, old)) if *old != target => {
+                api.update_route()
+                    .api_id(api_id)
+                    .route_id(route_id)
+                    .target(&target)
+                    .send()
+                    .await
+                    .with_context(|| {
+                        format!("updating route `{route_key}` of HTTP API ({api_id})")
+                    })?;
             }
             Some(_) => {}
         }
     }
-    for (route_key, (route_id, live_target)) in live
-        .iter()
-        .filter(|(key, _)| !ROUTES.contains(&key.as_str()))
-    {
-        fields.push(FieldChange::new(
-            format!("route {route_key}"),
-            live_target,
-            "(none)",
-        ));
-        if apply {
-            ctx.aws
-                .apigateway
-                .delete_route()
-                .api_id(api_id)
-                .route_id(route_id)
-                .send()
-                .await
-                .with_context(|| format!("deleting route `{route_key}` of HTTP API ({api_id})"))?;
-        }
+    for (route_key, (route_id, _)) in extra_routes(live) {
+        api.delete_route()
+            .api_id(api_id)
+            .route_id(route_id)
+            .send()
+            .await
+            .with_context(|| format!("deleting route `{route_key}` of HTTP API ({api_id})"))?;
     }
     Ok(())
 }
@@ -481,14 +619,7 @@ async fn create_stage(ctx: &Ctx, api_id: &str, throttle: Throttle) -> anyhow::Re
     Ok(())
 }
 
-/// The `$default` stage: auto-deploy on, default-route throttling as configured. Note: moto answers
-/// UpdateStage with 500, so tests against moto cover creating the stage and planning its update only.
-async fn converge_stage(
-    ctx: &Ctx,
-    api_id: &str,
-    throttle: Throttle,
-    fields: &mut Vec<FieldChange>,
-) -> anyhow::Result<()> {
+async fn read_stage(ctx: &Ctx, api_id: &str) -> anyhow::Result<Option<LiveStage>> {
     let stage = found(
         ctx.aws
             .apigateway
@@ -500,74 +631,117 @@ async fn converge_stage(
         |e| e.is_not_found_exception(),
     )
     .with_context(|| format!("reading stage {STAGE} of HTTP API ({api_id})"))?;
-    let Some(stage) = stage else {
-        fields.push(FieldChange::new("stage", "(none)", STAGE));
-        if ctx.mode == Mode::Apply {
-            create_stage(ctx, api_id, throttle).await?;
+    Ok(stage.map(|stage| {
+        let settings = stage.default_route_settings();
+        LiveStage {
+            auto_deploy: stage.auto_deploy().unwrap_or(false),
+            // The API takes a double for the rate; the config holds whole requests per second.
+            rate: settings
+                .and_then(|s| s.throttling_rate_limit())
+                .map(|rate| rate.round() as i64),
+            burst: settings
+                .and_then(|s| s.throttling_burst_limit())
+                .map(i64::from),
         }
-        return Ok(());
-    };
-    let settings = stage.default_route_settings();
-    // The API takes a double for the rate; the config holds whole requests per second.
-    let live_rate = settings
-        .and_then(|s| s.throttling_rate_limit())
-        .map(|rate| rate.round() as i64);
-    let live_burst = settings
-        .and_then(|s| s.throttling_burst_limit())
-        .map(i64::from);
-    let render = |value: Option<i64>| value.map_or_else(|| "(unset)".to_owned(), |v| v.to_string());
-    let differing = differing_fields([
-        (
-            "stage.auto_deploy",
-            stage.auto_deploy().unwrap_or(false).to_string(),
-            true.to_string(),
-        ),
-        (
-            "stage.throttle.rate_per_second",
-            render(live_rate),
-            throttle.rate_per_second.to_string(),
-        ),
-        (
-            "stage.throttle.burst",
-            render(live_burst),
-            throttle.burst.to_string(),
-        ),
-    ]);
-    let changed = !differing.is_empty();
-    fields.extend(differing);
-    if changed && ctx.mode == Mode::Apply {
-        ctx.aws
-            .apigateway
-            .update_stage()
-            .api_id(api_id)
-            .stage_name(STAGE)
-            .auto_deploy(true)
-            .default_route_settings(route_settings(throttle))
-            .send()
-            .await
-            .with_context(|| format!("updating stage {STAGE} of HTTP API ({api_id})"))?;
-    }
+    }))
+}
+
+/// Note: moto answers UpdateStage with 500, so tests against moto cover creating the stage and planning its
+/// update only.
+async fn update_stage(ctx: &Ctx, api_id: &str, throttle: Throttle) -> anyhow::Result<()> {
+    ctx.aws
+        .apigateway
+        .update_stage()
+        .api_id(api_id)
+        .stage_name(STAGE)
+        .auto_deploy(true)
+        .default_route_settings(route_settings(throttle))
+        .send()
+        .await
+        .with_context(|| format!("updating stage {STAGE} of HTTP API ({api_id})"))?;
     Ok(())
 }
 
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
-    let name = ctx.names.http_api();
-    let Some(api) = find_by_name(ctx).await? else {
-        return Ok(Change::new(KIND, name, Action::AlreadyGone));
-    };
-    let api_id = api.api_id().unwrap_or_default().to_owned();
-    if !api.tags().is_some_and(|tags| ctx.is_ours(tags)) {
-        return Err(foreign(ctx, &name, &api_id));
-    }
-    if ctx.mode == Mode::Apply {
-        let gone = !deleted(
-            ctx.aws.apigateway.delete_api().api_id(&api_id).send().await,
-            |e| e.is_not_found_exception(),
-        )
-        .with_context(|| format!("deleting HTTP API ({name}, {api_id})"))?;
-        if gone {
-            return Ok(Change::new(KIND, name, Action::AlreadyGone));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(routes: &[(&str, &str)]) -> ObservedApi {
+        ObservedApi {
+            info: ApiInfo {
+                api_id: "a1".into(),
+                endpoint: "https://a1".into(),
+            },
+            tags: Tags::new(),
+            cors: CorsSettings::desired(&["http://site".to_owned()]),
+            integration: Some(LiveIntegration {
+                id: "i1".into(),
+                kind: "AWS_PROXY".into(),
+                uri: "arn".into(),
+                payload_format_version: "2.0".into(),
+            }),
+            routes: routes
+                .iter()
+                .map(|(key, target)| (key.to_string(), ("r".to_owned(), target.to_string())))
+                .collect(),
+            stage: Some(LiveStage {
+                auto_deploy: true,
+                rate: Some(10),
+                burst: None,
+            }),
         }
     }
-    Ok(Change::new(KIND, name, Action::Delete))
+
+    #[test]
+    fn routes_diff_adds_missing_retargets_and_removes_extra() {
+        let mut routes: Vec<(&str, &str)> =
+            ROUTES.iter().map(|r| (*r, "integrations/i1")).collect();
+        routes[0].1 = "integrations/old";
+        routes.remove(1);
+        routes.push(("GET /admin", "integrations/i1"));
+        assert_eq!(
+            routes_diff(&live(&routes)),
+            vec![
+                FieldChange::new("route GET /products", "integrations/old", "integrations/i1"),
+                FieldChange::new(
+                    "route GET /products/{productId}",
+                    "(none)",
+                    "integrations/i1"
+                ),
+                FieldChange::new("route GET /admin", "integrations/i1", "(none)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn stage_diff_names_each_throttle_field() {
+        let throttle = Throttle {
+            rate_per_second: 10,
+            burst: 20,
+        };
+        let live = live(&[]);
+        assert_eq!(
+            stage_diff(live.stage.as_ref(), throttle),
+            vec![FieldChange::new("stage.throttle.burst", "(unset)", "20")]
+        );
+        assert_eq!(
+            stage_diff(None, throttle),
+            vec![FieldChange::new("stage", "(none)", STAGE)]
+        );
+    }
+
+    #[test]
+    fn cors_diff_compares_sets() {
+        let a = CorsSettings::desired(&["http://a".to_owned()]);
+        let b = CorsSettings::desired(&["http://b".to_owned()]);
+        assert!(cors_diff(&a, &a).is_empty());
+        assert_eq!(
+            cors_diff(&a, &b),
+            vec![FieldChange::new(
+                "cors.allow_origins",
+                "http://a",
+                "http://b"
+            )]
+        );
+    }
 }

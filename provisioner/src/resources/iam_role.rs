@@ -5,23 +5,19 @@
 //! IAM returns policy documents URL-encoded; they are decoded and compared as parsed JSON, so an unchanged
 //! policy is never written again.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use anyhow::Context;
+use aws_sdk_iam::operation::put_role_policy::PutRolePolicyError;
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Value};
 
-use super::ownership::{
-    deleted, foreign_error, found, missing_tags_field, FIX_CHOOSE_ANOTHER_NAME,
-};
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::ownership::{deleted, found, service_error};
+use super::{Changes, Ctx, Owner, Resource, Tags};
+use crate::change::FieldChange;
 use crate::names::TableKind;
-use crate::wait;
 
 pub const KIND: &str = "IAM role";
-/// How long a new role may stay invisible to IAM's own follow-up calls (seconds, usually).
-const ROLE_VISIBLE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 pub const POLICY_KIND: &str = "IAM role policy";
 
 /// The DynamoDB actions the function needs. `ConditionCheckItem` is there because TransactWriteItems is
@@ -110,9 +106,9 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveRole>> {
     }))
 }
 
-async fn read_tags(ctx: &Ctx) -> anyhow::Result<HashMap<String, String>> {
+async fn read_tags(ctx: &Ctx) -> anyhow::Result<Tags> {
     let name = ctx.names.role();
-    let mut tags = HashMap::new();
+    let mut tags = Tags::new();
     let mut pages = ctx
         .aws
         .iam
@@ -152,10 +148,6 @@ pub async fn read_policy(ctx: &Ctx) -> anyhow::Result<Option<Value>> {
         .with_context(context)
 }
 
-fn foreign(ctx: &Ctx) -> anyhow::Error {
-    foreign_error(ctx, KIND, &ctx.names.role(), FIX_CHOOSE_ANOTHER_NAME)
-}
-
 fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
     tags.into_iter()
         .map(|(key, value)| {
@@ -168,156 +160,163 @@ fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-/// Converges the role and its inline policy; returns both changes and the role's ARN (deterministic, so
-/// `plan` can show it before the role exists).
-pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Vec<Change>, String)> {
-    let name = ctx.names.role();
-    let policy_name = ctx.names.role_policy();
-    let desired_policy = access_policy(ctx);
-    let Some(live) = read(ctx).await? else {
-        if ctx.mode == Mode::Apply {
-            let mut request = ctx
-                .aws
-                .iam
-                .create_role()
-                .role_name(&name)
-                .assume_role_policy_document(trust_policy().to_string());
-            request = request.description(format!(
+/// The role, trusted by Lambda only. Its ARN follows from its name, so `plan` can show it before it exists.
+pub struct Role {
+    pub name: String,
+}
+
+impl Role {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            name: ctx.names.role(),
+        }
+    }
+}
+
+/// The role as `read` finds it, with its tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedRole {
+    pub role: LiveRole,
+    pub tags: Tags,
+}
+
+impl Resource for Role {
+    type Live = ObservedRole;
+    /// The role's ARN.
+    type Output = String;
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedRole>> {
+        let Some(role) = read(ctx).await? else {
+            return Ok(None);
+        };
+        let tags = read_tags(ctx).await?;
+        Ok(Some(ObservedRole { role, tags }))
+    }
+
+    fn owner<'a>(&self, live: &'a ObservedRole) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, _ctx: &Ctx, live: &ObservedRole) -> Vec<FieldChange> {
+        let desired = trust_policy();
+        if live.role.trust_policy == desired {
+            return Vec::new();
+        }
+        vec![FieldChange::new(
+            "trust_policy",
+            live.role.trust_policy.to_string(),
+            desired.to_string(),
+        )]
+    }
+
+    fn output(&self, _ctx: &Ctx, live: &ObservedRole) -> String {
+        live.role.arn.clone()
+    }
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<String> {
+        let name = &self.name;
+        let output = ctx
+            .aws
+            .iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust_policy().to_string())
+            .description(format!(
                 "Runs the {} shop's Lambda function",
                 ctx.stack_tag_value()
-            ));
-            request = request.set_tags(Some(iam_tags(ctx.tags())));
-            let output = request
-                .send()
-                .await
-                .with_context(|| format!("creating IAM role ({name})"))?;
-            put_policy(ctx, &desired_policy).await?;
-            let arn = output
-                .role
-                .map(|r| r.arn)
-                .unwrap_or_else(|| ctx.arns().role(&name));
-            return Ok((
-                vec![created(KIND, &name), created(POLICY_KIND, &policy_name)],
-                arn,
-            ));
-        }
-        return Ok((
-            vec![created(KIND, &name), created(POLICY_KIND, &policy_name)],
-            ctx.arns().role(&name),
-        ));
-    };
-    let tags = read_tags(ctx).await?;
-    if !ctx.is_ours(&tags) {
-        return Err(foreign(ctx));
+            ))
+            .set_tags(Some(iam_tags(ctx.tags())))
+            .send()
+            .await
+            .with_context(|| format!("creating IAM role ({name})"))?;
+        Ok(output
+            .role
+            .map(|r| r.arn)
+            .unwrap_or_else(|| ctx.arns().role(name)))
     }
 
-    let mut role_fields = Vec::new();
-    let trust_differs = live.trust_policy != trust_policy();
-    if trust_differs {
-        role_fields.push(FieldChange::new(
-            "trust_policy",
-            live.trust_policy.to_string(),
-            trust_policy().to_string(),
-        ));
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _live: &ObservedRole,
+        _changes: &Changes,
+    ) -> anyhow::Result<()> {
+        let name = &self.name;
+        ctx.aws
+            .iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust_policy().to_string())
+            .send()
+            .await
+            .with_context(|| format!("updating trust policy of IAM role ({name})"))?;
+        Ok(())
     }
-    let missing_tags = ctx.missing_tags(&tags);
-    role_fields.extend(missing_tags_field(&missing_tags));
-    let live_policy = read_policy(ctx).await?;
-    let policy_action = match &live_policy {
-        None => Action::Create,
-        Some(p) if *p == desired_policy => Action::Unchanged,
-        Some(p) => Action::Update {
-            fields: vec![FieldChange::new(
-                "document",
-                p.to_string(),
-                desired_policy.to_string(),
-            )],
-        },
-    };
 
-    if ctx.mode == Mode::Apply {
-        if trust_differs {
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        _live: &ObservedRole,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let name = &self.name;
+        ctx.aws
+            .iam
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(iam_tags(tags.clone())))
+            .send()
+            .await
+            .with_context(|| format!("tagging IAM role ({name})"))?;
+        Ok(())
+    }
+
+    /// Deletes its inline policies (ours and any other) and detaches managed ones first: IAM refuses to
+    /// delete a role that still has policies (DeleteConflict).
+    async fn delete(&self, ctx: &Ctx, _live: &ObservedRole) -> anyhow::Result<bool> {
+        let name = &self.name;
+        for policy in inline_policies(ctx).await? {
+            RolePolicy { name: policy }.remove(ctx).await?;
+        }
+        let attached = ctx
+            .aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .with_context(|| format!("listing managed policies attached to IAM role ({name})"))?;
+        for arn in attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+        {
             ctx.aws
                 .iam
-                .update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(trust_policy().to_string())
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
                 .send()
                 .await
-                .with_context(|| format!("updating trust policy of IAM role ({name})"))?;
+                .with_context(|| {
+                    format!("detaching managed policy ({arn}) from IAM role ({name})")
+                })?;
         }
-        if !missing_tags.is_empty() {
-            ctx.aws
-                .iam
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(iam_tags(missing_tags)))
-                .send()
-                .await
-                .with_context(|| format!("tagging IAM role ({name})"))?;
-        }
-        if policy_action != Action::Unchanged {
-            put_policy(ctx, &desired_policy).await?;
-        }
+        deleted(
+            ctx.aws.iam.delete_role().role_name(name).send().await,
+            |e| e.is_no_such_entity_exception(),
+        )
+        .with_context(|| format!("deleting IAM role ({name})"))
     }
-    let role_action = if role_fields.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update {
-            fields: role_fields,
-        }
-    };
-    Ok((
-        vec![
-            Change::new(KIND, name, role_action),
-            Change::new(POLICY_KIND, policy_name, policy_action),
-        ],
-        live.arn,
-    ))
 }
 
-fn created(kind: &'static str, id: &str) -> Change {
-    Change::new(kind, id, Action::Create)
-}
-
-/// IAM is eventually consistent: right after CreateRole, PutRolePolicy may not find the role yet
-/// (NoSuchEntity), so that one error is retried under a deadline.
-async fn put_policy(ctx: &Ctx, document: &Value) -> anyhow::Result<()> {
-    let (role, policy) = (ctx.names.role(), ctx.names.role_policy());
-    let document = document.to_string();
-    wait::retry_while(
-        &format!("IAM role ({role}) to be visible to PutRolePolicy"),
-        ROLE_VISIBLE_DEADLINE,
-        || {
-            ctx.aws
-                .iam
-                .put_role_policy()
-                .role_name(&role)
-                .policy_name(&policy)
-                .policy_document(&document)
-                .send()
-        },
-        |err| {
-            err.as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception())
-        },
-    )
-    .await
-    .with_context(|| format!("writing IAM role policy ({policy}) of role ({role})"))?;
-    Ok(())
-}
-
-/// Deletes the role's inline policies (and detaches any managed ones), then the role: IAM refuses to delete
-/// a role that still has policies (DeleteConflict).
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
+async fn inline_policies(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
     let name = ctx.names.role();
-    if read(ctx).await?.is_none() {
-        return Ok(vec![Change::new(KIND, name, Action::AlreadyGone)]);
-    }
-    if !ctx.is_ours(&read_tags(ctx).await?) {
-        return Err(foreign(ctx));
-    }
-    let mut changes = Vec::new();
     let mut policy_names = Vec::new();
     let mut pages = ctx
         .aws
@@ -330,61 +329,99 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
         let page = page.with_context(|| format!("listing inline policies of IAM role ({name})"))?;
         policy_names.extend(page.policy_names().iter().cloned());
     }
-    for policy in policy_names {
-        if ctx.mode == Mode::Apply {
-            deleted(
-                ctx.aws
-                    .iam
-                    .delete_role_policy()
-                    .role_name(&name)
-                    .policy_name(&policy)
-                    .send()
-                    .await,
-                |e| e.is_no_such_entity_exception(),
-            )
-            .with_context(|| format!("deleting IAM role policy ({policy}) of role ({name})"))?;
+    Ok(policy_names)
+}
+
+/// The role's one inline policy (least privilege on our tables and log group). Owned through the role.
+pub struct RolePolicy {
+    pub name: String,
+}
+
+impl RolePolicy {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            name: ctx.names.role_policy(),
         }
-        changes.push(Change::new(POLICY_KIND, policy, Action::Delete));
     }
-    let attached = ctx
-        .aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(&name)
-        .send()
-        .await
-        .with_context(|| format!("listing managed policies attached to IAM role ({name})"))?;
-    for policy in attached.attached_policies() {
-        let Some(arn) = policy.policy_arn() else {
-            continue;
-        };
-        if ctx.mode == Mode::Apply {
+
+    async fn put(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let (role, policy) = (ctx.names.role(), &self.name);
+        ctx.aws
+            .iam
+            .put_role_policy()
+            .role_name(&role)
+            .policy_name(policy)
+            .policy_document(access_policy(ctx).to_string())
+            .send()
+            .await
+            .with_context(|| format!("writing IAM role policy ({policy}) of role ({role})"))?;
+        Ok(())
+    }
+
+    async fn remove(&self, ctx: &Ctx) -> anyhow::Result<bool> {
+        let (role, policy) = (ctx.names.role(), &self.name);
+        deleted(
             ctx.aws
                 .iam
-                .detach_role_policy()
-                .role_name(&name)
-                .policy_arn(arn)
+                .delete_role_policy()
+                .role_name(&role)
+                .policy_name(policy)
                 .send()
-                .await
-                .with_context(|| {
-                    format!("detaching managed policy ({arn}) from IAM role ({name})")
-                })?;
-        }
-        changes.push(Change::new("IAM policy attachment", arn, Action::Delete));
-    }
-    if ctx.mode == Mode::Apply {
-        let gone = !deleted(
-            ctx.aws.iam.delete_role().role_name(&name).send().await,
+                .await,
             |e| e.is_no_such_entity_exception(),
         )
-        .with_context(|| format!("deleting IAM role ({name})"))?;
-        if gone {
-            changes.push(Change::new(KIND, name, Action::AlreadyGone));
-            return Ok(changes);
-        }
+        .with_context(|| format!("deleting IAM role policy ({policy}) of role ({role})"))
     }
-    changes.push(Change::new(KIND, name, Action::Delete));
-    Ok(changes)
+}
+
+impl Resource for RolePolicy {
+    /// The policy document, parsed.
+    type Live = Value;
+    type Output = ();
+    const KIND: &'static str = POLICY_KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Value>> {
+        read_policy(ctx).await
+    }
+
+    fn owner<'a>(&self, _live: &'a Value) -> Owner<'a> {
+        Owner::Parent
+    }
+
+    fn diff(&self, ctx: &Ctx, live: &Value) -> Vec<FieldChange> {
+        let desired = access_policy(ctx);
+        if *live == desired {
+            return Vec::new();
+        }
+        vec![FieldChange::new(
+            "document",
+            live.to_string(),
+            desired.to_string(),
+        )]
+    }
+
+    fn output(&self, _ctx: &Ctx, _live: &Value) {}
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        self.put(ctx).await
+    }
+
+    /// Right after CreateRole, IAM may not find the role yet (NoSuchEntity).
+    fn not_yet_visible(&self, err: &anyhow::Error) -> bool {
+        service_error::<PutRolePolicyError>(err).is_some_and(|e| e.is_no_such_entity_exception())
+    }
+
+    async fn update(&self, ctx: &Ctx, _live: &Value, _changes: &Changes) -> anyhow::Result<()> {
+        self.put(ctx).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, _live: &Value) -> anyhow::Result<bool> {
+        self.remove(ctx).await
+    }
 }
 
 #[cfg(test)]

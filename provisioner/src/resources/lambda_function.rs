@@ -18,9 +18,9 @@ use aws_sdk_lambda::types::{
 };
 
 use super::function_code::FunctionZip;
-use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
-use super::{differing_fields, Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::ownership::{deleted, found};
+use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::change::FieldChange;
 use crate::config::model::Architecture;
 use crate::wait;
 
@@ -53,12 +53,12 @@ impl DesiredFunction {
 }
 
 /// The live function as one GetFunction call reports it.
-struct Live {
+pub struct Live {
     arn: String,
     code_sha256: String,
     architecture: String,
     configuration: LiveConfiguration,
-    tags: HashMap<String, String>,
+    tags: Tags,
     reserved_concurrency: Option<i32>,
     busy: bool,
 }
@@ -158,10 +158,6 @@ fn live_from(ctx: &Ctx, output: GetFunctionOutput) -> Live {
     }
 }
 
-fn foreign(ctx: &Ctx, name: &str) -> anyhow::Error {
-    foreign_error(ctx, KIND, name, FIX_CHOOSE_ANOTHER_NAME)
-}
-
 fn render_environment(environment: &BTreeMap<String, String>, key: &str) -> String {
     environment
         .get(key)
@@ -213,50 +209,164 @@ fn configuration_changes(
     changes
 }
 
-fn tag_changes(ctx: &Ctx, live: &HashMap<String, String>) -> (Vec<FieldChange>, Vec<String>) {
-    let desired = ctx.tags();
-    let mut changes = Vec::new();
-    for (key, value) in &desired {
-        if live.get(key) != Some(value) {
-            changes.push(FieldChange::new(
-                format!("tags.{key}"),
-                live.get(key).map_or("(unset)", String::as_str),
-                value,
-            ));
-        }
-    }
-    let mut removed = Vec::new();
-    for key in live
-        .keys()
-        .filter(|key| !desired.contains_key(*key) && !key.starts_with("aws:"))
-    {
-        changes.push(FieldChange::new(
-            format!("tags.{key}"),
-            &live[key],
-            "(unset)",
-        ));
-        removed.push(key.clone());
-    }
-    (changes, removed)
-}
-
 fn render_concurrency(value: Option<i32>) -> String {
     value.map_or_else(|| "unreserved".to_owned(), |n| n.to_string())
 }
 
-pub async fn converge(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<Change> {
-    let name = ctx.names.function();
-    let Some(live) = read(ctx).await? else {
-        if ctx.mode == Mode::Apply {
-            create(ctx, desired).await?;
+/// The function; `desired` is `None` for `destroy`, which only needs to find it and check its tags.
+pub struct Function {
+    pub name: String,
+    pub desired: Option<DesiredFunction>,
+}
+
+impl Function {
+    pub fn new(ctx: &Ctx, desired: DesiredFunction) -> Self {
+        Self {
+            name: ctx.names.function(),
+            desired: Some(desired),
         }
-        return Ok(Change::new(KIND, name, Action::Create));
-    };
-    if !ctx.is_ours(&live.tags) {
-        return Err(foreign(ctx, &name));
     }
 
-    let desired_architecture = ctx.config.function.architecture.lambda_name();
+    pub fn to_delete(ctx: &Ctx) -> Self {
+        Self {
+            name: ctx.names.function(),
+            desired: None,
+        }
+    }
+
+    fn desired(&self) -> anyhow::Result<&DesiredFunction> {
+        self.desired
+            .as_ref()
+            .context("internal error: converging a Lambda function without its desired state")
+    }
+}
+
+impl Resource for Function {
+    type Live = Live;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Live>> {
+        read(ctx).await
+    }
+
+    fn owner<'a>(&self, live: &'a Live) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, ctx: &Ctx, live: &Live) -> Vec<FieldChange> {
+        let Some(desired) = &self.desired else {
+            return Vec::new();
+        };
+        let mut fields = code_changes(ctx, live, desired);
+        fields.extend(configuration_changes(
+            &live.configuration,
+            &desired_configuration(ctx, desired),
+        ));
+        let desired_concurrency = ctx.config.function.reserved_concurrency.map(|n| n as i32);
+        if live.reserved_concurrency != desired_concurrency {
+            fields.push(FieldChange::new(
+                "reserved_concurrency",
+                render_concurrency(live.reserved_concurrency),
+                render_concurrency(desired_concurrency),
+            ));
+        }
+        fields
+    }
+
+    fn output(&self, _ctx: &Ctx, _live: &Live) {}
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        create(ctx, self.desired()?).await
+    }
+
+    async fn configure(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let name = &self.name;
+        ctx.aws
+            .lambda
+            .wait_until_function_active_v2()
+            .function_name(name)
+            .wait(WAITER_MAX)
+            .await
+            .with_context(|| format!("waiting for Lambda function ({name}) to become Active"))?;
+        if let Some(reserved) = ctx.config.function.reserved_concurrency {
+            apply_concurrency(ctx, Some(reserved as i32)).await?;
+        }
+        Ok(())
+    }
+
+    async fn update(&self, ctx: &Ctx, live: &Live, changes: &Changes) -> anyhow::Result<()> {
+        let desired = self.desired()?;
+        let code = !code_changes(ctx, live, desired).is_empty();
+        let desired_config = desired_configuration(ctx, desired);
+        let configuration = !configuration_changes(&live.configuration, &desired_config).is_empty();
+        // A previous run may have left an update in flight: let it finish before the next one.
+        if live.busy && (code || configuration) {
+            wait_updated(ctx).await?;
+        }
+        if code {
+            let name = &self.name;
+            ctx.aws
+                .lambda
+                .update_function_code()
+                .function_name(name)
+                .zip_file(Blob::new(desired.code()?.bytes.clone()))
+                .architectures(lambda_architecture(ctx.config.function.architecture))
+                .send()
+                .await
+                .with_context(|| format!("updating code of Lambda function ({name})"))?;
+            wait_updated(ctx).await?;
+        }
+        if configuration {
+            update_configuration(ctx, &desired_config).await?;
+            wait_updated(ctx).await?;
+        }
+        if changes.has("reserved_concurrency") {
+            let desired_concurrency = ctx.config.function.reserved_concurrency.map(|n| n as i32);
+            apply_concurrency(ctx, desired_concurrency).await?;
+        }
+        Ok(())
+    }
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        live: &Live,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let name = &self.name;
+        ctx.aws
+            .lambda
+            .tag_resource()
+            .resource(&live.arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .with_context(|| format!("tagging Lambda function ({name})"))?;
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &Ctx, _live: &Live) -> anyhow::Result<bool> {
+        let name = &self.name;
+        deleted(
+            ctx.aws
+                .lambda
+                .delete_function()
+                .function_name(name)
+                .send()
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        )
+        .with_context(|| format!("deleting Lambda function ({name})"))
+    }
+}
+
+/// The code (when the zip is known) and the architecture, old → new.
+fn code_changes(ctx: &Ctx, live: &Live, desired: &DesiredFunction) -> Vec<FieldChange> {
     let code = desired.zip.as_ref().map(|zip| {
         (
             "code_sha256",
@@ -264,64 +374,11 @@ pub async fn converge(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<Ch
             zip.sha256_base64.as_str(),
         )
     });
-    let code_changes = differing_fields(code.into_iter().chain([(
+    differing_fields(code.into_iter().chain([(
         "architecture",
         live.architecture.as_str(),
-        desired_architecture,
-    )]));
-    let desired_config = desired_configuration(ctx, desired);
-    let config_changes = configuration_changes(&live.configuration, &desired_config);
-    let (tag_changes, removed_tags) = tag_changes(ctx, &live.tags);
-    let desired_concurrency = ctx.config.function.reserved_concurrency.map(|n| n as i32);
-    let concurrency_change = (live.reserved_concurrency != desired_concurrency).then(|| {
-        FieldChange::new(
-            "reserved_concurrency",
-            render_concurrency(live.reserved_concurrency),
-            render_concurrency(desired_concurrency),
-        )
-    });
-
-    let fields: Vec<FieldChange> = code_changes
-        .iter()
-        .chain(&config_changes)
-        .chain(&tag_changes)
-        .chain(&concurrency_change)
-        .cloned()
-        .collect();
-    if fields.is_empty() {
-        return Ok(Change::new(KIND, name, Action::Unchanged));
-    }
-    if ctx.mode == Mode::Plan {
-        return Ok(Change::new(KIND, name, Action::Update { fields }));
-    }
-
-    // A previous run may have left an update in flight (behaviour 2): let it finish before the next one.
-    if live.busy && (!code_changes.is_empty() || !config_changes.is_empty()) {
-        wait_updated(ctx).await?;
-    }
-    if !code_changes.is_empty() {
-        ctx.aws
-            .lambda
-            .update_function_code()
-            .function_name(&name)
-            .zip_file(Blob::new(desired.code()?.bytes.clone()))
-            .architectures(lambda_architecture(ctx.config.function.architecture))
-            .send()
-            .await
-            .with_context(|| format!("updating code of Lambda function ({name})"))?;
-        wait_updated(ctx).await?;
-    }
-    if !config_changes.is_empty() {
-        update_configuration(ctx, &desired_config).await?;
-        wait_updated(ctx).await?;
-    }
-    if !tag_changes.is_empty() {
-        apply_tags(ctx, &live.arn, &removed_tags).await?;
-    }
-    if concurrency_change.is_some() {
-        apply_concurrency(ctx, desired_concurrency).await?;
-    }
-    Ok(Change::new(KIND, name, Action::Update { fields }))
+        ctx.config.function.architecture.lambda_name(),
+    )]))
 }
 
 async fn create(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<()> {
@@ -357,16 +414,6 @@ async fn create(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<()> {
     )
     .await
     .with_context(|| format!("creating Lambda function ({name})"))?;
-    ctx.aws
-        .lambda
-        .wait_until_function_active_v2()
-        .function_name(&name)
-        .wait(WAITER_MAX)
-        .await
-        .with_context(|| format!("waiting for Lambda function ({name}) to become Active"))?;
-    if let Some(reserved) = ctx.config.function.reserved_concurrency {
-        apply_concurrency(ctx, Some(reserved as i32)).await?;
-    }
     Ok(())
 }
 
@@ -413,29 +460,6 @@ async fn wait_updated(ctx: &Ctx) -> anyhow::Result<()> {
         .wait(WAITER_MAX)
         .await
         .with_context(|| format!("waiting for the update of Lambda function ({name}) to finish"))?;
-    Ok(())
-}
-
-async fn apply_tags(ctx: &Ctx, arn: &str, removed: &[String]) -> anyhow::Result<()> {
-    let name = ctx.names.function();
-    if !removed.is_empty() {
-        ctx.aws
-            .lambda
-            .untag_resource()
-            .resource(arn)
-            .set_tag_keys(Some(removed.to_vec()))
-            .send()
-            .await
-            .with_context(|| format!("untagging Lambda function ({name})"))?;
-    }
-    ctx.aws
-        .lambda
-        .tag_resource()
-        .resource(arn)
-        .set_tags(Some(ctx.tags().into_iter().collect()))
-        .send()
-        .await
-        .with_context(|| format!("tagging Lambda function ({name})"))?;
     Ok(())
 }
 
@@ -517,32 +541,6 @@ where
         },
     )
     .await
-}
-
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
-    let name = ctx.names.function();
-    let Some(live) = read(ctx).await? else {
-        return Ok(Change::new(KIND, name, Action::AlreadyGone));
-    };
-    if !ctx.is_ours(&live.tags) {
-        return Err(foreign(ctx, &name));
-    }
-    if ctx.mode == Mode::Apply {
-        let gone = !deleted(
-            ctx.aws
-                .lambda
-                .delete_function()
-                .function_name(&name)
-                .send()
-                .await,
-            |e| e.is_resource_not_found_exception(),
-        )
-        .with_context(|| format!("deleting Lambda function ({name})"))?;
-        if gone {
-            return Ok(Change::new(KIND, name, Action::AlreadyGone));
-        }
-    }
-    Ok(Change::new(KIND, name, Action::Delete))
 }
 
 /// The function's ARN, derived from its name (for the HTTP API integration and status).

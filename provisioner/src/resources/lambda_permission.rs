@@ -1,13 +1,14 @@
 //! The statement in the function's resource policy that lets only our HTTP API invoke it (fixed statement id
 //! `{stack}-apigateway-invoke`). The policy is read first: AddPermission with an existing statement id fails
-//! with ResourceConflictException (behaviour 3), so a statement with another SourceArn is removed, then added.
+//! with ResourceConflictException, so a statement with another SourceArn is removed, then added. The
+//! statement is written or removed only while the function carries our tag.
 
 use anyhow::Context;
 
 use super::http_api::ApiInfo;
 use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
-use super::{differing_fields, Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::{differing_fields, Changes, Ctx, Owner, Resource};
+use crate::change::FieldChange;
 
 pub const KIND: &str = "Lambda permission";
 const PRINCIPAL: &str = "apigateway.amazonaws.com";
@@ -15,7 +16,7 @@ const ACTION: &str = "lambda:InvokeFunction";
 
 /// What our statement grants, as read back from the resource policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Grant {
+pub struct Grant {
     principal: String,
     action: String,
     source_arn: String,
@@ -75,50 +76,60 @@ fn grant_in_policy(policy: &str, sid: &str) -> anyhow::Result<Option<Grant>> {
     }))
 }
 
-fn changes(live: &Grant, desired: &Grant) -> Vec<FieldChange> {
-    differing_fields([
-        ("principal", &live.principal, &desired.principal),
-        ("action", &live.action, &desired.action),
-        ("source_arn", &live.source_arn, &desired.source_arn),
-    ])
+/// What the statement should grant to.
+pub enum Target {
+    /// Our HTTP API, by id.
+    Api(String),
+    /// `plan` before the HTTP API exists: its id (and so the grant) is not known yet.
+    NotYetKnown,
+    /// `destroy`: whatever is there goes.
+    Nothing,
 }
 
-pub async fn converge(ctx: &Ctx, api: Option<&ApiInfo>) -> anyhow::Result<Change> {
-    let sid = ctx.names.invoke_permission_sid();
-    let Some(api) = api else {
-        // Only in plan, when the HTTP API does not exist yet: its id (and so the SourceArn) is still unknown.
-        if ctx.mode == Mode::Apply {
+/// The statement `{stack}-apigateway-invoke` in our function's resource policy.
+pub struct Permission {
+    pub sid: String,
+    pub target: Target,
+}
+
+impl Permission {
+    /// The grant to the HTTP API `api` (`None` in plan before the API exists).
+    pub fn new(ctx: &Ctx, api: Option<&ApiInfo>) -> Self {
+        Self {
+            sid: ctx.names.invoke_permission_sid(),
+            target: api.map_or(Target::NotYetKnown, |api| Target::Api(api.api_id.clone())),
+        }
+    }
+
+    pub fn to_delete(ctx: &Ctx) -> Self {
+        Self {
+            sid: ctx.names.invoke_permission_sid(),
+            target: Target::Nothing,
+        }
+    }
+
+    fn desired(&self, ctx: &Ctx) -> Option<Grant> {
+        let Target::Api(api_id) = &self.target else {
+            return None;
+        };
+        Some(Grant {
+            principal: PRINCIPAL.to_owned(),
+            action: ACTION.to_owned(),
+            source_arn: ctx.arns().http_api_invoke_source(api_id),
+        })
+    }
+
+    async fn add(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let sid = &self.sid;
+        let Some(desired) = self.desired(ctx) else {
             anyhow::bail!("adding Lambda permission ({sid}): the HTTP API must be converged first");
-        }
-        return Ok(Change::new(KIND, sid, Action::Create));
-    };
-    let desired = Grant {
-        principal: PRINCIPAL.to_owned(),
-        action: ACTION.to_owned(),
-        source_arn: ctx.arns().http_api_invoke_source(&api.api_id),
-    };
-    let live = read(ctx, &sid).await?;
-    let action = match &live {
-        None => Action::Create,
-        Some(live) => {
-            let fields = changes(live, &desired);
-            if fields.is_empty() {
-                return Ok(Change::new(KIND, sid, Action::Unchanged));
-            }
-            Action::Update { fields }
-        }
-    };
-    if ctx.mode == Mode::Apply {
-        ensure_function_is_ours(ctx, &sid).await?;
-        if live.is_some() {
-            remove(ctx, &sid).await?;
-        }
+        };
         let function = ctx.names.function();
         ctx.aws
             .lambda
             .add_permission()
             .function_name(&function)
-            .statement_id(&sid)
+            .statement_id(sid)
             .action(ACTION)
             .principal(PRINCIPAL)
             .source_arn(&desired.source_arn)
@@ -127,8 +138,59 @@ pub async fn converge(ctx: &Ctx, api: Option<&ApiInfo>) -> anyhow::Result<Change
             .with_context(|| {
                 format!("adding Lambda permission ({sid}) to function ({function})")
             })?;
+        Ok(())
     }
-    Ok(Change::new(KIND, sid, action))
+}
+
+impl Resource for Permission {
+    type Live = Grant;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.sid.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Grant>> {
+        if matches!(self.target, Target::NotYetKnown) {
+            return Ok(None);
+        }
+        read(ctx, &self.sid).await
+    }
+
+    fn owner<'a>(&self, _live: &'a Grant) -> Owner<'a> {
+        Owner::Parent
+    }
+
+    fn diff(&self, ctx: &Ctx, live: &Grant) -> Vec<FieldChange> {
+        let Some(desired) = self.desired(ctx) else {
+            return Vec::new();
+        };
+        differing_fields([
+            ("principal", &live.principal, &desired.principal),
+            ("action", &live.action, &desired.action),
+            ("source_arn", &live.source_arn, &desired.source_arn),
+        ])
+    }
+
+    fn output(&self, _ctx: &Ctx, _live: &Grant) {}
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        ensure_function_is_ours(ctx, &self.sid).await?;
+        self.add(ctx).await
+    }
+
+    /// AddPermission with an existing statement id fails with ResourceConflictException: remove, then add.
+    async fn update(&self, ctx: &Ctx, _live: &Grant, _changes: &Changes) -> anyhow::Result<()> {
+        ensure_function_is_ours(ctx, &self.sid).await?;
+        remove(ctx, &self.sid).await?;
+        self.add(ctx).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, _live: &Grant) -> anyhow::Result<bool> {
+        ensure_function_is_ours(ctx, &self.sid).await?;
+        remove(ctx, &self.sid).await
+    }
 }
 
 async fn remove(ctx: &Ctx, sid: &str) -> anyhow::Result<bool> {
@@ -144,18 +206,6 @@ async fn remove(ctx: &Ctx, sid: &str) -> anyhow::Result<bool> {
         |e| e.is_resource_not_found_exception(),
     )
     .with_context(|| format!("removing Lambda permission ({sid}) from function ({function})"))
-}
-
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
-    let sid = ctx.names.invoke_permission_sid();
-    if read(ctx, &sid).await?.is_none() {
-        return Ok(Change::new(KIND, sid, Action::AlreadyGone));
-    }
-    ensure_function_is_ours(ctx, &sid).await?;
-    if ctx.mode == Mode::Apply && !remove(ctx, &sid).await? {
-        return Ok(Change::new(KIND, sid, Action::AlreadyGone));
-    }
-    Ok(Change::new(KIND, sid, Action::Delete))
 }
 
 /// The statement lives on the function: it is written or removed only if the function carries our tag.

@@ -1,13 +1,13 @@
 //! The function's CloudWatch log group `/aws/lambda/{stack}-api`, created before the function so that its
 //! retention (and tag) is ours: if Lambda created it on first run, logs would be kept forever.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use anyhow::Context;
 
-use super::ownership::{deleted, foreign_error, missing_tags_field};
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::ownership::deleted;
+use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::change::FieldChange;
 
 pub const KIND: &str = "CloudWatch log group";
 
@@ -17,6 +17,7 @@ pub struct LiveLogGroup {
     pub retention_days: Option<i32>,
     /// The ARN without the trailing `:*` (the form the tagging API takes).
     pub arn: String,
+    pub tags: Tags,
 }
 
 /// Finds the log group by its exact name (DescribeLogGroups only filters by prefix).
@@ -40,16 +41,18 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveLogGroup>> {
                 Some(arn) => arn.to_owned(),
                 None => ctx.arns().log_group(&name),
             };
+            let tags = read_tags(ctx, &arn).await?;
             return Ok(Some(LiveLogGroup {
                 retention_days: group.retention_in_days(),
                 arn,
+                tags,
             }));
         }
     }
     Ok(None)
 }
 
-async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<HashMap<String, String>> {
+async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<Tags> {
     let name = ctx.names.log_group();
     let output = ctx
         .aws
@@ -62,121 +65,145 @@ async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<HashMap<String, Strin
     Ok(output.tags.unwrap_or_default())
 }
 
-fn foreign(ctx: &Ctx) -> anyhow::Error {
-    let name = ctx.names.log_group();
-    foreign_error(
-        ctx,
-        KIND,
-        &name,
-        &format!(
-            "A function of that name may have run before and made it. Delete it (aws logs delete-log-group \
-             --log-group-name {name}) or choose another stage"
-        ),
-    )
+/// The log group with the retention from the config (`None` = never expire).
+pub struct LogGroup {
+    pub name: String,
+    pub retention_days: Option<i32>,
 }
 
-pub async fn converge(ctx: &Ctx) -> anyhow::Result<Change> {
-    let name = ctx.names.log_group();
-    let desired = ctx.config.function.log_retention_days.map(|d| d as i32);
-    let Some(live) = read(ctx).await? else {
-        if ctx.mode == Mode::Apply {
-            let mut request = ctx.aws.logs.create_log_group().log_group_name(&name);
-            for (k, v) in ctx.tags() {
-                request = request.tags(k, v);
+impl LogGroup {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            name: ctx.names.log_group(),
+            retention_days: ctx.config.function.log_retention_days.map(|d| d as i32),
+        }
+    }
+
+    async fn set_retention(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let name = &self.name;
+        match self.retention_days {
+            Some(days) => {
+                ctx.aws
+                    .logs
+                    .put_retention_policy()
+                    .log_group_name(name)
+                    .retention_in_days(days)
+                    .send()
+                    .await
+                    .with_context(|| {
+                        format!("setting retention of CloudWatch log group ({name})")
+                    })?;
             }
-            request
-                .send()
-                .await
-                .with_context(|| format!("creating CloudWatch log group ({name})"))?;
-            set_retention(ctx, desired).await?;
+            None => {
+                ctx.aws
+                    .logs
+                    .delete_retention_policy()
+                    .log_group_name(name)
+                    .send()
+                    .await
+                    .with_context(|| {
+                        format!("removing retention of CloudWatch log group ({name})")
+                    })?;
+            }
         }
-        return Ok(Change::new(KIND, name, Action::Create));
-    };
-    let tags = read_tags(ctx, &live.arn).await?;
-    if !ctx.is_ours(&tags) {
-        return Err(foreign(ctx));
+        Ok(())
     }
-    let mut fields = Vec::new();
-    if live.retention_days != desired {
-        let show =
-            |d: Option<i32>| d.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days"));
-        fields.push(FieldChange::new(
+}
+
+fn show_retention(days: Option<i32>) -> String {
+    days.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days"))
+}
+
+impl Resource for LogGroup {
+    type Live = LiveLogGroup;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveLogGroup>> {
+        read(ctx).await
+    }
+
+    fn owner<'a>(&self, live: &'a LiveLogGroup) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, _ctx: &Ctx, live: &LiveLogGroup) -> Vec<FieldChange> {
+        differing_fields([(
             "retention",
-            show(live.retention_days),
-            show(desired),
-        ));
+            show_retention(live.retention_days),
+            show_retention(self.retention_days),
+        )])
     }
-    let missing = ctx.missing_tags(&tags);
-    fields.extend(missing_tags_field(&missing));
-    if fields.is_empty() {
-        return Ok(Change::new(KIND, name, Action::Unchanged));
-    }
-    if ctx.mode == Mode::Apply {
-        if live.retention_days != desired {
-            set_retention(ctx, desired).await?;
-        }
-        if !missing.is_empty() {
-            ctx.aws
-                .logs
-                .tag_resource()
-                .resource_arn(&live.arn)
-                .set_tags(Some(missing.into_iter().collect()))
-                .send()
-                .await
-                .with_context(|| format!("tagging CloudWatch log group ({name})"))?;
-        }
-    }
-    Ok(Change::new(KIND, name, Action::Update { fields }))
-}
 
-async fn set_retention(ctx: &Ctx, days: Option<i32>) -> anyhow::Result<()> {
-    let name = ctx.names.log_group();
-    match days {
-        Some(days) => {
-            ctx.aws
-                .logs
-                .put_retention_policy()
-                .log_group_name(&name)
-                .retention_in_days(days)
-                .send()
-                .await
-                .with_context(|| format!("setting retention of CloudWatch log group ({name})"))?;
-        }
-        None => {
-            ctx.aws
-                .logs
-                .delete_retention_policy()
-                .log_group_name(&name)
-                .send()
-                .await
-                .with_context(|| format!("removing retention of CloudWatch log group ({name})"))?;
-        }
-    }
-    Ok(())
-}
+    fn output(&self, _ctx: &Ctx, _live: &LiveLogGroup) {}
 
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
-    let name = ctx.names.log_group();
-    let Some(live) = read(ctx).await? else {
-        return Ok(Change::new(KIND, name, Action::AlreadyGone));
-    };
-    if !ctx.is_ours(&read_tags(ctx, &live.arn).await?) {
-        return Err(foreign(ctx));
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let name = &self.name;
+        ctx.aws
+            .logs
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags(Some(ctx.tags().into_iter().collect()))
+            .send()
+            .await
+            .with_context(|| format!("creating CloudWatch log group ({name})"))?;
+        Ok(())
     }
-    if ctx.mode == Mode::Apply {
-        let gone = !deleted(
+
+    async fn configure(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        self.set_retention(ctx).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _live: &LiveLogGroup,
+        _changes: &Changes,
+    ) -> anyhow::Result<()> {
+        self.set_retention(ctx).await
+    }
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        live: &LiveLogGroup,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let name = &self.name;
+        ctx.aws
+            .logs
+            .tag_resource()
+            .resource_arn(&live.arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .with_context(|| format!("tagging CloudWatch log group ({name})"))?;
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &Ctx, _live: &LiveLogGroup) -> anyhow::Result<bool> {
+        let name = &self.name;
+        deleted(
             ctx.aws
                 .logs
                 .delete_log_group()
-                .log_group_name(&name)
+                .log_group_name(name)
                 .send()
                 .await,
             |e| e.is_resource_not_found_exception(),
         )
-        .with_context(|| format!("deleting CloudWatch log group ({name})"))?;
-        if gone {
-            return Ok(Change::new(KIND, name, Action::AlreadyGone));
-        }
+        .with_context(|| format!("deleting CloudWatch log group ({name})"))
     }
-    Ok(Change::new(KIND, name, Action::Delete))
+
+    fn foreign_fix(&self, _ctx: &Ctx, _live: &Self::Live) -> String {
+        let name = &self.name;
+        format!(
+            "A function of that name may have run before and made it. Delete it (aws logs delete-log-group \
+             --log-group-name {name}) or choose another stage"
+        )
+    }
 }

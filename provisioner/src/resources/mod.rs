@@ -1,14 +1,41 @@
-//! One file per AWS resource, each of the same shape:
-//! - `read(..) -> Result<Option<Live>>`: the live state; not-found is `None`, detected from the typed SDK error.
-//! - `converge(ctx, desired) -> Result<Change>`: compare live with desired, then create / update only the
-//!   fields that differ / do nothing. In `Mode::Plan` it makes no mutating call and reports what it would do.
-//! - `destroy(ctx) -> Result<Change>`: deletes only what carries our stack tag; "already gone" is success.
+//! One file per AWS resource, each implementing [`Resource`]:
+//! - `read`: the live state, or `None` when it does not exist (detected from the typed SDK error, see
+//!   [`ownership::found`]);
+//! - `diff`: a pure comparison of live and desired, returning the fields that differ (unit-tested without AWS);
+//! - `create`, `update`, `add_tags`, `delete`: the writes.
 //!
-//! Errors name the verb, the thing and its id: `creating Lambda function (shopsmart-dev-api)`.
+//! The driver in [`driver`] owns everything around them: plan vs apply, the ownership check (our stack tag),
+//! the create / update / unchanged decision, the tag model, the consistency retries after our own creates,
+//! and what is reported. Errors name the verb, the thing and its id: `creating Lambda function
+//! (shopsmart-dev-api)`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 
 use crate::aws::Clients;
+use crate::change::FieldChange;
 use crate::config::model::Config;
 use crate::names::StackNames;
+
+pub mod driver;
+pub mod ownership;
+
+pub mod budget;
+pub mod function_code;
+pub mod http_api;
+pub mod iam_role;
+pub mod lambda_function;
+pub mod lambda_permission;
+pub mod log_group;
+pub mod seed;
+pub mod tables;
+pub mod website_bucket;
+pub mod website_upload;
+
+pub use driver::{converge, destroy, prune, Converged};
+
+/// Tags as AWS reports them.
+pub type Tags = HashMap<String, String>;
 
 /// `Plan` reads only; `Apply` converges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +44,7 @@ pub enum Mode {
     Apply,
 }
 
-/// Everything a resource module needs to know about the stack it belongs to.
+/// Everything a resource needs to know about the stack it belongs to.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub aws: Clients,
@@ -35,7 +62,7 @@ impl Ctx {
     }
 
     /// All tags for a new resource: the config's extra tags plus the stack tag (which always wins).
-    pub fn tags(&self) -> std::collections::BTreeMap<String, String> {
+    pub fn tags(&self) -> BTreeMap<String, String> {
         let mut tags = self.config.tags.clone();
         tags.insert(
             crate::names::STACK_TAG_KEY.to_owned(),
@@ -48,31 +75,139 @@ impl Ctx {
         crate::names::Arns::new(&self.region, &self.account_id)
     }
 
-    pub fn is_ours(&self, tags: &std::collections::HashMap<String, String>) -> bool {
+    pub fn is_ours(&self, tags: &Tags) -> bool {
         tags.get(crate::names::STACK_TAG_KEY) == Some(&self.stack_tag_value())
+    }
+}
+
+/// Who vouches that a live resource is this stack's.
+pub enum Owner<'a> {
+    /// The resource's own tags, which must carry our stack tag.
+    Tags(&'a Tags),
+    /// A part of a resource that a step it needs has already checked (a table's items, a bucket's objects,
+    /// a role's inline policy, a statement in a function's policy).
+    Parent,
+}
+
+/// One AWS resource. `Live` is what `read` finds; `Output` is what later steps need from it (a role's ARN,
+/// an API's id and URL), known after `create` or from the live state.
+pub trait Resource: Sync {
+    type Live: Sync;
+    type Output;
+    /// Human name of the kind, e.g. "DynamoDB table".
+    const KIND: &'static str;
+
+    /// The name or id this resource is reported under.
+    fn id(&self) -> String;
+
+    fn read(&self, ctx: &Ctx) -> impl Future<Output = anyhow::Result<Option<Self::Live>>>;
+
+    /// Where the ownership check reads our stack tag.
+    fn owner<'a>(&self, live: &'a Self::Live) -> Owner<'a>;
+
+    /// The fields whose live value differs from the desired one (tags are the driver's).
+    fn diff(&self, ctx: &Ctx, live: &Self::Live) -> Vec<FieldChange>;
+
+    fn output(&self, ctx: &Ctx, live: &Self::Live) -> Self::Output;
+
+    /// Creates the resource carrying `ctx.tags()`.
+    fn create(&self, ctx: &Ctx) -> impl Future<Output = anyhow::Result<Self::Output>>;
+
+    /// The calls that finish a resource right after `create` (settings that need it to exist). AWS may not
+    /// show a new resource to every API at once: while [`Resource::not_yet_visible`] says so, the driver
+    /// calls this again (bounded, with backoff).
+    fn configure(&self, _ctx: &Ctx) -> impl Future<Output = anyhow::Result<()>> {
+        async { Ok(()) }
+    }
+
+    /// Whether an error of `configure` means "the resource we just created is not visible yet".
+    fn not_yet_visible(&self, _err: &anyhow::Error) -> bool {
+        false
+    }
+
+    /// Writes exactly the `changes` `diff` found.
+    fn update(
+        &self,
+        ctx: &Ctx,
+        live: &Self::Live,
+        changes: &Changes,
+    ) -> impl Future<Output = anyhow::Result<()>>;
+
+    /// Adds (or corrects) the tags in `tags`; tags that others put on the resource stay.
+    fn add_tags(
+        &self,
+        _ctx: &Ctx,
+        _live: &Self::Live,
+        _tags: &BTreeMap<String, String>,
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        async { Ok(()) }
+    }
+
+    /// Deletes the resource; `Ok(false)` when AWS says it was already gone. Parts of another resource (a
+    /// table's items, a bucket's objects) go with it and are never deleted on their own.
+    fn delete(&self, _ctx: &Ctx, _live: &Self::Live) -> impl Future<Output = anyhow::Result<bool>> {
+        async {
+            anyhow::bail!(
+                "internal error: {} is deleted with what it belongs to",
+                Self::KIND
+            )
+        }
+    }
+
+    /// The end of the message for a resource with our name but not our tag: how to get out of it.
+    fn foreign_fix(&self, _ctx: &Ctx, _live: &Self::Live) -> String {
+        ownership::FIX_CHOOSE_ANOTHER_NAME.to_owned()
+    }
+}
+
+/// The fields `diff` found, as `update` sees them (like Terraform's `HasChange`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes(pub Vec<FieldChange>);
+
+impl Changes {
+    /// Whether the field `name`, or any field under `name.` / `name ` (e.g. `route GET /x`), changes.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|change| {
+            change.field == name
+                || change
+                    .field
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with(' '))
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
 /// The fields whose live value differs from the desired one, as plan lines `field: old → new`.
 pub fn differing_fields<Old: AsRef<str>, New: AsRef<str>>(
     fields: impl IntoIterator<Item = (&'static str, Old, New)>,
-) -> Vec<crate::change::FieldChange> {
+) -> Vec<FieldChange> {
     fields
         .into_iter()
         .filter(|(_, old, new)| old.as_ref() != new.as_ref())
-        .map(|(field, old, new)| crate::change::FieldChange::new(field, old.as_ref(), new.as_ref()))
+        .map(|(field, old, new)| FieldChange::new(field, old.as_ref(), new.as_ref()))
         .collect()
 }
 
-pub mod budget;
-pub mod function_code;
-pub mod http_api;
-pub mod iam_role;
-pub mod lambda_function;
-pub mod lambda_permission;
-pub mod log_group;
-pub mod ownership;
-pub mod seed;
-pub mod tables;
-pub mod website_bucket;
-pub mod website_upload;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_matches_a_field_and_the_fields_under_it_only() {
+        let changes = Changes(vec![
+            FieldChange::new("retention", "7 days", "14 days"),
+            FieldChange::new("route GET /cart", "(none)", "integrations/x"),
+            FieldChange::new("stage.burst", "1", "2"),
+        ]);
+        assert!(changes.has("retention"));
+        assert!(changes.has("route"));
+        assert!(changes.has("stage"));
+        assert!(!changes.has("stage.rate"));
+        assert!(!changes.has("ret"));
+        assert!(!Changes::default().has("retention"));
+    }
+}

@@ -1,12 +1,11 @@
 //! Whether a resource with our name is ours (it carries the stack tag), the one error that explains why a
 //! foreign one is left untouched, and the typed "not found" handling every read and delete shares.
 
-use std::collections::{BTreeMap, HashMap};
-
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::Ctx;
-use crate::change::FieldChange;
 use crate::names::STACK_TAG_KEY;
 
 /// The error for a resource that has our name but not our tag: what it is, why it is left alone, and `fix`.
@@ -22,24 +21,6 @@ pub fn foreign_error(ctx: &Ctx, kind: &str, id: &str, fix: &str) -> anyhow::Erro
 pub const FIX_CHOOSE_ANOTHER_NAME: &str =
     "Choose another project or stage in shopsmart.yaml, or delete or rename it yourself";
 
-impl Ctx {
-    /// The tags a resource should carry that are missing on it or have another value (extra tags stay).
-    pub fn missing_tags(&self, live: &HashMap<String, String>) -> BTreeMap<String, String> {
-        self.tags()
-            .into_iter()
-            .filter(|(key, value)| live.get(key) != Some(value))
-            .collect()
-    }
-}
-
-/// The plan line for `missing` tags: `tags: missing or different → key, key`; `None` when nothing is missing.
-pub fn missing_tags_field(missing: &BTreeMap<String, String>) -> Option<FieldChange> {
-    (!missing.is_empty()).then(|| {
-        let keys: Vec<&str> = missing.keys().map(String::as_str).collect();
-        FieldChange::new("tags", "missing or different", keys.join(", "))
-    })
-}
-
 /// A read whose typed not-found error means "absent": `Ok(None)` then, the output otherwise.
 pub fn found<T, E, R>(
     result: Result<T, SdkError<E, R>>,
@@ -50,6 +31,25 @@ pub fn found<T, E, R>(
         Err(err) if err.as_service_error().is_some_and(is_not_found) => Ok(None),
         Err(err) => Err(err),
     }
+}
+
+/// `found` for a not-found that the service models only as an error code (S3's `NoSuchTagSet`,
+/// `NoSuchBucketPolicy`, ...).
+pub fn found_code<T, E: ProvideErrorMetadata, R>(
+    result: Result<T, SdkError<E, R>>,
+    code: &str,
+) -> Result<Option<T>, SdkError<E, R>> {
+    found(result, |e| e.code() == Some(code))
+}
+
+/// The typed service error `E` somewhere in `err`'s chain (an AWS answer we wrapped with context).
+pub fn service_error<E>(err: &anyhow::Error) -> Option<&E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<SdkError<E, HttpResponse>>())
+        .and_then(SdkError::as_service_error)
 }
 
 /// A delete whose typed not-found error means "already gone": `Ok(true)` when it deleted, `Ok(false)` when
@@ -96,18 +96,5 @@ mod tests {
                 .build(),
         );
         assert!(deleted(Err::<(), _>(service_error(other)), is_not_found).is_err());
-    }
-
-    #[test]
-    fn missing_tags_lists_absent_and_different_keys_only() {
-        let field = missing_tags_field(&BTreeMap::from([
-            ("a".to_owned(), "1".to_owned()),
-            ("b".to_owned(), "2".to_owned()),
-        ]));
-        assert_eq!(
-            field,
-            Some(FieldChange::new("tags", "missing or different", "a, b"))
-        );
-        assert_eq!(missing_tags_field(&BTreeMap::new()), None);
     }
 }

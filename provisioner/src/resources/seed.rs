@@ -7,10 +7,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use aws_sdk_dynamodb::types::AttributeValue;
-use futures::future::join_all;
 
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::{Changes, Ctx, Mode, Owner, Resource};
+use crate::change::FieldChange;
 use crate::config::model::ProductSeed;
 use crate::names::TableKind;
 
@@ -42,24 +41,7 @@ fn show(value: Option<&AttributeValue>) -> String {
     }
 }
 
-/// Seeds every product of the config; `reseed` also resets stock to the configured value.
-pub async fn converge(ctx: &Ctx, reseed: bool) -> anyhow::Result<Vec<Change>> {
-    join_all(
-        ctx.config
-            .products
-            .iter()
-            .map(|p| converge_product(ctx, p, reseed)),
-    )
-    .await
-    .into_iter()
-    .collect()
-}
-
-async fn read(
-    ctx: &Ctx,
-    table: &str,
-    id: &str,
-) -> anyhow::Result<Option<HashMap<String, AttributeValue>>> {
+async fn read(ctx: &Ctx, table: &str, id: &str) -> anyhow::Result<Option<Item>> {
     let result = ctx
         .aws
         .dynamodb
@@ -85,59 +67,105 @@ async fn read(
     }
 }
 
-async fn converge_product(
-    ctx: &Ctx,
-    product: &ProductSeed,
-    reseed: bool,
-) -> anyhow::Result<Change> {
-    let table = ctx.names.table(TableKind::Products);
-    let id = &product.id;
-    let Some(live) = read(ctx, &table, id).await? else {
-        if ctx.mode == Mode::Apply {
-            let mut item: HashMap<String, AttributeValue> = catalogue_fields(product)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect();
-            item.insert("productId".into(), AttributeValue::S(id.clone()));
-            item.insert("stock".into(), AttributeValue::N(product.stock.to_string()));
-            ctx.aws
-                .dynamodb
-                .put_item()
-                .table_name(&table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .with_context(|| format!("writing product ({id}) to DynamoDB table ({table})"))?;
-        }
-        return Ok(Change::new(KIND, id.clone(), Action::Create));
-    };
+/// One product of the catalogue in the Products table (owned through the table, a step it needs).
+/// `reseed` also resets its stock to the configured value.
+pub struct Product {
+    pub seed: ProductSeed,
+    pub reseed: bool,
+    table: String,
+}
 
-    let mut updates: Vec<(&'static str, AttributeValue)> = catalogue_fields(product)
-        .into_iter()
-        .filter(|(k, v)| live.get(*k) != Some(v))
-        .collect();
-    let stock = AttributeValue::N(product.stock.to_string());
-    if reseed && live.get("stock") != Some(&stock) {
-        updates.push(("stock", stock));
+impl Product {
+    /// Every product of the config.
+    pub fn all(ctx: &Ctx, reseed: bool) -> Vec<Product> {
+        let table = ctx.names.table(TableKind::Products);
+        ctx.config
+            .products
+            .iter()
+            .map(|seed| Product {
+                seed: seed.clone(),
+                reseed,
+                table: table.clone(),
+            })
+            .collect()
     }
-    if updates.is_empty() {
-        return Ok(Change::new(KIND, id.clone(), Action::Unchanged));
+
+    /// The attributes to write: the catalogue fields that differ, and the stock with `reseed`.
+    fn updates(&self, live: &Item) -> Vec<(&'static str, AttributeValue)> {
+        let mut updates: Vec<(&'static str, AttributeValue)> = catalogue_fields(&self.seed)
+            .into_iter()
+            .filter(|(k, v)| live.get(*k) != Some(v))
+            .collect();
+        let stock = AttributeValue::N(self.seed.stock.to_string());
+        if self.reseed && live.get("stock") != Some(&stock) {
+            updates.push(("stock", stock));
+        }
+        updates
     }
-    let fields = updates
-        .iter()
-        .map(|(k, v)| FieldChange::new(*k, show(live.get(*k)), show(Some(v))))
-        .collect();
-    if ctx.mode == Mode::Apply {
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl Resource for Product {
+    type Live = Item;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.seed.id.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Item>> {
+        read(ctx, &self.table, &self.seed.id).await
+    }
+
+    fn owner<'a>(&self, _live: &'a Item) -> Owner<'a> {
+        Owner::Parent
+    }
+
+    fn diff(&self, _ctx: &Ctx, live: &Item) -> Vec<FieldChange> {
+        self.updates(live)
+            .iter()
+            .map(|(k, v)| FieldChange::new(*k, show(live.get(*k)), show(Some(v))))
+            .collect()
+    }
+
+    fn output(&self, _ctx: &Ctx, _live: &Item) {}
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let (table, id) = (&self.table, &self.seed.id);
+        let mut item: Item = catalogue_fields(&self.seed)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        item.insert("productId".into(), AttributeValue::S(id.clone()));
+        item.insert(
+            "stock".into(),
+            AttributeValue::N(self.seed.stock.to_string()),
+        );
+        ctx.aws
+            .dynamodb
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .with_context(|| format!("writing product ({id}) to DynamoDB table ({table})"))?;
+        Ok(())
+    }
+
+    async fn update(&self, ctx: &Ctx, live: &Item, _changes: &Changes) -> anyhow::Result<()> {
+        let (table, id) = (&self.table, &self.seed.id);
         let mut request = ctx
             .aws
             .dynamodb
             .update_item()
-            .table_name(&table)
+            .table_name(table)
             .key("productId", AttributeValue::S(id.clone()))
             // Never resurrect a product deleted meanwhile with only some of its attributes.
             .condition_expression("attribute_exists(productId)");
         let mut sets = Vec::new();
-        for (i, (attribute, value)) in updates.into_iter().enumerate() {
+        for (i, (attribute, value)) in self.updates(live).into_iter().enumerate() {
             sets.push(format!("#a{i} = :v{i}"));
             request = request.expression_attribute_names(format!("#a{i}"), attribute);
             request = request.expression_attribute_values(format!(":v{i}"), value);
@@ -147,6 +175,6 @@ async fn converge_product(
             .send()
             .await
             .with_context(|| format!("updating product ({id}) in DynamoDB table ({table})"))?;
+        Ok(())
     }
-    Ok(Change::new(KIND, id.clone(), Action::Update { fields }))
 }

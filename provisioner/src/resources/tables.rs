@@ -6,7 +6,7 @@
 //! converge waits, with a bounded backoff, for ACTIVE before any update and for a DELETING table to vanish
 //! before creating it again.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -15,11 +15,10 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
     ScalarAttributeType, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
 };
-use futures::future::join_all;
 
-use super::ownership::{deleted, foreign_error, found, missing_tags_field};
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::ownership::{deleted, found};
+use super::{Changes, Ctx, Mode, Owner, Resource, Tags};
+use crate::change::FieldChange;
 use crate::config::model::Capacity;
 use crate::names::TableKind;
 use crate::wait;
@@ -48,7 +47,7 @@ pub struct LiveTable {
 }
 
 /// DescribeTable; `None` when there is no table of that name.
-pub async fn read(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
+pub async fn describe(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
     let output = found(
         ctx.aws
             .dynamodb
@@ -78,8 +77,8 @@ pub async fn read(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
     }))
 }
 
-async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<HashMap<String, String>> {
-    let mut tags = HashMap::new();
+async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<Tags> {
+    let mut tags = Tags::new();
     let mut next_token = None;
     loop {
         let output = ctx
@@ -104,16 +103,6 @@ async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<HashMap<S
     }
 }
 
-fn foreign(ctx: &Ctx, name: &str) -> anyhow::Error {
-    foreign_error(
-        ctx,
-        KIND,
-        name,
-        "Choose another project or stage in shopsmart.yaml, or delete or tag that table yourself if it is really \
-         yours",
-    )
-}
-
 fn dynamodb_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
     tags.into_iter()
         .map(|(key, value)| {
@@ -126,75 +115,163 @@ fn dynamodb_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-/// Converges all three tables in parallel.
-pub async fn converge(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
-    // Every table finishes its own calls even when another fails (see stack.rs on cancellation).
-    join_all(TableKind::ALL.map(|kind| converge_table(ctx, kind)))
-        .await
-        .into_iter()
-        .collect()
+/// One of the three tables. `settings` is what `up` wants; `None` for `destroy`, which reads only what the
+/// ownership check needs.
+pub struct Table {
+    pub kind: TableKind,
+    pub name: String,
+    pub settings: Option<Option<Capacity>>,
 }
 
-pub async fn converge_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change> {
-    let name = ctx.names.table(kind);
-    let desired = ctx.config.tables.billing.capacity(kind);
-    let mut live = read(ctx, &name).await?;
-    if live
-        .as_ref()
-        .is_some_and(|t| t.status == TableStatus::Deleting)
-    {
-        if ctx.mode == Mode::Plan {
-            return Ok(Change::new(KIND, name, Action::Create));
+impl Table {
+    /// The table as the config describes it.
+    pub fn desired(ctx: &Ctx, kind: TableKind) -> Self {
+        Self {
+            kind,
+            name: ctx.names.table(kind),
+            settings: Some(ctx.config.tables.billing.capacity(kind)),
         }
-        wait_until_gone(ctx, &name).await?;
-        live = None;
     }
-    let Some(live) = live else {
-        if ctx.mode == Mode::Apply {
-            create(ctx, kind, &name, desired).await?;
-        }
-        return Ok(Change::new(KIND, name, Action::Create));
-    };
 
-    let tags = read_tags(ctx, &name, &live.arn).await?;
-    if !ctx.is_ours(&tags) {
-        return Err(foreign(ctx, &name));
-    }
-    let mut fields = billing_diff(live.capacity, desired);
-    let missing_tags = ctx.missing_tags(&tags);
-    fields.extend(missing_tags_field(&missing_tags));
-    let ttl = if kind == TableKind::Carts {
-        read_ttl(ctx, &name).await?
-    } else {
-        Ttl::Ours
-    };
-    if let Ttl::Other(live) = &ttl {
-        fields.push(FieldChange::new("ttl", live, CARTS_TTL_ATTRIBUTE));
-    }
-    if fields.is_empty() {
-        return Ok(Change::new(KIND, name, Action::Unchanged));
-    }
-    if ctx.mode == Mode::Apply {
-        wait_until_active(ctx, &name).await?;
-        if live.capacity != desired {
-            update_billing(ctx, &name, desired).await?;
-            wait_until_active(ctx, &name).await?;
+    /// The table to delete.
+    pub fn to_delete(ctx: &Ctx, kind: TableKind) -> Self {
+        Self {
+            settings: None,
+            ..Self::desired(ctx, kind)
         }
-        if !missing_tags.is_empty() {
+    }
+
+    fn capacity(&self) -> Option<Capacity> {
+        self.settings.flatten()
+    }
+}
+
+/// A table as `read` finds it: the description, its tags, and (Carts, for `up`) its TTL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedTable {
+    pub table: LiveTable,
+    pub tags: Tags,
+    ttl: Ttl,
+}
+
+impl Resource for Table {
+    type Live = ObservedTable;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    /// A table still DELETING is as good as gone: `up` waits for it to vanish before creating it again,
+    /// `destroy` waits for it to finish.
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedTable>> {
+        let name = &self.name;
+        let Some(table) = describe(ctx, name).await? else {
+            return Ok(None);
+        };
+        if table.status == TableStatus::Deleting {
+            if ctx.mode == Mode::Apply {
+                wait_until_gone(ctx, name).await?;
+            }
+            return Ok(None);
+        }
+        let tags = read_tags(ctx, name, &table.arn).await?;
+        let ttl = if self.kind == TableKind::Carts && self.settings.is_some() {
+            read_ttl(ctx, name).await?
+        } else {
+            Ttl::Ours
+        };
+        Ok(Some(ObservedTable { table, tags, ttl }))
+    }
+
+    fn owner<'a>(&self, live: &'a ObservedTable) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, _ctx: &Ctx, live: &ObservedTable) -> Vec<FieldChange> {
+        let mut fields = billing_diff(live.table.capacity, self.capacity());
+        if let Ttl::Other(old) = &live.ttl {
+            fields.push(FieldChange::new("ttl", old, CARTS_TTL_ATTRIBUTE));
+        }
+        fields
+    }
+
+    fn output(&self, _ctx: &Ctx, _live: &ObservedTable) {}
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        create(ctx, self.kind, &self.name, self.capacity()).await
+    }
+
+    async fn configure(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        wait_until_active(ctx, &self.name).await?;
+        if self.kind == TableKind::Carts {
+            enable_ttl(ctx, &self.name).await?;
+        }
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        live: &ObservedTable,
+        changes: &Changes,
+    ) -> anyhow::Result<()> {
+        wait_until_active(ctx, &self.name).await?;
+        if live.table.capacity != self.capacity() {
+            update_billing(ctx, &self.name, self.capacity()).await?;
+            wait_until_active(ctx, &self.name).await?;
+        }
+        if changes.has("ttl") {
+            enable_ttl(ctx, &self.name).await?;
+        }
+        Ok(())
+    }
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        live: &ObservedTable,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let name = &self.name;
+        wait_until_active(ctx, name).await?;
+        ctx.aws
+            .dynamodb
+            .tag_resource()
+            .resource_arn(&live.table.arn)
+            .set_tags(Some(dynamodb_tags(tags.clone())))
+            .send()
+            .await
+            .with_context(|| format!("tagging DynamoDB table ({name})"))?;
+        Ok(())
+    }
+
+    /// Waits for ACTIVE first (a table still CREATING or UPDATING cannot be deleted), then until it is gone.
+    async fn delete(&self, ctx: &Ctx, _live: &ObservedTable) -> anyhow::Result<bool> {
+        let name = &self.name;
+        wait_until_active(ctx, name).await?;
+        let deleted = deleted(
             ctx.aws
                 .dynamodb
-                .tag_resource()
-                .resource_arn(&live.arn)
-                .set_tags(Some(dynamodb_tags(missing_tags)))
+                .delete_table()
+                .table_name(name)
                 .send()
-                .await
-                .with_context(|| format!("tagging DynamoDB table ({name})"))?;
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        )
+        .with_context(|| format!("deleting DynamoDB table ({name})"))?;
+        if deleted {
+            wait_until_gone(ctx, name).await?;
         }
-        if ttl != Ttl::Ours {
-            enable_ttl(ctx, &name).await?;
-        }
+        Ok(deleted)
     }
-    Ok(Change::new(KIND, name, Action::Update { fields }))
+
+    fn foreign_fix(&self, _ctx: &Ctx, _live: &Self::Live) -> String {
+        "Choose another project or stage in shopsmart.yaml, or delete or tag that table yourself if it is \
+         really yours"
+            .to_owned()
+    }
 }
 
 /// The fields that differ between the live billing and the desired one.
@@ -274,10 +351,6 @@ async fn create(
         .send()
         .await
         .with_context(|| format!("creating DynamoDB table ({name})"))?;
-    wait_until_active(ctx, name).await?;
-    if kind == TableKind::Carts {
-        enable_ttl(ctx, name).await?;
-    }
     Ok(())
 }
 
@@ -393,7 +466,7 @@ pub async fn wait_until_active(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
         &format!("DynamoDB table ({name}) to become ACTIVE"),
         ACTIVE_TIMEOUT,
         || async {
-            match read(ctx, name).await? {
+            match describe(ctx, name).await? {
                 Some(t) if t.status == TableStatus::Active => Ok(Some(())),
                 Some(_) => Ok(None),
                 None => bail!(
@@ -409,52 +482,9 @@ async fn wait_until_gone(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
     wait::until(
         &format!("DynamoDB table ({name}) to finish deleting"),
         ACTIVE_TIMEOUT,
-        || async { Ok(read(ctx, name).await?.is_none().then_some(())) },
+        || async { Ok(describe(ctx, name).await?.is_none().then_some(())) },
     )
     .await
-}
-
-/// Deletes the three tables (only those carrying our tag) in parallel and waits until they are gone.
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
-    join_all(TableKind::ALL.map(|kind| destroy_table(ctx, kind)))
-        .await
-        .into_iter()
-        .collect()
-}
-
-pub async fn destroy_table(ctx: &Ctx, kind: TableKind) -> anyhow::Result<Change> {
-    let name = ctx.names.table(kind);
-    let Some(live) = read(ctx, &name).await? else {
-        return Ok(Change::new(KIND, name, Action::AlreadyGone));
-    };
-    if live.status != TableStatus::Deleting {
-        let tags = read_tags(ctx, &name, &live.arn).await?;
-        if !ctx.is_ours(&tags) {
-            return Err(foreign(ctx, &name));
-        }
-        if ctx.mode == Mode::Plan {
-            return Ok(Change::new(KIND, name, Action::Delete));
-        }
-        // A table still CREATING or UPDATING cannot be deleted yet (ResourceInUseException).
-        wait_until_active(ctx, &name).await?;
-        let gone = !deleted(
-            ctx.aws
-                .dynamodb
-                .delete_table()
-                .table_name(&name)
-                .send()
-                .await,
-            |e| e.is_resource_not_found_exception(),
-        )
-        .with_context(|| format!("deleting DynamoDB table ({name})"))?;
-        if gone {
-            return Ok(Change::new(KIND, name, Action::AlreadyGone));
-        }
-    } else if ctx.mode == Mode::Plan {
-        return Ok(Change::new(KIND, name, Action::AlreadyGone));
-    }
-    wait_until_gone(ctx, &name).await?;
-    Ok(Change::new(KIND, name, Action::Delete))
 }
 
 #[cfg(test)]

@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsError;
 use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyError;
+use aws_sdk_s3::operation::put_bucket_tagging::PutBucketTaggingError;
+use aws_sdk_s3::operation::put_bucket_website::PutBucketWebsiteError;
+use aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockError;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ErrorDocument, IndexDocument,
     ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
@@ -17,10 +21,9 @@ use aws_sdk_s3::types::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use super::ownership::{foreign_error, FIX_CHOOSE_ANOTHER_NAME};
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
-use crate::names::STACK_TAG_KEY;
+use super::ownership::{found_code, service_error};
+use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::change::FieldChange;
 use crate::wait;
 
 pub const KIND: &str = "S3 website bucket";
@@ -112,156 +115,247 @@ async fn exists(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
     }
 }
 
-async fn read_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    match ctx.aws.s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(output) => Ok(output
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect()),
-        // S3 models "no tags" only as an error code, not as a typed variant.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| is_code(e, "NoSuchTagSet")) =>
-        {
-            Ok(BTreeMap::new())
-        }
-        Err(err) => Err(err).with_context(|| format!("reading tags of S3 bucket ({bucket})")),
-    }
-}
-
-fn foreign(ctx: &Ctx, bucket: &str) -> anyhow::Error {
-    foreign_error(
-        ctx,
-        "S3 bucket",
-        bucket,
-        &format!("Its objects are left untouched too. {FIX_CHOOSE_ANOTHER_NAME}"),
+async fn read_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<Tags> {
+    // S3 models "no tags" only as an error code, not as a typed variant.
+    let output = found_code(
+        ctx.aws.s3.get_bucket_tagging().bucket(bucket).send().await,
+        "NoSuchTagSet",
     )
+    .with_context(|| format!("reading tags of S3 bucket ({bucket})"))?;
+    Ok(output
+        .map(|output| {
+            output
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
-fn s3_tags(ctx: &Ctx) -> anyhow::Result<Vec<Tag>> {
-    Ok(ctx
-        .tags()
+fn s3_tags(tags: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Vec<Tag>> {
+    Ok(tags
         .into_iter()
         .map(|(key, value)| Tag::builder().key(key).value(value).build())
         .collect::<Result<_, _>>()?)
 }
 
-pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Change, String)> {
-    let bucket = bucket_name(ctx);
-    // A bucket that CreateBucket finds already ours-by-account (made since HeadBucket looked) is checked
-    // like any existing one below: only its stack tag makes it ours.
-    if !exists(ctx, &bucket).await? && (ctx.mode == Mode::Plan || create(ctx, &bucket).await?) {
-        if ctx.mode == Mode::Apply {
-            // Tag first: a run interrupted after this point finds the bucket again as ours.
-            put_tags(ctx, &bucket).await?;
-            put_ownership(ctx, &bucket).await?;
-            // Relax BPA before the policy: with BlockPublicPolicy on, S3 refuses a public policy (behaviour 4).
-            put_public_access_block(ctx, &bucket).await?;
-            put_policy(ctx, &bucket).await?;
-            put_website(ctx, &bucket).await?;
-        }
-        return Ok((Change::new(KIND, &bucket, Action::Create), bucket));
-    }
-    let live_tags = read_tags(ctx, &bucket).await?;
-    if live_tags.get(STACK_TAG_KEY) != Some(&ctx.stack_tag_value()) {
-        return Err(foreign(ctx, &bucket));
-    }
-    let apply = ctx.mode == Mode::Apply;
-    let mut fields = Vec::new();
+/// The website bucket. `website` is the index and error document `up` wants; `None` for `destroy`, which
+/// reads only what the ownership check needs.
+pub struct Bucket {
+    pub name: String,
+    pub website: Option<(String, String)>,
+}
 
-    let ownership = read_ownership(ctx, &bucket).await?;
-    if ownership.as_deref() != Some(ObjectOwnership::BucketOwnerEnforced.as_str()) {
-        fields.push(FieldChange::new(
-            "object_ownership",
-            ownership.as_deref().unwrap_or("(unset)"),
-            "BucketOwnerEnforced",
-        ));
-        if apply {
-            put_ownership(ctx, &bucket).await?;
+impl Bucket {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            name: bucket_name(ctx),
+            website: Some((
+                ctx.config.website.index_document.clone(),
+                ctx.config.website.error_document.clone(),
+            )),
         }
     }
-    let bpa = read_public_access_block(ctx, &bucket).await?;
-    for ((field, old), (_, new)) in bpa.fields().into_iter().zip(DESIRED_BPA.fields()) {
-        if old != new {
+
+    pub fn to_delete(ctx: &Ctx) -> Self {
+        Self {
+            name: bucket_name(ctx),
+            website: None,
+        }
+    }
+}
+
+/// The bucket's settings as `read` finds them (only its tags for `destroy`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveBucket {
+    pub tags: Tags,
+    ownership: Option<String>,
+    public_access_block: PublicAccessBlock,
+    policy: Option<serde_json::Value>,
+    website: Option<(String, String)>,
+}
+
+impl LiveBucket {
+    /// A bucket known only by its tags (settings unread).
+    fn tagged(tags: Tags) -> Self {
+        Self {
+            tags,
+            ownership: None,
+            public_access_block: NOTHING_BLOCKED,
+            policy: None,
+            website: None,
+        }
+    }
+}
+
+impl Resource for Bucket {
+    type Live = LiveBucket;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveBucket>> {
+        let bucket = &self.name;
+        if !exists(ctx, bucket).await? {
+            return Ok(None);
+        }
+        let mut live = LiveBucket::tagged(read_tags(ctx, bucket).await?);
+        // Settings are read only for what `up` compares, and only on a bucket that is ours.
+        if self.website.is_some() && ctx.is_ours(&live.tags) {
+            live.ownership = read_ownership(ctx, bucket).await?;
+            live.public_access_block = read_public_access_block(ctx, bucket).await?;
+            live.policy = read_policy(ctx, bucket).await?;
+            live.website = read_website(ctx, bucket).await?;
+        }
+        Ok(Some(live))
+    }
+
+    fn owner<'a>(&self, live: &'a LiveBucket) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, ctx: &Ctx, live: &LiveBucket) -> Vec<FieldChange> {
+        let Some((index, error)) = &self.website else {
+            return Vec::new();
+        };
+        let none = || "(none)".to_owned();
+        let mut fields = differing_fields([(
+            "object_ownership",
+            live.ownership.as_deref().unwrap_or("(unset)"),
+            ObjectOwnership::BucketOwnerEnforced.as_str(),
+        )]);
+        for ((field, old), (_, new)) in live
+            .public_access_block
+            .fields()
+            .into_iter()
+            .zip(DESIRED_BPA.fields())
+            .filter(|((_, old), (_, new))| old != new)
+        {
             fields.push(FieldChange::new(
                 format!("public_access_block.{field}"),
                 old,
                 new,
             ));
         }
-    }
-    if apply && bpa != DESIRED_BPA {
-        put_public_access_block(ctx, &bucket).await?;
-    }
-    let policy = read_policy(ctx, &bucket).await?;
-    let wanted_policy = desired_policy(ctx, &bucket);
-    if policy.as_ref() != Some(&wanted_policy) {
-        let old = policy.map_or_else(|| "(none)".to_owned(), |p| p.to_string());
-        fields.push(FieldChange::new("policy", old, wanted_policy.to_string()));
-        if apply {
-            put_policy(ctx, &bucket).await?;
+        let wanted_policy = desired_policy(ctx, &self.name);
+        if live.policy.as_ref() != Some(&wanted_policy) {
+            let old = live.policy.as_ref().map_or_else(none, |p| p.to_string());
+            fields.push(FieldChange::new("policy", old, wanted_policy.to_string()));
         }
+        let (old_index, old_error) = live
+            .website
+            .clone()
+            .map_or((none(), none()), |(i, e)| (i, e));
+        fields.extend(differing_fields([
+            ("website.index_document", old_index, index.clone()),
+            ("website.error_document", old_error, error.clone()),
+        ]));
+        fields
     }
-    let website = read_website(ctx, &bucket).await?;
-    let wanted_website = (
-        ctx.config.website.index_document.clone(),
-        ctx.config.website.error_document.clone(),
-    );
-    let render = |doc: Option<&String>| doc.cloned().unwrap_or_else(|| "(none)".to_owned());
-    if website.as_ref().map(|(i, e)| (i.clone(), e.clone())) != Some(wanted_website.clone()) {
-        let (old_index, old_error) = website
-            .as_ref()
-            .map_or((None, None), |(i, e)| (Some(i), Some(e)));
-        if old_index != Some(&wanted_website.0) {
-            fields.push(FieldChange::new(
-                "website.index_document",
-                render(old_index),
-                &wanted_website.0,
-            ));
+
+    fn output(&self, _ctx: &Ctx, _live: &LiveBucket) {}
+
+    /// A bucket of that name that this account already owns (made since HeadBucket looked, or by an
+    /// earlier attempt of this very request) is adopted only if it carries our stack tag.
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        if create(ctx, &self.name).await? == Created::AlreadyOwned {
+            let live = LiveBucket::tagged(read_tags(ctx, &self.name).await?);
+            if !ctx.is_ours(&live.tags) {
+                return Err(super::ownership::foreign_error(
+                    ctx,
+                    KIND,
+                    &self.name,
+                    &self.foreign_fix(ctx, &live),
+                ));
+            }
         }
-        if old_error != Some(&wanted_website.1) {
-            fields.push(FieldChange::new(
-                "website.error_document",
-                render(old_error),
-                &wanted_website.1,
-            ));
-        }
-        if apply {
-            put_website(ctx, &bucket).await?;
-        }
+        Ok(())
     }
-    let wanted_tags = ctx.tags();
-    if live_tags != wanted_tags {
-        let keys: std::collections::BTreeSet<&String> =
-            live_tags.keys().chain(wanted_tags.keys()).collect();
-        for key in keys
-            .into_iter()
-            .filter(|key| live_tags.get(*key) != wanted_tags.get(*key))
+
+    /// Tags first: a run interrupted after this finds the bucket again as ours. Block Public Access is relaxed
+    /// before the policy: with BlockPublicPolicy on, S3 refuses a public policy.
+    async fn configure(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let bucket = &self.name;
+        put_tags(ctx, bucket, ctx.tags()).await?;
+        put_ownership(ctx, bucket).await?;
+        put_public_access_block(ctx, bucket).await?;
+        put_policy(ctx, bucket).await?;
+        put_website(ctx, bucket).await
+    }
+
+    /// Right after CreateBucket, S3 may answer NoSuchBucket for a few seconds.
+    fn not_yet_visible(&self, err: &anyhow::Error) -> bool {
+        fn code<E>(err: &anyhow::Error) -> Option<&str>
+        where
+            E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         {
-            fields.push(FieldChange::new(
-                format!("tags.{key}"),
-                live_tags.get(key).map_or("(unset)", String::as_str),
-                wanted_tags.get(key).map_or("(unset)", String::as_str),
-            ));
+            service_error::<E>(err).and_then(|e| e.code())
         }
-        if apply {
-            put_tags(ctx, &bucket).await?;
-        }
+        [
+            code::<PutBucketTaggingError>(err),
+            code::<PutBucketOwnershipControlsError>(err),
+            code::<PutPublicAccessBlockError>(err),
+            code::<PutBucketPolicyError>(err),
+            code::<PutBucketWebsiteError>(err),
+        ]
+        .contains(&Some("NoSuchBucket"))
     }
-    let action = if fields.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update { fields }
-    };
-    Ok((Change::new(KIND, &bucket, action), bucket))
+
+    async fn update(&self, ctx: &Ctx, _live: &LiveBucket, changes: &Changes) -> anyhow::Result<()> {
+        let bucket = &self.name;
+        if changes.has("object_ownership") {
+            put_ownership(ctx, bucket).await?;
+        }
+        if changes.has("public_access_block") {
+            put_public_access_block(ctx, bucket).await?;
+        }
+        if changes.has("policy") {
+            put_policy(ctx, bucket).await?;
+        }
+        if changes.has("website") {
+            put_website(ctx, bucket).await?;
+        }
+        Ok(())
+    }
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        live: &LiveBucket,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
+        all.extend(tags.clone());
+        put_tags(ctx, &self.name, all).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, _live: &LiveBucket) -> anyhow::Result<bool> {
+        delete_bucket(ctx, &self.name).await
+    }
+
+    fn foreign_fix(&self, _ctx: &Ctx, _live: &Self::Live) -> String {
+        format!(
+            "Its objects are left untouched too. {}",
+            super::ownership::FIX_CHOOSE_ANOTHER_NAME
+        )
+    }
 }
 
-/// Creates the bucket; `false` when S3 says this account already owns a bucket of that name.
-async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
+#[derive(Debug, PartialEq, Eq)]
+enum Created {
+    New,
+    /// S3 says this account already owns a bucket of that name.
+    AlreadyOwned,
+}
+
+/// Creates the bucket.
+async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<Created> {
     let request = |tags: Option<Vec<Tag>>| {
-        // us-east-1 must have no LocationConstraint; every other region must name itself (behaviour 5). A
+        // us-east-1 must have no LocationConstraint; every other region must name itself. A
         // configuration with tags only is valid in us-east-1 (no LocationConstraint means us-east-1).
         let location = (ctx.region != "us-east-1")
             .then(|| BucketLocationConstraint::from(ctx.region.as_str()));
@@ -282,7 +376,7 @@ async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
     // Tags at creation close the window in which an interrupted `up` could leave an untagged bucket that the
     // next run must refuse as foreign (moto drops them, hence PutBucketTagging too). S3 needs s3:TagResource
     // for them: without it CreateBucket is AccessDenied, so create without tags (PutBucketTagging follows).
-    let result = match request(Some(s3_tags(ctx)?)).await {
+    let result = match request(Some(s3_tags(ctx.tags())?)).await {
         Err(err)
             if err
                 .as_service_error()
@@ -294,14 +388,14 @@ async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
         result => result,
     };
     match result {
-        Ok(_) => Ok(true),
+        Ok(_) => Ok(Created::New),
         // Outside us-east-1 S3 says so; in us-east-1 it answers 200 for a bucket the account owns.
         Err(err)
             if err
                 .as_service_error()
                 .is_some_and(|e| e.is_bucket_already_owned_by_you()) =>
         {
-            Ok(false)
+            Ok(Created::AlreadyOwned)
         }
         Err(err) if err.as_service_error().is_some_and(|e| e.is_bucket_already_exists()) => bail!(
             "creating S3 bucket ({bucket}): the name is taken by another AWS account (bucket names are global); \
@@ -312,29 +406,22 @@ async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
 }
 
 async fn read_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<String>> {
-    match ctx
-        .aws
-        .s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await
-    {
-        Ok(output) => Ok(output
+    let output = found_code(
+        ctx.aws
+            .s3
+            .get_bucket_ownership_controls()
+            .bucket(bucket)
+            .send()
+            .await,
+        "OwnershipControlsNotFoundError",
+    )
+    .with_context(|| format!("reading ownership controls of S3 bucket ({bucket})"))?;
+    Ok(output.and_then(|output| {
+        output
             .ownership_controls()
             .and_then(|controls| controls.rules().first())
-            .map(|rule| rule.object_ownership().as_str().to_owned())),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| is_code(e, "OwnershipControlsNotFoundError")) =>
-        {
-            Ok(None)
-        }
-        Err(err) => {
-            Err(err).with_context(|| format!("reading ownership controls of S3 bucket ({bucket})"))
-        }
-    }
+            .map(|rule| rule.object_ownership().as_str().to_owned())
+    }))
 }
 
 async fn put_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
@@ -353,36 +440,28 @@ async fn put_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
 }
 
 async fn read_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<PublicAccessBlock> {
-    match ctx
-        .aws
-        .s3
-        .get_public_access_block()
-        .bucket(bucket)
-        .send()
-        .await
-    {
-        Ok(output) => {
-            let config = output.public_access_block_configuration();
-            let flag = |value: Option<bool>| value.unwrap_or(false);
-            Ok(PublicAccessBlock {
-                block_public_acls: flag(config.and_then(|c| c.block_public_acls())),
-                ignore_public_acls: flag(config.and_then(|c| c.ignore_public_acls())),
-                block_public_policy: flag(config.and_then(|c| c.block_public_policy())),
-                restrict_public_buckets: flag(config.and_then(|c| c.restrict_public_buckets())),
-            })
-        }
-        // No bucket-level configuration: nothing blocked at bucket level.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| is_code(e, "NoSuchPublicAccessBlockConfiguration")) =>
-        {
-            Ok(NOTHING_BLOCKED)
-        }
-        Err(err) => {
-            Err(err).with_context(|| format!("reading Block Public Access of S3 bucket ({bucket})"))
-        }
-    }
+    let output = found_code(
+        ctx.aws
+            .s3
+            .get_public_access_block()
+            .bucket(bucket)
+            .send()
+            .await,
+        "NoSuchPublicAccessBlockConfiguration",
+    )
+    .with_context(|| format!("reading Block Public Access of S3 bucket ({bucket})"))?;
+    // No bucket-level configuration: nothing blocked at bucket level.
+    let Some(output) = output else {
+        return Ok(NOTHING_BLOCKED);
+    };
+    let config = output.public_access_block_configuration();
+    let flag = |value: Option<bool>| value.unwrap_or(false);
+    Ok(PublicAccessBlock {
+        block_public_acls: flag(config.and_then(|c| c.block_public_acls())),
+        ignore_public_acls: flag(config.and_then(|c| c.ignore_public_acls())),
+        block_public_policy: flag(config.and_then(|c| c.block_public_policy())),
+        restrict_public_buckets: flag(config.and_then(|c| c.restrict_public_buckets())),
+    })
 }
 
 async fn put_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
@@ -400,23 +479,16 @@ async fn put_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> 
 }
 
 async fn read_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<serde_json::Value>> {
-    match ctx.aws.s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(output) => {
-            let text = output.policy().unwrap_or_default();
-            // An unparsable policy is simply different from ours: report it as a string and rewrite it.
-            Ok(Some(serde_json::from_str(text).unwrap_or_else(|_| {
-                serde_json::Value::String(text.to_owned())
-            })))
-        }
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| is_code(e, "NoSuchBucketPolicy")) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err).with_context(|| format!("reading the policy of S3 bucket ({bucket})")),
-    }
+    let output = found_code(
+        ctx.aws.s3.get_bucket_policy().bucket(bucket).send().await,
+        "NoSuchBucketPolicy",
+    )
+    .with_context(|| format!("reading the policy of S3 bucket ({bucket})"))?;
+    Ok(output.map(|output| {
+        let text = output.policy().unwrap_or_default();
+        // An unparsable policy is simply different from ours: report it as a string and rewrite it.
+        serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
+    }))
 }
 
 async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
@@ -456,8 +528,13 @@ async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
 }
 
 async fn read_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<(String, String)>> {
-    match ctx.aws.s3.get_bucket_website().bucket(bucket).send().await {
-        Ok(output) => Ok(Some((
+    let output = found_code(
+        ctx.aws.s3.get_bucket_website().bucket(bucket).send().await,
+        "NoSuchWebsiteConfiguration",
+    )
+    .with_context(|| format!("reading the website configuration of S3 bucket ({bucket})"))?;
+    Ok(output.map(|output| {
+        (
             output
                 .index_document()
                 .map(|d| d.suffix().to_owned())
@@ -466,17 +543,8 @@ async fn read_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<(String,
                 .error_document()
                 .map(|d| d.key().to_owned())
                 .unwrap_or_default(),
-        ))),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| is_code(e, "NoSuchWebsiteConfiguration")) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err)
-            .with_context(|| format!("reading the website configuration of S3 bucket ({bucket})")),
-    }
+        )
+    }))
 }
 
 async fn put_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
@@ -504,8 +572,13 @@ async fn put_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
 }
 
 /// A separate call: moto drops tags sent with CreateBucket, and real S3 only accepts them with extra rights.
-async fn put_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
-    let tags = s3_tags(ctx)?;
+/// PutBucketTagging replaces the whole set, so `tags` is every tag the bucket keeps.
+async fn put_tags(
+    ctx: &Ctx,
+    bucket: &str,
+    tags: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<()> {
+    let tags = s3_tags(tags)?;
     ctx.aws
         .s3
         .put_bucket_tagging()
@@ -517,23 +590,13 @@ async fn put_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
-    let bucket = bucket_name(ctx);
-    if !exists(ctx, &bucket).await? {
-        return Ok(Change::new(KIND, bucket, Action::AlreadyGone));
-    }
-    let tags = read_tags(ctx, &bucket).await?;
-    if tags.get(STACK_TAG_KEY) != Some(&ctx.stack_tag_value()) {
-        return Err(foreign(ctx, &bucket));
-    }
-    if ctx.mode == Mode::Plan {
-        return Ok(Change::new(KIND, bucket, Action::Delete));
-    }
+/// Empties the bucket (every version and delete marker), then deletes it; `false` when it was already gone.
+async fn delete_bucket(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
     for attempt in 1..=DELETE_ATTEMPTS {
-        empty(ctx, &bucket).await?;
-        match ctx.aws.s3.delete_bucket().bucket(&bucket).send().await {
-            Ok(_) => return Ok(Change::new(KIND, bucket, Action::Delete)),
-            // Something wrote an object after we emptied it (behaviour 8): empty again and retry.
+        empty(ctx, bucket).await?;
+        match ctx.aws.s3.delete_bucket().bucket(bucket).send().await {
+            Ok(_) => return Ok(true),
+            // Something wrote an object after we emptied it: empty again and retry.
             Err(err)
                 if attempt < DELETE_ATTEMPTS
                     && err
@@ -547,7 +610,7 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
                     .as_service_error()
                     .is_some_and(|e| is_code(e, "NoSuchBucket")) =>
             {
-                return Ok(Change::new(KIND, bucket, Action::AlreadyGone));
+                return Ok(false);
             }
             Err(err) => return Err(err).with_context(|| format!("deleting S3 bucket ({bucket})")),
         }

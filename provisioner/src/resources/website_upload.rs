@@ -2,7 +2,7 @@
 //! holding the API URL. An object is uploaded only when its content (MD5 vs. the live ETag) or its
 //! Content-Type / Cache-Control differ; objects no longer present locally are deleted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -12,8 +12,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
 use super::website_bucket::{self, bucket_name};
-use super::{Ctx, Mode};
-use crate::change::{Action, Change, FieldChange};
+use super::{Changes, Ctx, Mode, Owner, Resource};
+use crate::change::FieldChange;
 
 pub const KIND: &str = "Website files";
 pub const CONFIG_JS: &str = "config.js";
@@ -199,85 +199,143 @@ async fn is_current(
         && head.cache_control() == Some(desired.cache_control.as_str()))
 }
 
-pub async fn converge(
-    ctx: &Ctx,
-    frontend_dir: &Path,
-    api_url: Option<&str>,
-) -> anyhow::Result<Change> {
-    let bucket = bucket_name(ctx);
-    let api_url = match api_url {
-        Some(url) => url,
-        // Plan before the API exists: config.js will be written once its URL is known.
-        None if ctx.mode == Mode::Plan => "(API URL known after up)",
-        None => bail!(
-            "uploading the website to S3 bucket ({bucket}): the HTTP API must be converged first"
-        ),
-    };
-    let desired = desired_objects(frontend_dir, api_url)?;
-    let live = live_etags(ctx, &bucket).await?;
+/// The storefront's files in the website bucket. Owned through the bucket, a step they need.
+pub struct WebsiteFiles {
+    pub bucket: String,
+    desired: BTreeMap<String, DesiredObject>,
+}
 
-    let checks = stream::iter(desired.values())
-        .map(|object| {
-            let (bucket, live) = (&bucket, &live);
-            async move {
-                is_current(ctx, bucket, object, live.get(&object.key))
-                    .await
-                    .map(|ok| (object, ok))
-            }
+impl WebsiteFiles {
+    /// Every file under `frontend_dir`, with a config.js pointing at `api_url` (`None` only in plan, before
+    /// the API exists: config.js is then written once its URL is known).
+    pub fn new(ctx: &Ctx, frontend_dir: &Path, api_url: Option<&str>) -> anyhow::Result<Self> {
+        let bucket = bucket_name(ctx);
+        let api_url = match api_url {
+            Some(url) => url,
+            None if ctx.mode == Mode::Plan => "(API URL known after up)",
+            None => bail!(
+                "uploading the website to S3 bucket ({bucket}): the HTTP API must be converged first"
+            ),
+        };
+        Ok(Self {
+            desired: desired_objects(frontend_dir, api_url)?,
+            bucket,
         })
-        .buffer_unordered(PARALLEL_UPLOADS)
-        .try_collect::<Vec<_>>()
-        .await?;
-    let to_upload: Vec<&DesiredObject> = checks
-        .iter()
-        .filter(|(_, current)| !current)
-        .map(|(o, _)| *o)
-        .collect();
-    let unchanged = desired.len() - to_upload.len();
-    let to_delete: Vec<String> = live
-        .keys()
-        .filter(|key| !desired.contains_key(*key))
-        .cloned()
-        .collect();
-
-    if to_upload.is_empty() && to_delete.is_empty() {
-        return Ok(Change::new(KIND, bucket, Action::Unchanged));
     }
-    if ctx.mode == Mode::Apply {
-        stream::iter(to_upload.iter())
-            .map(|object| upload(ctx, &bucket, object))
+
+    fn to_upload<'a>(&'a self, live: &LiveFiles) -> Vec<&'a DesiredObject> {
+        self.desired
+            .values()
+            .filter(|object| !live.current.contains(&object.key))
+            .collect()
+    }
+
+    fn to_delete(&self, live: &LiveFiles) -> Vec<String> {
+        live.etags
+            .keys()
+            .filter(|key| !self.desired.contains_key(*key))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The objects in the bucket, and which of the desired ones are already there as they should be.
+#[derive(Debug, Clone, Default)]
+pub struct LiveFiles {
+    /// Key → ETag without quotes.
+    etags: BTreeMap<String, String>,
+    /// Desired keys whose live object has the same content, Content-Type and Cache-Control.
+    current: BTreeSet<String>,
+}
+
+impl Resource for WebsiteFiles {
+    type Live = LiveFiles;
+    type Output = ();
+    const KIND: &'static str = KIND;
+
+    fn id(&self) -> String {
+        self.bucket.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveFiles>> {
+        let bucket = &self.bucket;
+        let etags = live_etags(ctx, bucket).await?;
+        let current = stream::iter(self.desired.values())
+            .map(|object| {
+                let etags = &etags;
+                async move {
+                    is_current(ctx, bucket, object, etags.get(&object.key))
+                        .await
+                        .map(|current| current.then(|| object.key.clone()))
+                }
+            })
+            .buffer_unordered(PARALLEL_UPLOADS)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(Some(LiveFiles { etags, current }))
+    }
+
+    fn owner<'a>(&self, _live: &'a LiveFiles) -> Owner<'a> {
+        Owner::Parent
+    }
+
+    /// One field per kind of work, only when there is some: "uploaded missing or different → 2 (a, b)".
+    fn diff(&self, _ctx: &Ctx, live: &LiveFiles) -> Vec<FieldChange> {
+        let mut uploaded: Vec<&str> = self
+            .to_upload(live)
+            .iter()
+            .map(|o| o.key.as_str())
+            .collect();
+        uploaded.sort_unstable();
+        let to_delete = self.to_delete(live);
+        let deleted: Vec<&str> = to_delete.iter().map(String::as_str).collect();
+        if uploaded.is_empty() && deleted.is_empty() {
+            return Vec::new();
+        }
+        let mut fields = Vec::new();
+        if !uploaded.is_empty() {
+            fields.push(FieldChange::new(
+                "uploaded",
+                "missing or different",
+                summary(&uploaded),
+            ));
+        }
+        if !deleted.is_empty() {
+            fields.push(FieldChange::new(
+                "deleted",
+                summary(&deleted),
+                "gone (no longer in frontend/)",
+            ));
+        }
+        let unchanged = self.desired.len() - uploaded.len();
+        if unchanged > 0 {
+            fields.push(FieldChange::new(
+                "kept",
+                "same content",
+                format!("{unchanged} unchanged"),
+            ));
+        }
+        fields
+    }
+
+    fn output(&self, _ctx: &Ctx, _live: &LiveFiles) {}
+
+    async fn create(&self, _ctx: &Ctx) -> anyhow::Result<()> {
+        bail!("internal error: the website files are always read as present (perhaps empty)")
+    }
+
+    async fn update(&self, ctx: &Ctx, live: &LiveFiles, _changes: &Changes) -> anyhow::Result<()> {
+        let bucket = &self.bucket;
+        stream::iter(self.to_upload(live))
+            .map(|object| upload(ctx, bucket, object))
             .buffer_unordered(PARALLEL_UPLOADS)
             .try_collect::<Vec<_>>()
             .await?;
-        delete(ctx, &bucket, &to_delete).await?;
+        delete(ctx, bucket, &self.to_delete(live)).await
     }
-    let mut uploaded: Vec<&str> = to_upload.iter().map(|o| o.key.as_str()).collect();
-    uploaded.sort_unstable();
-    // One field per kind of work, only when there is some: "uploaded missing or different → 2 (a, b)".
-    let deleted: Vec<&str> = to_delete.iter().map(String::as_str).collect();
-    let mut fields = Vec::new();
-    if !uploaded.is_empty() {
-        fields.push(FieldChange::new(
-            "uploaded",
-            "missing or different",
-            summary(&uploaded),
-        ));
-    }
-    if !deleted.is_empty() {
-        fields.push(FieldChange::new(
-            "deleted",
-            summary(&deleted),
-            "gone (no longer in frontend/)",
-        ));
-    }
-    if unchanged > 0 {
-        fields.push(FieldChange::new(
-            "kept",
-            "same content",
-            format!("{unchanged} unchanged"),
-        ));
-    }
-    Ok(Change::new(KIND, bucket, Action::Update { fields }))
 }
 
 /// `2 (a.js, b.css)`.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod resources;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

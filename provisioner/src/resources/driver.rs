@@ -1,0 +1,182 @@
+//! The one driver every resource goes through: read, check ownership, diff, then create / update / leave
+//! alone (or, for `destroy`, delete) — writing only in `Mode::Apply`.
+//!
+//! The tag model is the same for every resource: our tags (the config's `tags` and the stack tag) must be
+//! there with our values and are added when missing or different; tags that someone else put on our
+//! resources are left alone.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{Changes, Ctx, Mode, Owner, Resource, Tags};
+use crate::change::{Action, Change, FieldChange};
+use crate::wait;
+
+/// How long a resource we just created may stay invisible to the calls that configure it.
+const VISIBLE_AFTER_CREATE: Duration = Duration::from_secs(60);
+
+/// What converging one resource did, and what later steps need from it (`None` only in plan when the
+/// resource does not exist yet).
+#[derive(Debug, Clone)]
+pub struct Converged<O> {
+    pub change: Change,
+    pub output: Option<O>,
+}
+
+/// Creates, updates (only what differs) or leaves the resource alone; in `Mode::Plan` only reads.
+pub async fn converge<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+) -> anyhow::Result<Converged<R::Output>> {
+    let change = |action| Change::new(R::KIND, resource.id(), action);
+    let Some(live) = resource.read(ctx).await? else {
+        let output = match ctx.mode {
+            Mode::Plan => None,
+            Mode::Apply => Some(create(ctx, resource).await?),
+        };
+        return Ok(Converged {
+            change: change(Action::Create),
+            output,
+        });
+    };
+    let owner_tags = check_owner(ctx, resource, &live)?;
+    let changes = Changes(resource.diff(ctx, &live));
+    let missing = owner_tags
+        .map(|tags| missing_tags(ctx, tags))
+        .unwrap_or_default();
+    let output = Some(resource.output(ctx, &live));
+    if changes.is_empty() && missing.is_empty() {
+        return Ok(Converged {
+            change: change(Action::Unchanged),
+            output,
+        });
+    }
+    if ctx.mode == Mode::Apply {
+        if !changes.is_empty() {
+            resource.update(ctx, &live, &changes).await?;
+        }
+        if !missing.is_empty() {
+            resource.add_tags(ctx, &live, &missing).await?;
+        }
+    }
+    let mut fields = changes.0;
+    fields.extend(tag_fields(owner_tags, &missing));
+    Ok(Converged {
+        change: change(Action::Update { fields }),
+        output,
+    })
+}
+
+/// Deletes the resource if it is ours; "already gone" is success. In `Mode::Plan` only reads (the dry run
+/// `destroy` makes over every resource before it deletes anything).
+pub async fn destroy<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Change> {
+    let change = |action| Change::new(R::KIND, resource.id(), action);
+    let Some(live) = resource.read(ctx).await? else {
+        return Ok(change(Action::AlreadyGone));
+    };
+    check_owner(ctx, resource, &live)?;
+    if ctx.mode == Mode::Apply && !resource.delete(ctx, &live).await? {
+        return Ok(change(Action::AlreadyGone));
+    }
+    Ok(change(Action::Delete))
+}
+
+/// For a resource the config no longer asks for: deletes it when it exists and is ours, and otherwise
+/// reports nothing (someone else's resource of that name is none of this stack's business).
+pub async fn prune<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Option<Change>> {
+    let Some(live) = resource.read(ctx).await? else {
+        return Ok(None);
+    };
+    if let Owner::Tags(tags) = resource.owner(&live) {
+        if !ctx.is_ours(tags) {
+            return Ok(None);
+        }
+    }
+    if ctx.mode == Mode::Apply && !resource.delete(ctx, &live).await? {
+        return Ok(None);
+    }
+    Ok(Some(Change::new(R::KIND, resource.id(), Action::Delete)))
+}
+
+/// `create`, then `configure`, each retried while what it needs, made moments ago in this run (the new
+/// resource, or the parent a step before), is not yet visible to it.
+async fn create<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<R::Output> {
+    let what = format!("{} ({}) to be visible", R::KIND, resource.id());
+    let not_yet_visible = |err: &anyhow::Error| resource.not_yet_visible(err);
+    let output = wait::retry_while(
+        &what,
+        VISIBLE_AFTER_CREATE,
+        || resource.create(ctx),
+        not_yet_visible,
+    )
+    .await?;
+    wait::retry_while(
+        &what,
+        VISIBLE_AFTER_CREATE,
+        || resource.configure(ctx),
+        not_yet_visible,
+    )
+    .await?;
+    Ok(output)
+}
+
+/// The resource's own tags when it has them; an error when they lack our stack tag.
+fn check_owner<'a, R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    live: &'a R::Live,
+) -> anyhow::Result<Option<&'a Tags>> {
+    match resource.owner(live) {
+        Owner::Parent => Ok(None),
+        Owner::Tags(tags) if ctx.is_ours(tags) => Ok(Some(tags)),
+        Owner::Tags(_) => Err(super::ownership::foreign_error(
+            ctx,
+            R::KIND,
+            &resource.id(),
+            &resource.foreign_fix(ctx, live),
+        )),
+    }
+}
+
+/// Our tags that are missing on `live` or have another value there.
+pub fn missing_tags(ctx: &Ctx, live: &Tags) -> BTreeMap<String, String> {
+    ctx.tags()
+        .into_iter()
+        .filter(|(key, value)| live.get(key) != Some(value))
+        .collect()
+}
+
+/// One plan line per tag to add or correct: `tags.purpose: (unset) → learning`.
+fn tag_fields(live: Option<&Tags>, missing: &BTreeMap<String, String>) -> Vec<FieldChange> {
+    missing
+        .iter()
+        .map(|(key, value)| {
+            let old = live
+                .and_then(|tags| tags.get(key))
+                .map_or("(unset)", String::as_str);
+            FieldChange::new(format!("tags.{key}"), old, value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_lines_show_the_old_value_or_unset() {
+        let live = Tags::from([("purpose".to_owned(), "demo".to_owned())]);
+        let missing = BTreeMap::from([
+            ("purpose".to_owned(), "learning".to_owned()),
+            ("shopsmart:stack".to_owned(), "s-dev".to_owned()),
+        ]);
+        assert_eq!(
+            tag_fields(Some(&live), &missing),
+            vec![
+                FieldChange::new("tags.purpose", "demo", "learning"),
+                FieldChange::new("tags.shopsmart:stack", "(unset)", "s-dev"),
+            ]
+        );
+        assert!(tag_fields(Some(&live), &BTreeMap::new()).is_empty());
+    }
+}
