@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 
-pub const CART_ID_HEADER: &str = "x-cart-id";
+pub use crate::contract::CART_ID_HEADER;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CartId(String);

@@ -7,7 +7,7 @@ use uuid::{Builder, Uuid};
 use crate::cart_id::CartId;
 use crate::error::ApiError;
 
-pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+pub use crate::contract::IDEMPOTENCY_KEY_HEADER;
 const MAX_KEY_LEN: usize = 64;
 
 /// Returns the key when present; 1..=64 printable ASCII characters, else 400.

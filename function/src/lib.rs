@@ -3,6 +3,7 @@
 pub mod cart;
 pub mod cart_id;
 pub mod checkout;
+pub mod contract;
 pub mod cursor;
 pub mod error;
 pub mod idempotency;
@@ -20,7 +21,7 @@ pub mod state;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 
 pub use state::{AppState, TableNames};
@@ -28,17 +29,13 @@ pub use state::{AppState, TableNames};
 use error::error_body;
 use json_body::MAX_BODY_BYTES;
 
+/// The API: exactly the routes of [`contract::ROUTES`], each with its handler.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/products", get(products::list_products))
-        .route("/products/{productId}", get(products::get_product))
-        .route("/cart", get(cart::get_cart).post(cart::add_to_cart))
-        .route(
-            "/cart/{productId}",
-            put(cart::set_quantity).delete(cart::remove_line),
-        )
-        .route("/checkout", post(checkout::checkout))
-        .route("/orders/{orderId}", get(orders::get_order))
+    contract::ROUTES
+        .iter()
+        .fold(Router::new(), |router, &(method, path)| {
+            router.route(path, handler(method, path))
+        })
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -46,12 +43,41 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The handler of one route of [`contract::ROUTES`] (axum merges the methods of one path).
+fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
+    match (method, path) {
+        ("GET", "/products") => get(products::list_products),
+        ("GET", "/products/{productId}") => get(products::get_product),
+        ("GET", "/cart") => get(cart::get_cart),
+        ("POST", "/cart") => post(cart::add_to_cart),
+        ("PUT", "/cart/{productId}") => put(cart::set_quantity),
+        ("DELETE", "/cart/{productId}") => delete(cart::remove_line),
+        ("POST", "/checkout") => post(checkout::checkout),
+        ("GET", "/orders/{orderId}") => get(orders::get_order),
+        _ => panic!("contract::ROUTES lists `{method} {path}` but lib.rs has no handler for it"),
+    }
+}
+
+/// The contract's paths, each once, in order, as prose (e.g. "/products, /cart and /checkout").
+fn served_paths() -> String {
+    let mut paths: Vec<&str> = Vec::new();
+    for &(_, path) in contract::ROUTES {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    match paths.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 async fn unknown_route() -> Response {
     error_body(
         StatusCode::NOT_FOUND,
         "not_found",
-        "No such route. The API serves /products, /products/{productId}, /cart, /cart/{productId}, \
-         /checkout and /orders/{orderId}.",
+        &format!("No such route. The API serves {}.", served_paths()),
     )
 }
 
@@ -61,4 +87,15 @@ async fn wrong_method() -> Response {
         "method_not_allowed",
         "This route exists but not with this HTTP method. See the API contract in the README.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_unknown_route_message_names_every_path_once() {
+        assert_eq!(
+            super::served_paths(),
+            "/products, /products/{productId}, /cart, /cart/{productId}, /checkout and /orders/{orderId}"
+        );
+    }
 }

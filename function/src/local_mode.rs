@@ -9,6 +9,10 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::contract::{
+    CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_ORIGINS_ENV, PORT_ENV,
+};
+
 pub const DEFAULT_PORT: u16 = 3000;
 
 /// A configuration mistake by whoever started the process (exit code 2), not a runtime failure.
@@ -17,18 +21,18 @@ pub const DEFAULT_PORT: u16 = 3000;
 pub struct ConfigError(pub String);
 
 pub fn port_from_env() -> Result<u16, ConfigError> {
-    match std::env::var("PORT") {
+    match std::env::var(PORT_ENV) {
         Err(_) => Ok(DEFAULT_PORT),
         Ok(raw) => raw.trim().parse::<u16>().map_err(|_| {
             ConfigError(format!(
-                "PORT must be a TCP port number from 0 to 65535; got '{raw}'"
+                "{PORT_ENV} must be a TCP port number from 0 to 65535; got '{raw}'"
             ))
         }),
     }
 }
 
 pub fn cors_origins_from_env() -> Result<Vec<HeaderValue>, ConfigError> {
-    parse_cors_origins(&std::env::var("CORS_ORIGINS").unwrap_or_default())
+    parse_cors_origins(&std::env::var(CORS_ORIGINS_ENV).unwrap_or_default())
 }
 
 pub fn parse_cors_origins(raw: &str) -> Result<Vec<HeaderValue>, ConfigError> {
@@ -40,32 +44,34 @@ pub fn parse_cors_origins(raw: &str) -> Result<Vec<HeaderValue>, ConfigError> {
                 && !origin.ends_with('/');
             if !valid {
                 return Err(ConfigError(format!(
-                    "CORS_ORIGINS entry '{origin}' is not an origin; write scheme://host[:port] without a \
+                    "{CORS_ORIGINS_ENV} entry '{origin}' is not an origin; write scheme://host[:port] without a \
                      trailing slash, e.g. http://127.0.0.1:8080"
                 )));
             }
             HeaderValue::from_str(origin)
-                .map_err(|_| ConfigError(format!("CORS_ORIGINS entry '{origin}' has invalid characters")))
+                .map_err(|_| ConfigError(format!("{CORS_ORIGINS_ENV} entry '{origin}' has invalid characters")))
         })
         .collect()
 }
 
+/// The CORS answers API Gateway gives in AWS: the contract's methods and headers, for exactly `origins`.
 pub fn cors_layer(origins: Vec<HeaderValue>) -> CorsLayer {
+    let header_names = |names: &[&'static str]| -> Vec<HeaderName> {
+        names
+            .iter()
+            .map(|name| HeaderName::from_static(name))
+            .collect()
+    };
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([
-            HeaderName::from_static("content-type"),
-            HeaderName::from_static("x-cart-id"),
-            HeaderName::from_static("idempotency-key"),
-        ])
-        .expose_headers([HeaderName::from_static("x-request-id")])
+        .allow_methods(
+            CORS_ALLOW_METHODS
+                .iter()
+                .map(|method| Method::from_bytes(method.as_bytes()).expect("an HTTP method"))
+                .collect::<Vec<_>>(),
+        )
+        .allow_headers(header_names(&CORS_ALLOW_HEADERS))
+        .expose_headers(header_names(&CORS_EXPOSE_HEADERS))
 }
 
 /// Binds, prints `shopsmart-api listening on http://127.0.0.1:PORT` (other tools wait for that line; with

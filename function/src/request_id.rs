@@ -9,7 +9,7 @@ use axum::response::Response;
 use lambda_http::request::RequestContext;
 use tracing::Instrument;
 
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub use crate::contract::REQUEST_ID_HEADER;
 
 fn request_id_of(req: &Request) -> String {
     let from_api_gateway = match req.extensions().get::<RequestContext>() {

@@ -2,6 +2,8 @@
 
 use aws_config::SdkConfig;
 
+use crate::contract::{CARTS_TABLE_ENV, ORDERS_TABLE_ENV, PRODUCTS_TABLE_ENV};
+
 #[derive(Clone, Debug)]
 pub struct TableNames {
     pub products: String,
@@ -17,8 +19,11 @@ pub struct AppState {
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "environment variable {0} is not set (or empty); set PRODUCTS_TABLE, CARTS_TABLE and ORDERS_TABLE \
-     to the DynamoDB table names, e.g. shopsmart-dev-products"
+    "environment variable {0} is not set (or empty); set {products}, {carts} and {orders} to the \
+     DynamoDB table names, e.g. shopsmart-dev-products",
+    products = PRODUCTS_TABLE_ENV,
+    carts = CARTS_TABLE_ENV,
+    orders = ORDERS_TABLE_ENV
 )]
 pub struct MissingTableVariable(pub &'static str);
 
@@ -29,9 +34,9 @@ impl TableNames {
             _ => Err(MissingTableVariable(name)),
         };
         Ok(TableNames {
-            products: read("PRODUCTS_TABLE")?,
-            carts: read("CARTS_TABLE")?,
-            orders: read("ORDERS_TABLE")?,
+            products: read(PRODUCTS_TABLE_ENV)?,
+            carts: read(CARTS_TABLE_ENV)?,
+            orders: read(ORDERS_TABLE_ENV)?,
         })
     }
 }

@@ -1,6 +1,5 @@
 //! Shared test harness: the real AWS SDK against moto (AWS_ENDPOINT_URL), three uniquely named tables per
 //! shop, seeded products, and a small request builder that drives the router with `oneshot`.
-#![allow(dead_code)]
 
 pub mod test_http_client;
 

@@ -1,8 +1,6 @@
 //! A table of bad requests: each gets the right 4xx and error code, and no table changes at all.
 
-mod common;
-
-use common::{new_cart_id, Req, TestShop};
+use crate::support::{new_cart_id, Req, TestShop};
 use serde_json::json;
 
 #[tokio::test]

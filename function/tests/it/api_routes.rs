@@ -1,12 +1,10 @@
 //! Every route through the router (`oneshot`), against moto: the happy paths and the domain errors.
 
-mod common;
-
 use std::sync::{Arc, OnceLock};
 
+use crate::support::test_http_client::{Hook, TestHttpClient};
+use crate::support::{new_cart_id, sdk_config, Req, TestShop};
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::test_http_client::{Hook, TestHttpClient};
-use common::{new_cart_id, sdk_config, Req, TestShop};
 use serde_json::json;
 use shopsmart_function::TableNames;
 
@@ -406,7 +404,7 @@ async fn stock_sold_during_checkout_cancels_the_order() {
 async fn an_aws_failure_is_a_500_without_details() {
     // Tables that do not exist: every DynamoDB call fails with ResourceNotFound.
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
-    let missing = common::unique("missing");
+    let missing = crate::support::unique("missing");
     let router = shopsmart_function::app(shopsmart_function::AppState::new(
         client,
         TableNames {
@@ -417,7 +415,8 @@ async fn an_aws_failure_is_a_500_without_details() {
     ));
     let request = Req::get("/cart").cart(&new_cart_id()).build();
     let answer =
-        common::Answer::read(tower::ServiceExt::oneshot(router, request).await.unwrap()).await;
+        crate::support::Answer::read(tower::ServiceExt::oneshot(router, request).await.unwrap())
+            .await;
     answer.expect_error(500, "internal");
     let message = answer.body["error"]["message"].as_str().unwrap();
     assert!(!message.contains(&missing), "table names leak: {message}");

@@ -1,11 +1,9 @@
 //! Local mode: the built binary serves plain HTTP on 127.0.0.1:$PORT with CORS for exactly CORS_ORIGINS.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{endpoint, TestShop};
+use crate::support::{endpoint, TestShop};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};

@@ -1,12 +1,10 @@
 //! Checkouts racing for stock, parallel double submits, and the number of DynamoDB round trips a
 //! checkout makes. The app's client goes through a connector that serializes requests to moto (moto's
-//! transactions take no lock; see tests/common/test_http_client.rs) — the product code does not serialize.
+//! transactions take no lock; see tests/it/support/test_http_client.rs) — the product code does not serialize.
 
-mod common;
-
+use crate::support::test_http_client::TestHttpClient;
+use crate::support::{new_cart_id, sdk_config, CallCounter, Req, TestShop};
 use aws_sdk_dynamodb::Client;
-use common::test_http_client::TestHttpClient;
-use common::{new_cart_id, sdk_config, CallCounter, Req, TestShop};
 use futures::future::join_all;
 
 async fn serialized_shop(counter: Option<CallCounter>) -> TestShop {

@@ -2,16 +2,17 @@
 //! the request conversion alone (`lambda_http::request::from_str`) and the whole adapter `lambda_http::run`
 //! uses, whose answer is serialized exactly as the Lambda runtime would send it back to API Gateway.
 
-mod common;
-
-use common::{new_cart_id, Answer, TestShop};
+use crate::support::{new_cart_id, Answer, TestShop};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 use tower::ServiceExt;
 
 fn fixture(name: &str, cart_id: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/it/fixtures/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {path}: {e}"))
         .replace("__CART_ID__", cart_id)
