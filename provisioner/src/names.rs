@@ -1,6 +1,8 @@
 //! Deterministic names for every resource of one stack. AWS is the state: a resource is found again by its
 //! name, and it is ours only if it also carries the stack tag.
 
+use shopsmart_function::contract;
+
 /// The tag every resource of a stack carries; its value is the stack id (`{project}-{stage}`).
 pub const STACK_TAG_KEY: &str = "shopsmart:stack";
 
@@ -26,9 +28,9 @@ impl TableKind {
     /// The environment variable through which the function learns this table's name.
     pub fn env_var(self) -> &'static str {
         match self {
-            TableKind::Products => "PRODUCTS_TABLE",
-            TableKind::Carts => "CARTS_TABLE",
-            TableKind::Orders => "ORDERS_TABLE",
+            TableKind::Products => contract::PRODUCTS_TABLE_ENV,
+            TableKind::Carts => contract::CARTS_TABLE_ENV,
+            TableKind::Orders => contract::ORDERS_TABLE_ENV,
         }
     }
 }

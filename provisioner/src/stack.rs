@@ -137,7 +137,10 @@ pub fn function_environment(ctx: &Ctx, cors_origins: &[String]) -> BTreeMap<Stri
         .iter()
         .map(|kind| (kind.env_var().to_owned(), ctx.names.table(*kind)))
         .collect();
-    env.insert("CORS_ORIGINS".into(), cors_origins.join(","));
+    env.insert(
+        shopsmart_function::contract::CORS_ORIGINS_ENV.into(),
+        cors_origins.join(","),
+    );
     env
 }
 

@@ -16,19 +16,11 @@ use crate::config::model::Throttle;
 pub const KIND: &str = "HTTP API";
 pub const STAGE: &str = "$default";
 const PAYLOAD_FORMAT_VERSION: &str = "2.0";
-const CORS_METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "OPTIONS"];
-const CORS_HEADERS: [&str; 3] = ["content-type", "x-cart-id", "idempotency-key"];
-/// Every route the function serves (function/src/lib.rs).
-pub const ROUTES: [&str; 8] = [
-    "GET /products",
-    "GET /products/{productId}",
-    "GET /cart",
-    "POST /cart",
-    "PUT /cart/{productId}",
-    "DELETE /cart/{productId}",
-    "POST /checkout",
-    "GET /orders/{orderId}",
-];
+/// Every route the function serves, as route keys (the function crate's contract).
+pub use shopsmart_function::contract::ROUTE_KEYS as ROUTES;
+use shopsmart_function::contract::{
+    CORS_ALLOW_HEADERS as CORS_HEADERS, CORS_ALLOW_METHODS as CORS_METHODS,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiInfo {
