@@ -3,14 +3,13 @@
 //! Each test deploys the shipped `shopsmart.yaml` under a unique stage, in a region of its own (the guard
 //! counts provisioned capacity region-wide), with a tiny prebuilt zip so nothing is compiled.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::config::{self, model::Config, Overrides};
 use shopsmart_deploy::freetier;
@@ -18,7 +17,6 @@ use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use shopsmart_deploy::stack;
-use support::*;
 
 const TWO_STAGES_REGION: &str = "eu-west-2";
 const LOGS_REGION: &str = "eu-west-3";

@@ -5,14 +5,13 @@
 //! the first k calls, wherever the concurrent branches of `up` were. One more test kills a real
 //! `shopsmart-deploy up` process with SIGKILL half-way.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
@@ -21,7 +20,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::stack::{self, StackOptions};
-use support::*;
 
 /// Lets the first `allowed` calls through, then fails every other one before it reaches AWS.
 #[derive(Debug)]
