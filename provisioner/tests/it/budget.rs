@@ -6,11 +6,12 @@
 
 use serde_json::{json, Value};
 
-use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
-use crate::support::{test_config, unique_stage, CallLog};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::{AlertsConfig, Config};
 use shopsmart_deploy::resources::{budget, Ctx, Mode};
+
+use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
+use crate::support::{test_config, unique_stage, CallLog};
 
 const TARGET_PREFIX: &str = "AWSBudgetServiceGateway.";
 

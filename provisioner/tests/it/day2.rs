@@ -9,7 +9,6 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::*;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::config::{self, model::Config, Overrides};
 use shopsmart_deploy::freetier;
@@ -17,6 +16,8 @@ use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use shopsmart_deploy::stack;
+
+use crate::support::*;
 
 const TWO_STAGES_REGION: &str = "eu-west-2";
 const LOGS_REGION: &str = "eu-west-3";

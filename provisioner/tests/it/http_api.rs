@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{ctx, test_config, unique_stage, CallLog};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::resources::http_api::{self, ROUTES, STAGE};
 use shopsmart_deploy::resources::Mode;
+
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";
 

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use crate::support;
-use crate::support::faults::{ctx_with_faults, Canned, Faults};
-use crate::support::*;
 use serde_json::{json, Value};
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::{iam_role, Mode};
+
+use crate::support;
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::*;
 
 fn strings(value: &Value) -> BTreeSet<String> {
     match value {

@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::*;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
@@ -20,6 +19,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::stack::{self, StackOptions};
+
+use crate::support::*;
 
 /// Lets the first `allowed` calls through, then fails every other one before it reaches AWS.
 #[derive(Debug)]

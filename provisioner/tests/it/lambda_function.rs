@@ -5,14 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::support;
-use crate::support::faults::{ctx_with_faults, Canned, Faults};
-use crate::support::{ctx, test_config, unique_stage, CallLog};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::resources::function_code::{zip_bootstrap, FunctionZip};
 use shopsmart_deploy::resources::lambda_function::{self, DesiredFunction};
 use shopsmart_deploy::resources::Mode;
+
+use crate::support;
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";
 

@@ -1,11 +1,12 @@
 //! The function's log group against moto: create with retention and tags, idempotent second converge,
 //! a retention change shown by plan and applied alone, destroy twice, foreign group untouched.
 
-use crate::support;
-use crate::support::*;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::{log_group, Mode};
+
+use crate::support;
+use crate::support::*;
 
 #[tokio::test]
 async fn log_group_converges_changes_and_is_destroyed() {

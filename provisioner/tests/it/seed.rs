@@ -2,13 +2,14 @@
 //! writes nothing; a price change rewrites only the catalogue fields and keeps sold stock; `--reseed` resets
 //! stock.
 
-use crate::support;
-use crate::support::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::ProductSeed;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::{seed, tables, Mode};
+
+use crate::support;
+use crate::support::*;
 
 async fn item(
     ctx: &shopsmart_deploy::resources::Ctx,

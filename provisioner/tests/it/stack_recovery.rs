@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::*;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
@@ -13,6 +12,8 @@ use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{iam_role, log_group, tables, Mode};
 use shopsmart_deploy::stack;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn up_after_a_partial_up_converges() {

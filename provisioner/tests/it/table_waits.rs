@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::support::*;
 use aws_sdk_dynamodb::operation::create_table::CreateTableInput;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
 use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveInput;
@@ -19,6 +18,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::{tables, Mode};
+
+use crate::support::*;
 
 /// After CreateTable, the next `creating_polls` DescribeTable answers say CREATING; UpdateTimeToLive sent
 /// before the table was reported ACTIVE fails as real DynamoDB's ResourceInUseException would.

@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
-use crate::support::faults::{ctx_with_faults, Canned, Faults};
-use crate::support::{ctx, test_config, unique_stage, CallLog};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::{website_bucket, website_upload, Mode};
+
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 fn write(dir: &Path, key: &str, content: &str) {
     let path = dir.join(key);
