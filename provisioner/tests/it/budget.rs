@@ -4,15 +4,14 @@
 //! the fault-injecting HTTP client, from the history of requests the SDK really sent: the tags and subscribers
 //! a budget got from CreateBudget / TagResource / UpdateSubscriber. Everything else goes to moto.
 
-mod support;
-
 use serde_json::{json, Value};
 
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::{AlertsConfig, Config};
 use shopsmart_deploy::resources::{budget, Ctx, Mode};
-use support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
-use support::{test_config, unique_stage, CallLog};
+
+use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
+use crate::support::{test_config, unique_stage, CallLog};
 
 const TARGET_PREFIX: &str = "AWSBudgetServiceGateway.";
 

@@ -2,16 +2,15 @@
 //! SourceArn (remove, then add: AddPermission with an existing statement id is a conflict on real AWS,
 //! modelled by fault injection), destroy twice, a foreign function left alone.
 
-mod support;
-
+use crate::support::resources::lambda_permission;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::resources::function_code::zip_bootstrap;
 use shopsmart_deploy::resources::http_api::ApiInfo;
 use shopsmart_deploy::resources::{Ctx, Mode};
-use support::faults::{ctx_with_faults, Canned, Faults};
-use support::resources::lambda_permission;
-use support::{ctx, test_config, unique_stage, CallLog};
+
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";
 

@@ -1,11 +1,10 @@
 //! The stack after things went wrong: an `up` that stopped part-way is finished by the next `up`, and a
 //! foreign resource with one of our names stops `up` and `destroy` (exit 1, explained) without being touched.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::resources::{iam_role, log_group, tables};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
@@ -14,8 +13,8 @@ use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::Mode;
 use shopsmart_deploy::stack;
-use support::resources::{iam_role, log_group, tables};
-use support::*;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn up_after_a_partial_up_converges() {

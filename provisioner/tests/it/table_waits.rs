@@ -2,10 +2,9 @@
 //! CREATING for a while and refuses UpdateTimeToLive meanwhile. An interceptor fakes that at the SDK layer
 //! (hand-written because moto cannot be told to delay), and converge must wait instead of failing.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::resources::tables;
 use aws_sdk_dynamodb::operation::create_table::CreateTableInput;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
 use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveInput;
@@ -20,8 +19,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::Mode;
-use support::resources::tables;
-use support::*;
+
+use crate::support::*;
 
 /// After CreateTable, the next `creating_polls` DescribeTable answers say CREATING; UpdateTimeToLive sent
 /// before the table was reported ACTIVE fails as real DynamoDB's ResourceInUseException would.

@@ -1,14 +1,13 @@
 //! The HTTP API resource against moto: exact routes, integration, CORS and stage; idempotence; plan showing
 //! exactly the changed field; destroy twice; a foreign same-named API left alone.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::resources::http_api::{self, ROUTES, STAGE};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::resources::Mode;
-use support::resources::http_api::{self, ROUTES, STAGE};
-use support::{ctx, test_config, unique_stage, CallLog};
+
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";
 

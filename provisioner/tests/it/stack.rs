@@ -3,15 +3,15 @@
 //! `destroy` leaves nothing with the stack's tag, and a second `destroy` succeeds. moto never runs the
 //! function, so the test deploys a small zip of its own (`--function-zip`).
 
-mod support;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use shopsmart_deploy::change::{Action, Change};
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use shopsmart_deploy::stack;
-use support::*;
+
+use crate::support;
+use crate::support::*;
 
 fn count(changes: &[Change], pred: impl Fn(&Action) -> bool) -> usize {
     changes.iter().filter(|c| pred(&c.action)).count()

@@ -5,8 +5,6 @@
 //! the first k calls, wherever the concurrent branches of `up` were. One more test kills a real
 //! `shopsmart-deploy up` process with SIGKILL half-way.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
@@ -21,7 +19,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::stack::{self, StackOptions};
-use support::*;
+
+use crate::support::*;
 
 /// Lets the first `allowed` calls through, then fails every other one before it reaches AWS.
 #[derive(Debug)]

@@ -2,15 +2,15 @@
 //! writes nothing; a price change rewrites only the catalogue fields and keeps sold stock; `--reseed` resets
 //! stock.
 
-mod support;
-
+use crate::support::resources::{seed, tables};
 use aws_sdk_dynamodb::types::AttributeValue;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::ProductSeed;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::Mode;
-use support::resources::{seed, tables};
-use support::*;
+
+use crate::support;
+use crate::support::*;
 
 async fn item(
     ctx: &shopsmart_deploy::resources::Ctx,

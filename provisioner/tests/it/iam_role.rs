@@ -1,17 +1,17 @@
 //! The function's IAM role against moto: exact trust and inline policy, idempotent second converge, a
 //! drifted policy shown by plan and rewritten alone, destroy (policies first) twice, foreign role untouched.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::resources::iam_role;
 use serde_json::{json, Value};
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::Mode;
-use support::faults::{ctx_with_faults, Canned, Faults};
-use support::resources::iam_role;
-use support::*;
+
+use crate::support;
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::*;
 
 fn strings(value: &Value) -> BTreeSet<String> {
     match value {

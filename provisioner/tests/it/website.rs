@@ -3,16 +3,15 @@
 //! changed files uploaded, removed files deleted, destroy of a versioned non-empty bucket, a foreign bucket
 //! left alone; and by fault injection S3's refusals that moto does not make (behaviours 4, 5 and 8).
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::resources::{website_bucket, website_upload};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::Mode;
-use support::faults::{ctx_with_faults, Canned, Faults};
-use support::resources::{website_bucket, website_upload};
-use support::{ctx, test_config, unique_stage, CallLog};
+
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 fn write(dir: &Path, key: &str, content: &str) {
     let path = dir.join(key);

@@ -3,8 +3,6 @@
 //! Each test deploys the shipped `shopsmart.yaml` under a unique stage, in a region of its own (the guard
 //! counts provisioned capacity region-wide), with a tiny prebuilt zip so nothing is compiled.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -18,7 +16,8 @@ use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use shopsmart_deploy::stack;
-use support::*;
+
+use crate::support::*;
 
 const TWO_STAGES_REGION: &str = "eu-west-2";
 const LOGS_REGION: &str = "eu-west-3";

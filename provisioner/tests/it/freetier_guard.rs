@@ -3,8 +3,6 @@
 //! `--allow-charges` through, and never makes a mutating call. Each test uses a region no other test uses,
 //! because the 25 free RCU/WCU are counted region-wide.
 
-mod support;
-
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ProvisionedThroughput, ScalarAttributeType,
@@ -13,7 +11,8 @@ use shopsmart_deploy::config::model::{Billing, Capacity, Config};
 use shopsmart_deploy::freetier::guard::{self, ChargesRefused, FindingKind};
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::Mode;
-use support::{clients, ctx, test_config, unique_stage, CallLog};
+
+use crate::support::{clients, ctx, test_config, unique_stage, CallLog};
 
 fn throughput(read: i64, write: i64) -> ProvisionedThroughput {
     ProvisionedThroughput::builder()

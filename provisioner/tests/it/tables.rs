@@ -1,16 +1,16 @@
 //! DynamoDB tables against moto: create, idempotent second converge, a capacity change shown by plan and
 //! applied alone, destroy twice, and a foreign same-named table left untouched.
 
-mod support;
-
+use crate::support::resources::tables;
 use aws_sdk_dynamodb::types::{BillingMode, KeyType, TimeToLiveStatus};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::{Billing, Capacity};
 use shopsmart_deploy::names::{TableKind, STACK_TAG_KEY};
 use shopsmart_deploy::resources::Mode;
-use support::faults::{ctx_with_faults, Canned, Faults};
-use support::resources::tables;
-use support::*;
+
+use crate::support;
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::*;
 
 fn actions(changes: &[shopsmart_deploy::change::Change]) -> Vec<Action> {
     changes.iter().map(|c| c.action.clone()).collect()

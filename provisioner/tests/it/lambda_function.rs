@@ -3,17 +3,17 @@
 //! same-named function left alone; and, by fault injection, the real-AWS behaviours moto does not show
 //! (role not yet assumable, Pending / InProgress states).
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::resources::lambda_function::{self, DesiredFunction};
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::resources::function_code::{zip_bootstrap, FunctionZip};
 use shopsmart_deploy::resources::Mode;
-use support::faults::{ctx_with_faults, Canned, Faults};
-use support::resources::lambda_function::{self, DesiredFunction};
-use support::{ctx, test_config, unique_stage, CallLog};
+
+use crate::support;
+use crate::support::faults::{ctx_with_faults, Canned, Faults};
+use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";
 

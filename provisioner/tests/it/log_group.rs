@@ -1,13 +1,13 @@
 //! The function's log group against moto: create with retention and tags, idempotent second converge,
 //! a retention change shown by plan and applied alone, destroy twice, foreign group untouched.
 
-mod support;
-
+use crate::support::resources::log_group;
 use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::Mode;
-use support::resources::log_group;
-use support::*;
+
+use crate::support;
+use crate::support::*;
 
 #[tokio::test]
 async fn log_group_converges_changes_and_is_destroyed() {
