@@ -5,6 +5,7 @@ pub mod change;
 pub mod cli;
 pub mod config;
 pub mod dev;
+pub mod error;
 pub mod freetier;
 pub mod logs;
 pub mod names;

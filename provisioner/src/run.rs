@@ -1,5 +1,5 @@
-//! The binary's body: parse flags, load the configuration, run the verb, print errors with their whole
-//! context chain and map them to exit codes (0 ok, 1 AWS/runtime failure, 2 usage or configuration).
+//! The binary's body: parse flags, load the configuration, run the verb. Errors go back to `main`, which
+//! prints and maps them with [`crate::error::exit`].
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -11,69 +11,22 @@ use clap::{CommandFactory, Parser};
 use crate::aws::AwsSettings;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::model::Config;
-use crate::config::{self, ConfigError, Overrides};
+use crate::config::{self, Overrides};
+use crate::error::UsageError;
 use crate::report::OutputFormat;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
 use crate::{dev, freetier, logs, outputs};
 
-/// A mistake in how the tool was called (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Runs the CLI to completion (builds its own tokio runtime).
-pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
+/// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
+/// the exit code.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::try_parse()?;
     init_logging(cli.global.verbose);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: starting the async runtime: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(execute(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {}", chain(&err));
-            ExitCode::from(exit_code(&err))
-        }
-    }
-}
-
-/// `a: b: c` from an error and its causes.
-pub fn chain(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-/// 2 for configuration and usage errors, 1 for everything else (AWS and runtime failures).
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let usage = err.chain().any(|cause| {
-        cause.is::<ConfigError>()
-            || cause.is::<UsageError>()
-            || cause.is::<freetier::ChargesRefused>()
-    });
-    if usage {
-        2
-    } else {
-        1
-    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(execute(cli))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(verbose: u8) {
