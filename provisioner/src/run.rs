@@ -9,7 +9,10 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{
+    Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, GlobalArgs, LogsArgs,
+    OutputsArgs, PlanArgs, StatusArgs, UpArgs,
+};
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
 use crate::error::UsageError;
@@ -51,18 +54,22 @@ fn workspace_root(config_path: &Path) -> PathBuf {
     }
 }
 
-fn options(
-    global: &GlobalArgs,
+/// A verb's share of [`StackOptions`]; the rest comes from the global flags and `shopsmart.yaml`.
+#[derive(Debug, Default)]
+struct VerbOptions {
     function_zip: Option<PathBuf>,
     reseed: bool,
     allow_charges: bool,
-) -> anyhow::Result<StackOptions> {
+}
+
+/// Loads the configuration (with `--stage`/`--region` applied) and checks the verb's flags.
+fn stack_options(global: &GlobalArgs, verb: VerbOptions) -> anyhow::Result<StackOptions> {
     let overrides = Overrides {
         stage: global.stage.clone(),
         region: global.region.clone(),
     };
     let config = config::load(&global.config, &overrides)?;
-    if let Some(zip) = &function_zip {
+    if let Some(zip) = &verb.function_zip {
         if !zip.is_file() {
             return Err(UsageError(format!(
                 "--function-zip {}: no such file; hint: pass the path of a zip that holds the `bootstrap` binary, \
@@ -81,105 +88,149 @@ fn options(
         },
         workspace_root: workspace_root(&global.config),
         config,
-        function_zip,
-        reseed,
+        function_zip: verb.function_zip,
+        reseed: verb.reseed,
         interceptors: Vec::new(),
-        allow_charges,
+        allow_charges: verb.allow_charges,
     })
 }
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
-    let progress = Reporter::new(cli.global.output, cli.global.quiet);
-    let global = &cli.global;
-    match cli.command {
-        Command::Up {
-            function_zip,
-            reseed,
-            allow_charges,
-        } => {
-            let opts = options(global, function_zip, reseed, allow_charges)?;
-            stack::up(&opts, &progress).await?;
-            teach(
-                global,
-                &format!(
-                    "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows \
-                     the function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
-                    opts.config.names().stack_id()
-                ),
-            )?;
-        }
-        Command::Plan {
-            function_zip,
-            allow_charges,
-        } => {
-            let opts = options(global, function_zip, false, allow_charges)?;
-            stack::plan(&opts, &progress).await?;
-            teach(global, &cost_summary(&opts.config))?;
-            teach(
-                global,
-                "next: `shopsmart-deploy up` makes exactly these changes.",
-            )?;
-        }
-        Command::Status { function_zip } => {
-            stack::status(&options(global, function_zip, false, false)?, &progress).await?;
-        }
-        Command::Destroy { yes } => {
-            let opts = options(global, None, false, false)?;
-            if !yes {
-                confirm_destroy(&opts)?;
-            }
-            stack::destroy(&opts, &progress).await?;
-            teach(
-                global,
-                &format!(
-                    "stack {} is gone from {}: nothing it created is left to bill you.",
-                    opts.config.names().stack_id(),
-                    opts.config.region
-                ),
-            )?;
-        }
-        Command::Dev {
-            port,
-            api_port,
-            emulator_port,
-        } => {
-            // On the emulator nothing is billed: the guard still runs and lists what would cost on AWS.
-            let opts = options(global, None, false, true)?;
-            let ports = dev::DevPorts {
-                website: port,
-                api: api_port,
-                emulator: emulator_port,
-            };
-            dev::run(opts, ports, &progress).await?;
-        }
-        Command::Cost { requests } => {
-            let config = options(global, None, false, false)?.config;
-            let estimate = freetier::monthly(&config, requests, &freetier::Assumptions::default());
-            match global.output {
-                OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&estimate)?)?,
-                OutputFormat::Text => print_stdout(&estimate.render_text())?,
-            }
-        }
-        Command::Logs { follow, since } => {
-            let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
-            logs::run(&ctx, since, follow).await?;
-        }
-        Command::Outputs => {
-            let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
-            let outputs = outputs::collect(&ctx).await?;
-            match global.output {
-                OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&outputs)?)?,
-                OutputFormat::Text => print_stdout(&outputs::render_text(&outputs))?,
-            }
-        }
-        Command::Completions { shell } => {
-            // Generated into memory first: clap_complete panics on a write error such as a closed pipe.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "shopsmart-deploy", &mut script);
-            print_stdout(String::from_utf8_lossy(&script).trim_end())?;
-        }
+    let Cli { global, command } = cli;
+    let progress = Reporter::new(global.output, global.quiet);
+    match command {
+        Command::Up(args) => up(&global, args, &progress).await,
+        Command::Plan(args) => plan(&global, args, &progress).await,
+        Command::Destroy(args) => destroy(&global, args, &progress).await,
+        Command::Status(args) => status(&global, args, &progress).await,
+        Command::Dev(args) => dev(&global, args, &progress).await,
+        Command::Cost(args) => cost(&global, args),
+        Command::Logs(args) => logs(&global, args).await,
+        Command::Outputs(OutputsArgs {}) => outputs(&global).await,
+        Command::Completions(args) => completions(args),
     }
+}
+
+async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            function_zip: args.function_zip.function_zip,
+            reseed: args.reseed,
+            allow_charges: args.charges.allow_charges,
+        },
+    )?;
+    stack::up(&opts, progress).await?;
+    teach(
+        global,
+        &format!(
+            "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
+             function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
+            opts.config.names().stack_id()
+        ),
+    )
+}
+
+async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            function_zip: args.function_zip.function_zip,
+            allow_charges: args.charges.allow_charges,
+            ..VerbOptions::default()
+        },
+    )?;
+    stack::plan(&opts, progress).await?;
+    teach(global, &cost_summary(&opts.config))?;
+    teach(
+        global,
+        "next: `shopsmart-deploy up` makes exactly these changes.",
+    )
+}
+
+async fn destroy(
+    global: &GlobalArgs,
+    args: DestroyArgs,
+    progress: &Reporter,
+) -> anyhow::Result<()> {
+    let opts = stack_options(global, VerbOptions::default())?;
+    if !args.yes {
+        confirm_destroy(&opts)?;
+    }
+    stack::destroy(&opts, progress).await?;
+    teach(
+        global,
+        &format!(
+            "stack {} is gone from {}: nothing it created is left to bill you.",
+            opts.config.names().stack_id(),
+            opts.config.region
+        ),
+    )
+}
+
+async fn status(global: &GlobalArgs, args: StatusArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            function_zip: args.function_zip.function_zip,
+            ..VerbOptions::default()
+        },
+    )?;
+    stack::status(&opts, progress).await?;
     Ok(())
+}
+
+async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow::Result<()> {
+    // On the emulator nothing is billed: the guard still runs and lists what would cost on AWS.
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            allow_charges: true,
+            ..VerbOptions::default()
+        },
+    )?;
+    let ports = dev::DevPorts {
+        website: args.port,
+        api: args.api_port,
+        emulator: args.emulator_port,
+    };
+    dev::run(opts, ports, progress).await?;
+    Ok(())
+}
+
+fn cost(global: &GlobalArgs, args: CostArgs) -> anyhow::Result<()> {
+    let config = stack_options(global, VerbOptions::default())?.config;
+    let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
+    match global.output {
+        OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&estimate)?),
+        OutputFormat::Text => print_stdout(&estimate.render_text()),
+    }
+}
+
+async fn logs(global: &GlobalArgs, args: LogsArgs) -> anyhow::Result<()> {
+    let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
+    logs::run(&ctx, args.since, args.follow).await
+}
+
+async fn outputs(global: &GlobalArgs) -> anyhow::Result<()> {
+    let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
+    let outputs = outputs::collect(&ctx).await?;
+    match global.output {
+        OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&outputs)?),
+        OutputFormat::Text => print_stdout(&outputs::render_text(&outputs)),
+    }
+}
+
+fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
+    // Generated into memory first: clap_complete panics on a write error such as a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut Cli::command(),
+        "shopsmart-deploy",
+        &mut script,
+    );
+    print_stdout(String::from_utf8_lossy(&script).trim_end())
 }
 
 /// Prints a line to stdout. A reader that went away (`| head`) is not an error: `println!` would panic there.
