@@ -4,6 +4,7 @@ pub mod aws;
 pub mod change;
 pub mod cli;
 pub mod config;
+mod console;
 pub mod dev;
 pub mod error;
 pub mod freetier;

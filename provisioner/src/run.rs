@@ -1,7 +1,7 @@
 //! The binary's body: parse flags, load the configuration, run the verb. Errors go back to `main`, which
 //! prints and maps them with [`crate::error::exit`].
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,7 +16,6 @@ use crate::cli::{
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
 use crate::error::UsageError;
-use crate::report::OutputFormat;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
@@ -104,10 +103,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Destroy(args) => destroy(&global, args, &progress).await,
         Command::Status(args) => status(&global, args, &progress).await,
         Command::Dev(args) => dev(&global, args, &progress).await,
-        Command::Cost(args) => cost(&global, args),
-        Command::Logs(args) => logs(&global, args).await,
-        Command::Outputs(OutputsArgs {}) => outputs(&global).await,
-        Command::Completions(args) => completions(args),
+        Command::Cost(args) => cost(&global, args, &progress),
+        Command::Logs(args) => logs(&global, args, &progress).await,
+        Command::Outputs(OutputsArgs {}) => outputs(&global, &progress).await,
+        Command::Completions(args) => completions(args, &progress),
     }
 }
 
@@ -121,14 +120,12 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
         },
     )?;
     stack::up(&opts, progress).await?;
-    teach(
-        global,
-        &format!(
-            "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
-             function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
-            opts.config.names().stack_id()
-        ),
-    )
+    progress.note(&format!(
+        "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
+         function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
+        opts.config.names().stack_id()
+    ));
+    Ok(())
 }
 
 async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyhow::Result<()> {
@@ -141,11 +138,9 @@ async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyho
         },
     )?;
     stack::plan(&opts, progress).await?;
-    teach(global, &cost_summary(&opts.config))?;
-    teach(
-        global,
-        "next: `shopsmart-deploy up` makes exactly these changes.",
-    )
+    progress.note(&cost_summary(&opts.config));
+    progress.note("next: `shopsmart-deploy up` makes exactly these changes.");
+    Ok(())
 }
 
 async fn destroy(
@@ -155,17 +150,15 @@ async fn destroy(
 ) -> anyhow::Result<()> {
     let opts = stack_options(global, VerbOptions::default())?;
     if !args.yes {
-        confirm_destroy(&opts)?;
+        confirm_destroy(&opts, progress)?;
     }
     stack::destroy(&opts, progress).await?;
-    teach(
-        global,
-        &format!(
-            "stack {} is gone from {}: nothing it created is left to bill you.",
-            opts.config.names().stack_id(),
-            opts.config.region
-        ),
-    )
+    progress.note(&format!(
+        "stack {} is gone from {}: nothing it created is left to bill you.",
+        opts.config.names().stack_id(),
+        opts.config.region
+    ));
+    Ok(())
 }
 
 async fn status(global: &GlobalArgs, args: StatusArgs, progress: &Reporter) -> anyhow::Result<()> {
@@ -198,30 +191,24 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
     Ok(())
 }
 
-fn cost(global: &GlobalArgs, args: CostArgs) -> anyhow::Result<()> {
+fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
     let config = stack_options(global, VerbOptions::default())?.config;
     let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
-    match global.output {
-        OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&estimate)?),
-        OutputFormat::Text => print_stdout(&estimate.render_text()),
-    }
+    progress.result(&estimate, freetier::Estimate::render_text)
 }
 
-async fn logs(global: &GlobalArgs, args: LogsArgs) -> anyhow::Result<()> {
+async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {
     let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
-    logs::run(&ctx, args.since, args.follow).await
+    logs::run(&ctx, args.since, args.follow, progress).await
 }
 
-async fn outputs(global: &GlobalArgs) -> anyhow::Result<()> {
+async fn outputs(global: &GlobalArgs, progress: &Reporter) -> anyhow::Result<()> {
     let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
     let outputs = outputs::collect(&ctx).await?;
-    match global.output {
-        OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&outputs)?),
-        OutputFormat::Text => print_stdout(&outputs::render_text(&outputs)),
-    }
+    progress.result(&outputs, outputs::render_text)
 }
 
-fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
+fn completions(args: CompletionsArgs, progress: &Reporter) -> anyhow::Result<()> {
     // Generated into memory first: clap_complete panics on a write error such as a closed pipe.
     let mut script = Vec::new();
     clap_complete::generate(
@@ -230,25 +217,7 @@ fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
         "shopsmart-deploy",
         &mut script,
     );
-    print_stdout(String::from_utf8_lossy(&script).trim_end())
-}
-
-/// Prints a line to stdout. A reader that went away (`| head`) is not an error: `println!` would panic there.
-/// A line for the learner after the result (text output only, not with -q).
-fn teach(global: &GlobalArgs, line: &str) -> anyhow::Result<()> {
-    if global.quiet || global.output != OutputFormat::Text {
-        return Ok(());
-    }
-    print_stdout(line)
-}
-
-fn print_stdout(text: &str) -> anyhow::Result<()> {
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(err).context("writing to stdout")
-        }
-        _ => Ok(()),
-    }
+    progress.verbatim(String::from_utf8_lossy(&script).trim_end())
 }
 
 /// The one-line cost summary `plan` ends with.
@@ -267,7 +236,7 @@ fn cost_summary(config: &Config) -> String {
 }
 
 /// On a terminal, asks the learner to type the stack id; elsewhere `--yes` is required.
-fn confirm_destroy(opts: &StackOptions) -> anyhow::Result<()> {
+fn confirm_destroy(opts: &StackOptions, progress: &Reporter) -> anyhow::Result<()> {
     let stack_id = opts.config.names().stack_id();
     if !std::io::stdin().is_terminal() {
         return Err(UsageError(format!(
@@ -276,14 +245,11 @@ fn confirm_destroy(opts: &StackOptions) -> anyhow::Result<()> {
         ))
         .into());
     }
-    print!(
+    let answer = progress.ask(&format!(
         "This deletes every resource of stack {stack_id} in {} (tables and their data included).\nType {stack_id} to \
          confirm: ",
         opts.config.region
-    );
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    ))?;
     if answer.trim() != stack_id {
         return Err(
             UsageError("destroy cancelled: the answer did not match the stack id".into()).into(),
