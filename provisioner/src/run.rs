@@ -102,7 +102,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan(&global, args, &progress).await,
         Command::Destroy(args) => destroy(&global, args, &progress).await,
         Command::Status(args) => status(&global, args, &progress).await,
-        Command::Dev(args) => dev(&global, args, &progress).await,
+        // dev prints several JSON documents over time (the deployment, then where the shop runs).
+        Command::Dev(args) => dev(&global, args, &progress.json_lines()).await,
         Command::Cost(args) => cost(&global, args, &progress),
         Command::Logs(args) => logs(&global, args, &progress).await,
         Command::Outputs(OutputsArgs {}) => outputs(&global, &progress).await,
@@ -187,8 +188,7 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
         api: args.api_port,
         emulator: args.emulator_port,
     };
-    dev::run(opts, ports, progress).await?;
-    Ok(())
+    dev::run(opts, ports, progress).await
 }
 
 fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
