@@ -119,7 +119,7 @@ fn reword(id: &'static str, help: &'static str) -> impl FnMut(Arg) -> Arg {
 )]
 pub struct UpArgs {
     #[command(flatten)]
-    pub function_zip: FunctionZipArgs,
+    pub code: FunctionZipArgs,
     /// Reset every product's stock to the value in the configuration.
     #[arg(long)]
     pub reseed: bool,
@@ -131,7 +131,7 @@ pub struct UpArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
-    pub function_zip: FunctionZipArgs,
+    pub code: FunctionZipArgs,
     #[command(flatten)]
     pub charges: AllowChargesArgs,
 }
@@ -148,7 +148,7 @@ pub struct DestroyArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub function_zip: FunctionZipArgs,
+    pub code: FunctionZipArgs,
 }
 
 /// The flags of `dev`.
@@ -245,7 +245,7 @@ mod tests {
         let Command::Up(up) = cli.command else {
             panic!("{:?}", cli.command)
         };
-        assert_eq!(up.function_zip.function_zip, Some(PathBuf::from("f.zip")));
+        assert_eq!(up.code.function_zip, Some(PathBuf::from("f.zip")));
         assert!(up.reseed);
         assert!(!up.charges.allow_charges);
         assert_eq!(cli.global.stage.as_deref(), Some("two"));

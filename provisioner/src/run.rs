@@ -115,7 +115,7 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
     let opts = stack_options(
         global,
         VerbOptions {
-            function_zip: args.function_zip.function_zip,
+            function_zip: args.code.function_zip,
             reseed: args.reseed,
             allow_charges: args.charges.allow_charges,
         },
@@ -133,7 +133,7 @@ async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyho
     let opts = stack_options(
         global,
         VerbOptions {
-            function_zip: args.function_zip.function_zip,
+            function_zip: args.code.function_zip,
             allow_charges: args.charges.allow_charges,
             ..VerbOptions::default()
         },
@@ -166,7 +166,7 @@ async fn status(global: &GlobalArgs, args: StatusArgs, progress: &Reporter) -> a
     let opts = stack_options(
         global,
         VerbOptions {
-            function_zip: args.function_zip.function_zip,
+            function_zip: args.code.function_zip,
             ..VerbOptions::default()
         },
     )?;
