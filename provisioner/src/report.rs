@@ -66,7 +66,7 @@ pub struct Step {
 }
 
 impl Reporter {
-    /// Text output; spinners only when stdout is a terminal.
+    /// Output in `format`; spinners only for text output on a terminal, and not when `quiet`.
     pub fn new(format: OutputFormat, quiet: bool) -> Self {
         let interactive = format == OutputFormat::Text && !quiet && std::io::stdout().is_terminal();
         Self {
