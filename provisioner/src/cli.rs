@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, Args, Parser, Subcommand};
 
 use crate::report::OutputFormat;
 
@@ -55,70 +55,199 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or update the whole stack so it matches the configuration.
-    Up {
-        /// Use this Lambda zip (holding `bootstrap`) instead of building function/.
-        #[arg(long, value_name = "PATH")]
-        function_zip: Option<PathBuf>,
-        /// Reset every product's stock to the value in the configuration.
-        #[arg(long)]
-        reseed: bool,
-        /// Deploy even if the Free Tier guard finds something that costs money.
-        #[arg(long)]
-        allow_charges: bool,
-    },
+    Up(UpArgs),
     /// Show what `up` would change, without changing anything.
-    Plan {
-        /// Compare against this Lambda zip instead of building function/.
-        #[arg(long, value_name = "PATH")]
-        function_zip: Option<PathBuf>,
-        /// Plan even if the Free Tier guard finds something that costs money.
-        #[arg(long)]
-        allow_charges: bool,
-    },
+    Plan(PlanArgs),
     /// Delete everything this stack created.
-    Destroy {
-        /// Do not ask for confirmation (needed when not on a terminal).
-        #[arg(long)]
-        yes: bool,
-    },
+    Destroy(DestroyArgs),
     /// Show what exists, what drifted from the configuration, and the URLs.
-    Status {
-        /// Compare against this Lambda zip instead of building function/.
-        #[arg(long, value_name = "PATH")]
-        function_zip: Option<PathBuf>,
-    },
+    Status(StatusArgs),
     /// Run the whole shop on this machine against a local AWS emulator (no AWS account needed).
-    Dev {
-        /// Port of the website (the URL to open).
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Port of the shop's API (the function in local mode).
-        #[arg(long, default_value_t = 3000)]
-        api_port: u16,
-        /// Port of the AWS emulator (moto server) when dev starts it.
-        #[arg(long, default_value_t = 5005)]
-        emulator_port: u16,
-    },
+    Dev(DevArgs),
     /// Estimate the monthly bill at a given traffic, split into free, 12-month/credit and billed parts.
-    Cost {
-        /// API requests per month.
-        #[arg(long, default_value_t = 100_000)]
-        requests: u64,
-    },
+    Cost(CostArgs),
     /// Show the function's log events from CloudWatch Logs.
-    Logs {
-        /// Keep printing new events until Ctrl-C.
-        #[arg(short, long)]
-        follow: bool,
-        /// How far back to start, e.g. 10m, 2h, 1d.
-        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
-        since: std::time::Duration,
-    },
+    Logs(LogsArgs),
     /// Print the stack's URLs and resource names (with --output json, for scripts).
-    Outputs,
+    Outputs(OutputsArgs),
     /// Print a shell completion script, e.g. `shopsmart-deploy completions bash > ~/.local/share/bash-completion/completions/shopsmart-deploy`.
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(CompletionsArgs),
+}
+
+// A doc comment on an `Args` struct would also become the description of the verb it is flattened into,
+// but the doc comment of the `Command` variant above is applied last, so that is what `--help` shows.
+
+/// `--function-zip`, shared by up, plan and status. Its help is worded for plan and status; `up` rewords it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FunctionZipArgs {
+    /// Compare against this Lambda zip instead of building function/.
+    #[arg(long, value_name = "PATH")]
+    pub function_zip: Option<PathBuf>,
+}
+
+/// `--allow-charges`, shared by up and plan. Its help is worded for plan; `up` rewords it.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct AllowChargesArgs {
+    /// Plan even if the Free Tier guard finds something that costs money.
+    #[arg(long)]
+    pub allow_charges: bool,
+}
+
+/// Rewords the help of the shared flag `id` for one verb. It edits the flag in place: `Command::mut_arg`
+/// would move it to the end, which changes the order of flags in shell completions.
+fn reword(id: &'static str, help: &'static str) -> impl FnMut(Arg) -> Arg {
+    move |arg| {
+        if arg.get_id() == id {
+            arg.help(help)
+        } else {
+            arg
+        }
+    }
+}
+
+/// The flags of `up`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    mut_args(reword(
+        "function_zip",
+        "Use this Lambda zip (holding `bootstrap`) instead of building function/"
+    )),
+    mut_args(reword(
+        "allow_charges",
+        "Deploy even if the Free Tier guard finds something that costs money"
+    ))
+)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub code: FunctionZipArgs,
+    /// Reset every product's stock to the value in the configuration.
+    #[arg(long)]
+    pub reseed: bool,
+    #[command(flatten)]
+    pub charges: AllowChargesArgs,
+}
+
+/// The flags of `plan`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub code: FunctionZipArgs,
+    #[command(flatten)]
+    pub charges: AllowChargesArgs,
+}
+
+/// The flags of `destroy`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct DestroyArgs {
+    /// Do not ask for confirmation (needed when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The flags of `status`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub code: FunctionZipArgs,
+}
+
+/// The flags of `dev`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DevArgs {
+    /// Port of the website (the URL to open).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Port of the shop's API (the function in local mode).
+    #[arg(long, default_value_t = 3000)]
+    pub api_port: u16,
+    /// Port of the AWS emulator (moto server) when dev starts it.
+    #[arg(long, default_value_t = 5005)]
+    pub emulator_port: u16,
+}
+
+/// The flags of `cost`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CostArgs {
+    /// API requests per month.
+    #[arg(long, default_value_t = 100_000)]
+    pub requests: u64,
+}
+
+/// The flags of `logs`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct LogsArgs {
+    /// Keep printing new events until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// How far back to start, e.g. 10m, 2h, 1d.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
+}
+
+/// The flags of `outputs` (none of its own).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OutputsArgs {}
+
+/// The flags of `completions`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shared_flags_are_worded_for_each_verb_and_keep_their_place() {
+        let cli = Cli::command();
+        let flags = |verb: &str| -> Vec<(String, String)> {
+            cli.find_subcommand(verb)
+                .unwrap()
+                .get_arguments()
+                .map(|arg| {
+                    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                    (arg.get_id().to_string(), help)
+                })
+                .collect()
+        };
+        let up = flags("up");
+        let ids: Vec<&str> = up.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["function_zip", "reseed", "allow_charges"]);
+        assert!(up[0].1.starts_with("Use this Lambda zip"), "{up:?}");
+        assert!(up[2].1.starts_with("Deploy even if"), "{up:?}");
+        let plan = flags("plan");
+        assert!(plan[0].1.starts_with("Compare against"), "{plan:?}");
+        assert!(plan[1].1.starts_with("Plan even if"), "{plan:?}");
+        assert!(flags("status")[0].1.starts_with("Compare against"));
+    }
+
+    #[test]
+    fn each_verb_parses_into_its_own_flags() {
+        let cli = Cli::try_parse_from([
+            "shopsmart-deploy",
+            "up",
+            "--function-zip",
+            "f.zip",
+            "--reseed",
+            "--stage",
+            "two",
+        ])
+        .unwrap();
+        let Command::Up(up) = cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        assert_eq!(up.code.function_zip, Some(PathBuf::from("f.zip")));
+        assert!(up.reseed);
+        assert!(!up.charges.allow_charges);
+        assert_eq!(cli.global.stage.as_deref(), Some("two"));
+    }
 }

@@ -1,14 +1,16 @@
 //! `shopsmart-deploy logs`: the function's log events from CloudWatch Logs, made readable. The function
 //! logs JSON lines in Lambda (see function/src/logging.rs); those are pretty-printed, anything else (the
-//! Lambda platform's START/END/REPORT lines) is printed as it is.
+//! Lambda platform's START/END/REPORT lines) is printed as it is. The events are printed as text with either
+//! `--output`: they are already the function's own JSON lines, made readable. Messages about the events
+//! (none found, following) go to stderr, so that stdout holds only events for a pipe.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 
+use crate::report::Reporter;
 use crate::resources::Ctx;
 
 /// Where the previous read stopped, so `--follow` prints each event once.
@@ -40,7 +42,7 @@ pub fn now_ms() -> i64 {
 pub async fn print_new_events(
     ctx: &Ctx,
     cursor: &mut Cursor,
-    out: &mut impl Write,
+    out: &Reporter,
 ) -> anyhow::Result<usize> {
     let log_group = ctx.names.log_group();
     let mut pages = ctx
@@ -78,11 +80,10 @@ pub async fn print_new_events(
             cursor.seen_at_newest.clear();
         }
         cursor.seen_at_newest.insert(id);
-        writeln!(
-            out,
-            "{}",
-            render_event(timestamp, event.message().unwrap_or_default())
-        )?;
+        out.stream(&render_event(
+            timestamp,
+            event.message().unwrap_or_default(),
+        ))?;
         printed += 1;
     }
     Ok(printed)
@@ -116,39 +117,46 @@ fn indent(text: &str) -> String {
 }
 
 /// `logs [--follow] [--since D]`: prints, then with `follow` polls for new events until Ctrl-C (or SIGTERM).
-pub async fn run(ctx: &Ctx, since: Duration, follow: bool) -> anyhow::Result<()> {
-    match print_then_follow(ctx, since, follow).await {
+pub async fn run(ctx: &Ctx, since: Duration, follow: bool, out: &Reporter) -> anyhow::Result<()> {
+    match print_then_follow(ctx, since, follow, out).await {
         // The reader went away (`logs | head`): that ends the output, it is not a failure.
         Err(err) if is_broken_pipe(&err) => Ok(()),
         result => result,
     }
 }
 
-async fn print_then_follow(ctx: &Ctx, since: Duration, follow: bool) -> anyhow::Result<()> {
+async fn print_then_follow(
+    ctx: &Ctx,
+    since: Duration,
+    follow: bool,
+    out: &Reporter,
+) -> anyhow::Result<()> {
     // Listening starts before the first read: a Ctrl-C at any moment from here on ends `--follow` cleanly
     // (a listener created per loop turn would miss a signal that arrives while a read is running).
     let mut stop = follow.then(StopSignals::listen).transpose()?;
     let mut cursor = Cursor::starting_at(now_ms() - since.as_millis() as i64);
-    let mut out = std::io::stdout();
-    let printed = print_new_events(ctx, &mut cursor, &mut out).await?;
+    let printed = print_new_events(ctx, &mut cursor, out).await?;
     let Some(stop) = stop.as_mut() else {
         if printed == 0 {
-            eprintln!(
+            out.aside(&format!(
                 "No log events in the last {}; the function logs one line per request (open the website to make some), \
                  or widen the window with --since 1h.",
                 humantime::format_duration(since)
-            );
+            ));
         }
         return Ok(());
     };
-    eprintln!("Following {} (Ctrl-C to stop) ...", ctx.names.log_group());
+    out.aside(&format!(
+        "Following {} (Ctrl-C to stop) ...",
+        ctx.names.log_group()
+    ));
     // Polling is what CloudWatch offers without a paid Live Tail session; 2 s keeps well inside API limits.
     let mut poll = tokio::time::interval(Duration::from_secs(2));
     poll.tick().await; // the first tick is immediate, and the first read just happened
     loop {
         tokio::select! {
             _ = stop.received() => return Ok(()),
-            _ = poll.tick() => { print_new_events(ctx, &mut cursor, &mut out).await?; }
+            _ = poll.tick() => { print_new_events(ctx, &mut cursor, out).await?; }
         }
     }
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    shopsmart_deploy::run()
+    shopsmart_deploy::error::exit(shopsmart_deploy::run())
 }

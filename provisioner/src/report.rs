@@ -1,14 +1,18 @@
 //! What the learner sees: on a terminal a spinner per running step and one line per resource as it
-//! finishes; plain lines when stdout is not a terminal; a single JSON document with `--output json`.
+//! finishes; plain lines when stdout is not a terminal; a single JSON document with `--output json` (one
+//! line per document for `dev`, which prints several). [`Reporter`] is the only thing that prints a verb's
+//! output; it hands the text to the one writer to stdout, `console::Console`.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::change::{Action, Change};
+use crate::console::{is_closed_pipe, Console};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -35,11 +39,23 @@ pub struct Recorded {
     pub seconds: f64,
 }
 
+/// Everything a verb prints to stdout goes through here: progress, notes, the summary and the verb's result.
+///
+/// What shows when:
+/// - progress (spinners, one line per change) and notes: text output only, not with `-q`;
+/// - the verb's result (`finish`'s summary, [`Reporter::result`], [`Reporter::verbatim`], [`Reporter::stream`]):
+///   in the chosen format; with `-q` only what was asked for is printed (JSON documents, the cost table, the
+///   outputs, log events, a completion script), not the text summary of `up`/`plan`/`status`/`destroy`;
+/// - [`Reporter::aside`]: a note on stderr, for verbs whose stdout is meant for a pipe; not with `-q`.
+///
+/// `-v` does not change what is printed here: it makes the AWS SDK log to stderr.
 #[derive(Debug)]
 pub struct Reporter {
     format: OutputFormat,
     quiet: bool,
-    spinners: Option<MultiProgress>,
+    /// JSON documents on one line each (JSON Lines), for verbs that print several, such as `dev`.
+    json_lines: bool,
+    console: Console,
     recorded: Mutex<Vec<Recorded>>,
 }
 
@@ -50,13 +66,18 @@ pub struct Step {
 }
 
 impl Reporter {
-    /// Text output; spinners only when stdout is a terminal.
+    /// Output in `format`; spinners only for text output on a terminal, and not when `quiet`.
     pub fn new(format: OutputFormat, quiet: bool) -> Self {
         let interactive = format == OutputFormat::Text && !quiet && std::io::stdout().is_terminal();
         Self {
             format,
             quiet,
-            spinners: interactive.then(MultiProgress::new),
+            json_lines: false,
+            console: if interactive {
+                Console::with_spinners()
+            } else {
+                Console::plain()
+            },
             recorded: Mutex::new(Vec::new()),
         }
     }
@@ -66,7 +87,8 @@ impl Reporter {
         Self {
             format: OutputFormat::Text,
             quiet: false,
-            spinners: None,
+            json_lines: false,
+            console: Console::plain(),
             recorded: Mutex::new(Vec::new()),
         }
     }
@@ -79,6 +101,15 @@ impl Reporter {
         }
     }
 
+    /// Prints each JSON document on one line (JSON Lines) instead of pretty-printed: for a verb that prints
+    /// several documents over time, so that a script can read them line by line.
+    pub fn json_lines(self) -> Self {
+        Self {
+            json_lines: true,
+            ..self
+        }
+    }
+
     pub fn format(&self) -> OutputFormat {
         self.format
     }
@@ -87,21 +118,86 @@ impl Reporter {
         self.format == OutputFormat::Text && !self.quiet
     }
 
-    /// A line of information (text output only).
+    /// A line of information or a hint on what to do next (text output only, not with `-q`). A line that
+    /// cannot be written is dropped: it must not fail a deployment halfway.
     pub fn note(&self, line: &str) {
-        if !self.text() {
-            return;
+        if self.text() {
+            let _ = self.console.line(line);
         }
-        match &self.spinners {
-            Some(multi) => {
-                let _ = multi.println(line);
-            }
-            None => print_line(line),
+    }
+
+    /// A note on stderr (not with `-q`), for verbs such as `logs` whose stdout is data for a pipe.
+    pub fn aside(&self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    /// The verb's result: `value` as JSON with `--output json`, else `render_text(value)`; printed with `-q`
+    /// too, since it is what was asked for. A reader that went away (`| head`) is not an error.
+    pub fn result<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        render_text: impl FnOnce(&T) -> String,
+    ) -> anyhow::Result<()> {
+        let text = match self.format {
+            OutputFormat::Json => self.json(value)?,
+            OutputFormat::Text => render_text(value),
+        };
+        self.verbatim(&text)
+    }
+
+    /// Text that is the same in every format, such as a shell completion script; printed with `-q` too.
+    pub fn verbatim(&self, text: &str) -> anyhow::Result<()> {
+        match self.console.line(text) {
+            Err(err) if !is_closed_pipe(&err) => Err(err).context("writing to stdout"),
+            _ => Ok(()),
+        }
+    }
+
+    /// One line of a stream that may go on for long (`logs --follow`); printed with `-q` too. Unlike
+    /// [`Reporter::verbatim`] a closed pipe comes back as an error (`BrokenPipe`), so the caller can stop.
+    pub fn stream(&self, line: &str) -> std::io::Result<()> {
+        self.console.line(line)
+    }
+
+    /// Asks a question on stdout and reads one line of answer from stdin.
+    pub fn ask(&self, question: &str) -> anyhow::Result<String> {
+        self.console.prompt(question).context("writing to stdout")?;
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .context("reading the answer from stdin")?;
+        Ok(answer)
+    }
+
+    /// A status line that keeps changing, e.g. request counters (see [`Live`]).
+    pub fn live(&self, status: &str) -> Live<'_> {
+        let spinner = self.console.spinners().map(|multi| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar.set_message(status.to_owned());
+            bar
+        });
+        Live {
+            reporter: self,
+            spinner,
+            shown: status.to_owned(),
+            shown_at: Instant::now(),
+        }
+    }
+
+    fn json<T: Serialize + ?Sized>(&self, value: &T) -> serde_json::Result<String> {
+        if self.json_lines {
+            serde_json::to_string(value)
+        } else {
+            serde_json::to_string_pretty(value)
         }
     }
 
     pub fn begin(&self, label: &str) -> Step {
-        let spinner = self.spinners.as_ref().map(|multi| {
+        let spinner = self.console.spinners().map(|multi| {
             let bar = multi.add(ProgressBar::new_spinner());
             bar.set_style(
                 ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
@@ -138,7 +234,8 @@ impl Reporter {
         self.recorded.lock().expect("reporter lock").clone()
     }
 
-    /// The final summary: text lines, or the JSON document (`extra` holds URLs and the like).
+    /// The final summary: text lines, or the JSON document (`extra` holds URLs and the like). Like a note,
+    /// a summary that cannot be written is dropped: the work it reports is done.
     pub fn finish(&self, verb: Verb, elapsed: Duration, extra: serde_json::Value) {
         let recorded = self.recorded();
         let counts = Counts::of(recorded.iter().map(|r| &r.change));
@@ -151,7 +248,9 @@ impl Reporter {
                     "changes": recorded,
                     "details": extra,
                 });
-                print_line(&serde_json::to_string_pretty(&document).expect("serialisable"));
+                let _ = self
+                    .console
+                    .line(&self.json(&document).expect("serialisable"));
             }
             OutputFormat::Text if !self.quiet => {
                 if let serde_json::Value::Object(map) = &extra {
@@ -159,12 +258,46 @@ impl Reporter {
                         let value = value
                             .as_str()
                             .map_or_else(|| value.to_string(), str::to_owned);
-                        print_line(&format!("{}: {value}", label(key)));
+                        self.note(&format!("{}: {value}", label(key)));
                     }
                 }
-                print_line(&counts.sentence(verb, elapsed));
+                self.note(&counts.sentence(verb, elapsed));
             }
             OutputFormat::Text => {}
+        }
+    }
+}
+
+/// A status line that keeps changing (`dev`'s request counters). On a terminal it is a spinner whose message
+/// is replaced; elsewhere a plain line is printed when the status changed, at most every
+/// [`Live::PLAIN_LINE_EVERY`], so that a log file does not fill with one line per tick. Like a note, it shows
+/// in text output only and not with `-q`. The spinner goes away when the `Live` is dropped.
+pub struct Live<'a> {
+    reporter: &'a Reporter,
+    spinner: Option<ProgressBar>,
+    /// The status last shown, and when.
+    shown: String,
+    shown_at: Instant,
+}
+
+impl Live<'_> {
+    pub const PLAIN_LINE_EVERY: Duration = Duration::from_secs(10);
+
+    pub fn set(&mut self, status: &str) {
+        if let Some(spinner) = &self.spinner {
+            spinner.set_message(status.to_owned());
+        } else if status != self.shown && self.shown_at.elapsed() >= Self::PLAIN_LINE_EVERY {
+            self.reporter.note(status);
+            status.clone_into(&mut self.shown);
+            self.shown_at = Instant::now();
+        }
+    }
+}
+
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        if let Some(spinner) = &self.spinner {
+            spinner.finish_and_clear();
         }
     }
 }
@@ -178,11 +311,6 @@ fn label(key: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Writes a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn print_line(line: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]

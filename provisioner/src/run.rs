@@ -1,7 +1,7 @@
-//! The binary's body: parse flags, load the configuration, run the verb, print errors with their whole
-//! context chain and map them to exit codes (0 ok, 1 AWS/runtime failure, 2 usage or configuration).
+//! The binary's body: parse flags, load the configuration, run the verb. Errors go back to `main`, which
+//! prints and maps them with [`crate::error::exit`].
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,71 +9,26 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{
+    Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, GlobalArgs, LogsArgs,
+    OutputsArgs, PlanArgs, StatusArgs, UpArgs,
+};
 use crate::config::model::Config;
-use crate::config::{self, ConfigError, Overrides};
-use crate::report::OutputFormat;
+use crate::config::{self, Overrides};
+use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
 use crate::{dev, freetier, logs, outputs};
 
-/// A mistake in how the tool was called (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Runs the CLI to completion (builds its own tokio runtime).
-pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
+/// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
+/// the exit code.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::try_parse()?;
     init_logging(cli.global.verbose);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: starting the async runtime: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(execute(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {}", chain(&err));
-            ExitCode::from(exit_code(&err))
-        }
-    }
-}
-
-/// `a: b: c` from an error and its causes.
-pub fn chain(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-/// 2 for configuration and usage errors, 1 for everything else (AWS and runtime failures).
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let usage = err.chain().any(|cause| {
-        cause.is::<ConfigError>()
-            || cause.is::<UsageError>()
-            || cause.is::<freetier::ChargesRefused>()
-    });
-    if usage {
-        2
-    } else {
-        1
-    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(execute(cli))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(verbose: u8) {
@@ -98,18 +53,22 @@ fn workspace_root(config_path: &Path) -> PathBuf {
     }
 }
 
-fn options(
-    global: &GlobalArgs,
+/// A verb's share of [`StackOptions`]; the rest comes from the global flags and `shopsmart.yaml`.
+#[derive(Debug, Default)]
+struct VerbOptions {
     function_zip: Option<PathBuf>,
     reseed: bool,
     allow_charges: bool,
-) -> anyhow::Result<StackOptions> {
+}
+
+/// Loads the configuration (with `--stage`/`--region` applied) and checks the verb's flags.
+fn stack_options(global: &GlobalArgs, verb: VerbOptions) -> anyhow::Result<StackOptions> {
     let overrides = Overrides {
         stage: global.stage.clone(),
         region: global.region.clone(),
     };
     let config = config::load(&global.config, &overrides)?;
-    if let Some(zip) = &function_zip {
+    if let Some(zip) = &verb.function_zip {
         if !zip.is_file() {
             return Err(UsageError(format!(
                 "--function-zip {}: no such file; hint: pass the path of a zip that holds the `bootstrap` binary, \
@@ -128,123 +87,137 @@ fn options(
         },
         workspace_root: workspace_root(&global.config),
         config,
-        function_zip,
-        reseed,
+        function_zip: verb.function_zip,
+        reseed: verb.reseed,
         interceptors: Vec::new(),
-        allow_charges,
+        allow_charges: verb.allow_charges,
     })
 }
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
-    let progress = Reporter::new(cli.global.output, cli.global.quiet);
-    let global = &cli.global;
-    match cli.command {
-        Command::Up {
-            function_zip,
-            reseed,
-            allow_charges,
-        } => {
-            let opts = options(global, function_zip, reseed, allow_charges)?;
-            stack::up(&opts, &progress).await?;
-            teach(
-                global,
-                &format!(
-                    "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows \
-                     the function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
-                    opts.config.names().stack_id()
-                ),
-            )?;
-        }
-        Command::Plan {
-            function_zip,
-            allow_charges,
-        } => {
-            let opts = options(global, function_zip, false, allow_charges)?;
-            stack::plan(&opts, &progress).await?;
-            teach(global, &cost_summary(&opts.config))?;
-            teach(
-                global,
-                "next: `shopsmart-deploy up` makes exactly these changes.",
-            )?;
-        }
-        Command::Status { function_zip } => {
-            stack::status(&options(global, function_zip, false, false)?, &progress).await?;
-        }
-        Command::Destroy { yes } => {
-            let opts = options(global, None, false, false)?;
-            if !yes {
-                confirm_destroy(&opts)?;
-            }
-            stack::destroy(&opts, &progress).await?;
-            teach(
-                global,
-                &format!(
-                    "stack {} is gone from {}: nothing it created is left to bill you.",
-                    opts.config.names().stack_id(),
-                    opts.config.region
-                ),
-            )?;
-        }
-        Command::Dev {
-            port,
-            api_port,
-            emulator_port,
-        } => {
-            // On the emulator nothing is billed: the guard still runs and lists what would cost on AWS.
-            let opts = options(global, None, false, true)?;
-            let ports = dev::DevPorts {
-                website: port,
-                api: api_port,
-                emulator: emulator_port,
-            };
-            dev::run(opts, ports, &progress).await?;
-        }
-        Command::Cost { requests } => {
-            let config = options(global, None, false, false)?.config;
-            let estimate = freetier::monthly(&config, requests, &freetier::Assumptions::default());
-            match global.output {
-                OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&estimate)?)?,
-                OutputFormat::Text => print_stdout(&estimate.render_text())?,
-            }
-        }
-        Command::Logs { follow, since } => {
-            let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
-            logs::run(&ctx, since, follow).await?;
-        }
-        Command::Outputs => {
-            let ctx = stack::context(&options(global, None, false, false)?, Mode::Plan).await?;
-            let outputs = outputs::collect(&ctx).await?;
-            match global.output {
-                OutputFormat::Json => print_stdout(&serde_json::to_string_pretty(&outputs)?)?,
-                OutputFormat::Text => print_stdout(&outputs::render_text(&outputs))?,
-            }
-        }
-        Command::Completions { shell } => {
-            // Generated into memory first: clap_complete panics on a write error such as a closed pipe.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "shopsmart-deploy", &mut script);
-            print_stdout(String::from_utf8_lossy(&script).trim_end())?;
-        }
+    let Cli { global, command } = cli;
+    let progress = Reporter::new(global.output, global.quiet);
+    match command {
+        Command::Up(args) => up(&global, args, &progress).await,
+        Command::Plan(args) => plan(&global, args, &progress).await,
+        Command::Destroy(args) => destroy(&global, args, &progress).await,
+        Command::Status(args) => status(&global, args, &progress).await,
+        // dev prints several JSON documents over time (the deployment, then where the shop runs).
+        Command::Dev(args) => dev(&global, args, &progress.json_lines()).await,
+        Command::Cost(args) => cost(&global, args, &progress),
+        Command::Logs(args) => logs(&global, args, &progress).await,
+        Command::Outputs(OutputsArgs {}) => outputs(&global, &progress).await,
+        Command::Completions(args) => completions(args, &progress),
     }
+}
+
+async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            function_zip: args.code.function_zip,
+            reseed: args.reseed,
+            allow_charges: args.charges.allow_charges,
+        },
+    )?;
+    stack::up(&opts, progress).await?;
+    progress.note(&format!(
+        "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
+         function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
+        opts.config.names().stack_id()
+    ));
     Ok(())
 }
 
-/// Prints a line to stdout. A reader that went away (`| head`) is not an error: `println!` would panic there.
-/// A line for the learner after the result (text output only, not with -q).
-fn teach(global: &GlobalArgs, line: &str) -> anyhow::Result<()> {
-    if global.quiet || global.output != OutputFormat::Text {
-        return Ok(());
-    }
-    print_stdout(line)
+async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            function_zip: args.code.function_zip,
+            allow_charges: args.charges.allow_charges,
+            ..VerbOptions::default()
+        },
+    )?;
+    stack::plan(&opts, progress).await?;
+    progress.note(&cost_summary(&opts.config));
+    progress.note("next: `shopsmart-deploy up` makes exactly these changes.");
+    Ok(())
 }
 
-fn print_stdout(text: &str) -> anyhow::Result<()> {
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(err).context("writing to stdout")
-        }
-        _ => Ok(()),
+async fn destroy(
+    global: &GlobalArgs,
+    args: DestroyArgs,
+    progress: &Reporter,
+) -> anyhow::Result<()> {
+    let opts = stack_options(global, VerbOptions::default())?;
+    if !args.yes {
+        confirm_destroy(&opts, progress)?;
     }
+    stack::destroy(&opts, progress).await?;
+    progress.note(&format!(
+        "stack {} is gone from {}: nothing it created is left to bill you.",
+        opts.config.names().stack_id(),
+        opts.config.region
+    ));
+    Ok(())
+}
+
+async fn status(global: &GlobalArgs, args: StatusArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            function_zip: args.code.function_zip,
+            ..VerbOptions::default()
+        },
+    )?;
+    stack::status(&opts, progress).await?;
+    Ok(())
+}
+
+async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow::Result<()> {
+    // On the emulator nothing is billed: the guard still runs and lists what would cost on AWS.
+    let opts = stack_options(
+        global,
+        VerbOptions {
+            allow_charges: true,
+            ..VerbOptions::default()
+        },
+    )?;
+    let ports = dev::DevPorts {
+        website: args.port,
+        api: args.api_port,
+        emulator: args.emulator_port,
+    };
+    dev::run(opts, ports, progress).await
+}
+
+fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let config = stack_options(global, VerbOptions::default())?.config;
+    let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
+    progress.result(&estimate, freetier::Estimate::render_text)
+}
+
+async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
+    logs::run(&ctx, args.since, args.follow, progress).await
+}
+
+async fn outputs(global: &GlobalArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
+    let outputs = outputs::collect(&ctx).await?;
+    progress.result(&outputs, outputs::render_text)
+}
+
+fn completions(args: CompletionsArgs, progress: &Reporter) -> anyhow::Result<()> {
+    // Generated into memory first: clap_complete panics on a write error such as a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut Cli::command(),
+        "shopsmart-deploy",
+        &mut script,
+    );
+    progress.verbatim(String::from_utf8_lossy(&script).trim_end())
 }
 
 /// The one-line cost summary `plan` ends with.
@@ -263,7 +236,7 @@ fn cost_summary(config: &Config) -> String {
 }
 
 /// On a terminal, asks the learner to type the stack id; elsewhere `--yes` is required.
-fn confirm_destroy(opts: &StackOptions) -> anyhow::Result<()> {
+fn confirm_destroy(opts: &StackOptions, progress: &Reporter) -> anyhow::Result<()> {
     let stack_id = opts.config.names().stack_id();
     if !std::io::stdin().is_terminal() {
         return Err(UsageError(format!(
@@ -272,14 +245,11 @@ fn confirm_destroy(opts: &StackOptions) -> anyhow::Result<()> {
         ))
         .into());
     }
-    print!(
+    let answer = progress.ask(&format!(
         "This deletes every resource of stack {stack_id} in {} (tables and their data included).\nType {stack_id} to \
          confirm: ",
         opts.config.region
-    );
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    ))?;
     if answer.trim() != stack_id {
         return Err(
             UsageError("destroy cancelled: the answer did not match the stack id".into()).into(),

@@ -8,23 +8,25 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use tokio::process::{Child, Command};
 
+use crate::report::Reporter;
+
 use super::ports::{ensure_port_free, wait_until_listening};
 
 /// The moto version the tests and `dev` are known to work with.
 pub const MOTO_REQUIREMENT: &str = "moto[server]==5.2.1";
 
 /// Returns the `moto_server` executable, installing moto into `<cache>/venv` when it is missing.
-pub async fn ensure_installed(cache_dir: &Path) -> anyhow::Result<PathBuf> {
+pub async fn ensure_installed(cache_dir: &Path, progress: &Reporter) -> anyhow::Result<PathBuf> {
     let venv = cache_dir.join("venv");
     let moto = venv.join("bin").join("moto_server");
     if moto.is_file() {
         return Ok(moto);
     }
-    println!(
+    progress.note(&format!(
         "Installing the AWS emulator ({MOTO_REQUIREMENT}) into {} — first run only, about a minute. \
          moto answers the same API calls as AWS, so the shop runs here with no AWS account.",
         venv.display()
-    );
+    ));
     run_step(
         Command::new("python3").arg("-m").arg("venv").arg(&venv),
         "creating a Python virtualenv",

@@ -16,15 +16,12 @@ use crate::aws::EMULATOR_CREDENTIAL;
 
 use super::ports::{ensure_port_free, wait_until_listening};
 
-const FUNCTION_PACKAGE: &str = "shopsmart-function";
+pub const FUNCTION_PACKAGE: &str = "shopsmart-function";
 const FUNCTION_BINARY: &str = "shopsmart-api";
 
 /// Builds `function/` for this machine (a debug build: fast to compile, and it only serves one learner)
 /// and returns the executable's path, as cargo reports it.
 pub fn build_for_this_machine(workspace_root: &Path) -> anyhow::Result<PathBuf> {
-    println!(
-        "Building the shop's API (cargo build -p {FUNCTION_PACKAGE}) to run it on this machine ..."
-    );
     let output =
         std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
             .args([
@@ -83,7 +80,10 @@ impl LocalApi {
         ensure_port_free(settings.port, "--api-port")?;
         let mut child = Command::new(settings.binary)
             .envs(settings.environment)
-            .env("PORT", settings.port.to_string())
+            .env(
+                shopsmart_function::contract::PORT_ENV,
+                settings.port.to_string(),
+            )
             .env("AWS_ENDPOINT_URL", settings.aws_endpoint)
             .env("AWS_REGION", settings.region)
             // The emulator's dummy credentials, never the learner's real ones.

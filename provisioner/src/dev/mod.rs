@@ -13,20 +13,21 @@ mod local_api;
 mod ports;
 mod website_server;
 
-use std::io::IsTerminal;
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use serde::Serialize;
 
 use crate::names::TableKind;
 use crate::report::Reporter;
 use crate::resources::website_upload::WebsiteFiles;
-use crate::resources::{self, function_code, Mode};
-use crate::stack::{self, StackOptions};
+use crate::resources::{self, function_code, Ctx, Mode};
+use crate::stack::{self, StackOptions, UpOutcome};
 
 use emulator::Emulator;
 use local_api::{LocalApi, LocalApiSettings};
@@ -43,17 +44,84 @@ pub struct DevPorts {
     pub emulator: u16,
 }
 
+/// Runs the shop on this machine until Ctrl-C (or SIGTERM), then stops everything it started.
+///
+/// What it prints goes through `progress`: notes (text only, not with `-q`), the deployment as `up` prints
+/// it, then where the shop runs (`Ready`), which shows with `-q` too. With `--output json` the caller
+/// passes a reporter that prints JSON Lines: the deployment's document, then `{"event": "ready", ...}`, one
+/// line each; the notes and the live request counters are text only.
 pub async fn run(
     mut opts: StackOptions,
     ports: DevPorts,
     progress: &Reporter,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<()> {
     ensure_port_free(ports.website, "--port")?;
     ensure_port_free(ports.api, "--api-port")?;
     let cache_dir = opts.workspace_root.join(".cache");
     std::fs::create_dir_all(&cache_dir)
         .with_context(|| format!("creating {}", cache_dir.display()))?;
 
+    let (endpoint, emulator) = connect_to_emulator(&opts, ports, &cache_dir, progress).await?;
+    use_emulator_credentials(&mut opts, &endpoint);
+    let binary = build_function(&mut opts, &cache_dir, progress).await?;
+    allow_website_origin(&mut opts, ports.website);
+    let (outcome, ctx) = provision(&opts, ports.api, progress).await?;
+
+    let environment = stack::function_environment(
+        &ctx,
+        &stack::cors_origins(&opts.config, &outcome.website_url),
+    );
+    let mut api = LocalApi::start(LocalApiSettings {
+        binary: &binary,
+        port: ports.api,
+        environment: &environment,
+        aws_endpoint: &endpoint,
+        region: &ctx.region,
+        log_file: &cache_dir.join(API_LOG),
+    })
+    .await?;
+    let website = Website {
+        s3: ctx.aws.s3.clone(),
+        bucket: outcome.bucket.clone(),
+        index_document: opts.config.website.index_document.clone(),
+        error_document: opts.config.website.error_document.clone(),
+        requests: Arc::new(AtomicU64::new(0)),
+    };
+    let website_requests = website.requests.clone();
+    let server = serve_website(website, ports.website).await?;
+
+    let ready = Ready::new(&ctx, &outcome.bucket, ports.website, &api.url, &endpoint);
+    let result = async {
+        progress.result(&ready, Ready::render_text)?;
+        serve_until_stopped(&mut api, &website_requests, progress).await
+    }
+    .await;
+    server.abort();
+    api.stop().await;
+    if let Some(emulator) = emulator {
+        emulator.stop().await;
+        progress.note(
+            "Stopped the local API and the emulator; the emulator kept its data in memory, so it is gone.",
+        );
+    } else {
+        progress.note(&format!(
+            "Stopped the local API; the stack stays in the emulator at {endpoint}."
+        ));
+    }
+    result
+}
+
+/// The local API's log, under the cache directory.
+const API_LOG: &str = "dev-api.log";
+
+/// The AWS endpoint to use: `--endpoint-url` / `AWS_ENDPOINT_URL`, else a moto server started here (and
+/// returned, so that it stops with `dev`). Only loopback endpoints are accepted.
+async fn connect_to_emulator(
+    opts: &StackOptions,
+    ports: DevPorts,
+    cache_dir: &Path,
+    progress: &Reporter,
+) -> anyhow::Result<(String, Option<Emulator>)> {
     let configured_endpoint = opts
         .aws
         .endpoint_url
@@ -61,21 +129,23 @@ pub async fn run(
         .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
     let (endpoint, emulator) = match configured_endpoint {
         Some(endpoint) => {
-            println!("Using the AWS endpoint {endpoint} (from --endpoint-url / AWS_ENDPOINT_URL).");
+            progress.note(&format!(
+                "Using the AWS endpoint {endpoint} (from --endpoint-url / AWS_ENDPOINT_URL)."
+            ));
             (endpoint, None)
         }
         None => {
-            let moto_server = emulator::ensure_installed(&cache_dir).await?;
+            let moto_server = emulator::ensure_installed(cache_dir, progress).await?;
             let emulator = Emulator::start(
                 &moto_server,
                 ports.emulator,
                 &cache_dir.join("dev-moto.log"),
             )
             .await?;
-            println!(
+            progress.note(&format!(
                 "Started the AWS emulator (moto server) on {}.",
                 emulator.endpoint
-            );
+            ));
             (emulator.endpoint.clone(), Some(emulator))
         }
     };
@@ -85,9 +155,20 @@ pub async fn run(
              to AWS use `shopsmart-deploy up`, or point --endpoint-url at an emulator on 127.0.0.1"
         );
     }
-    use_emulator_credentials(&mut opts, &endpoint);
+    Ok((endpoint, emulator))
+}
 
-    // The Lambda code: moto stores it and never runs it, so the build for this machine serves both roles.
+/// Builds the shop's API for this machine and returns the executable. The Lambda code is a zip of that same
+/// build: moto stores the code and never runs it, so one build serves both roles.
+async fn build_function(
+    opts: &mut StackOptions,
+    cache_dir: &Path,
+    progress: &Reporter,
+) -> anyhow::Result<PathBuf> {
+    progress.note(&format!(
+        "Building the shop's API (cargo build -p {}) to run it on this machine ...",
+        local_api::FUNCTION_PACKAGE
+    ));
     let binary = tokio::task::spawn_blocking({
         let root = opts.workspace_root.clone();
         move || local_api::build_for_this_machine(&root)
@@ -100,140 +181,144 @@ pub async fn run(
     std::fs::write(&zip_path, function_code::zip_bootstrap(&binary_bytes)?)
         .with_context(|| format!("writing {}", zip_path.display()))?;
     opts.function_zip = Some(zip_path);
+    Ok(binary)
+}
 
-    let website_origin = format!("http://127.0.0.1:{}", ports.website);
+/// The website is served from 127.0.0.1 here, so the API must allow that origin (CORS), as it allows the
+/// bucket's website origin in AWS.
+fn allow_website_origin(opts: &mut StackOptions, website_port: u16) {
+    let website_origin = local_origin(website_port);
     if !opts.config.api.extra_cors_origins.contains(&website_origin) {
-        opts.config
-            .api
-            .extra_cors_origins
-            .push(website_origin.clone());
+        opts.config.api.extra_cors_origins.push(website_origin);
     }
-    let outcome = stack::up(&opts, progress)
+}
+
+fn local_origin(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The same convergence as `up`, into the emulator; then the website's config.js is pointed at the local API.
+async fn provision(
+    opts: &StackOptions,
+    api_port: u16,
+    progress: &Reporter,
+) -> anyhow::Result<(UpOutcome, Ctx)> {
+    let outcome = stack::up(opts, progress)
         .await
         .context("provisioning the stack into the emulator")?;
-
     // The website's config.js must name the API the browser can reach here, not the emulated execute-api host.
-    let ctx = stack::context(&opts, Mode::Apply).await?;
-    let api_url = format!("http://127.0.0.1:{}", ports.api);
-    let files = WebsiteFiles::new(&ctx, &opts.workspace_root.join("frontend"), Some(&api_url))?;
+    let ctx = stack::context(opts, Mode::Apply).await?;
+    let files = WebsiteFiles::new(
+        &ctx,
+        &opts.workspace_root.join("frontend"),
+        Some(&local_origin(api_port)),
+    )?;
     resources::converge(&ctx, &files)
         .await
         .context("pointing the website's config.js at the local API")?;
+    Ok((outcome, ctx))
+}
 
-    let environment = stack::function_environment(
-        &ctx,
-        &stack::cors_origins(&opts.config, &outcome.website_url),
-    );
-    let mut api = LocalApi::start(LocalApiSettings {
-        binary: &binary,
-        port: ports.api,
-        environment: &environment,
-        aws_endpoint: &endpoint,
-        region: &ctx.region,
-        log_file: &cache_dir.join("dev-api.log"),
-    })
-    .await?;
+/// Serves the website from the objects in the emulated bucket on 127.0.0.1:`port`, in the background.
+async fn serve_website(
+    website: Website,
+    port: u16,
+) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+        .await
+        .with_context(|| {
+            format!("binding the website port {port}; hint: choose another with --port")
+        })?;
+    Ok(tokio::spawn(async move {
+        axum::serve(listener, website_server::router(website)).await
+    }))
+}
 
-    let website_requests = Arc::new(AtomicU64::new(0));
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, ports.website))
-            .await
-            .with_context(|| {
-                format!(
-                    "binding the website port {}; hint: choose another with --port",
-                    ports.website
-                )
-            })?;
-    let website = Website {
-        s3: ctx.aws.s3.clone(),
-        bucket: outcome.bucket.clone(),
-        index_document: opts.config.website.index_document.clone(),
-        error_document: opts.config.website.error_document.clone(),
-        requests: website_requests.clone(),
-    };
-    let server =
-        tokio::spawn(async move { axum::serve(listener, website_server::router(website)).await });
+/// Where the shop runs, printed once everything is up: a text block for the learner, or one JSON line,
+/// `{"event": "ready", ...}`, for a script (which can wait for it before it sends requests).
+#[derive(Debug, Serialize)]
+struct Ready {
+    event: &'static str,
+    stage: String,
+    website_url: String,
+    api_url: String,
+    /// Table names by role (products, carts, orders).
+    tables: BTreeMap<&'static str, String>,
+    bucket: String,
+    aws_endpoint: String,
+    api_log: String,
+}
 
-    let names = &ctx.names;
-    println!();
-    println!(
-        "The URLs above are where AWS would serve the shop; the emulator cannot serve them, so dev serves \
-         both here instead."
-    );
-    println!("The shop runs on this machine (stage {}):", names.stage());
-    println!("  website: {website_origin}   <- open this in your browser");
-    println!("  api: {}", api.url);
-    println!(
-        "  tables: {} {} {}",
-        names.table(TableKind::Products),
-        names.table(TableKind::Carts),
-        names.table(TableKind::Orders)
-    );
-    println!("  AWS endpoint: {endpoint}   logs: .cache/dev-api.log");
-    println!(
-        "The website is served from the objects in bucket {}, exactly as S3 would serve them.",
-        outcome.bucket
-    );
-    println!("Press Ctrl-C to stop; everything dev started stops with it.");
-
-    let result = serve_until_stopped(&mut api, &website_requests).await;
-    server.abort();
-    api.stop().await;
-    if let Some(emulator) = emulator {
-        emulator.stop().await;
-        println!("Stopped the local API and the emulator; the emulator kept its data in memory, so it is gone.");
-    } else {
-        println!("Stopped the local API; the stack stays in the emulator at {endpoint}.");
+impl Ready {
+    fn new(ctx: &Ctx, bucket: &str, website_port: u16, api_url: &str, endpoint: &str) -> Self {
+        Self {
+            event: "ready",
+            stage: ctx.names.stage().to_owned(),
+            website_url: local_origin(website_port),
+            api_url: api_url.to_owned(),
+            tables: TableKind::ALL
+                .iter()
+                .map(|kind| (kind.suffix(), ctx.names.table(*kind)))
+                .collect(),
+            bucket: bucket.to_owned(),
+            aws_endpoint: endpoint.to_owned(),
+            api_log: format!(".cache/{API_LOG}"),
+        }
     }
-    result.map(|()| ExitCode::SUCCESS)
+
+    fn render_text(&self) -> String {
+        let tables: Vec<&str> = TableKind::ALL
+            .iter()
+            .map(|kind| self.tables[kind.suffix()].as_str())
+            .collect();
+        [
+            String::new(),
+            "The URLs above are where AWS would serve the shop; the emulator cannot serve them, so dev serves \
+             both here instead."
+                .to_owned(),
+            format!("The shop runs on this machine (stage {}):", self.stage),
+            format!("  website: {}   <- open this in your browser", self.website_url),
+            format!("  api: {}", self.api_url),
+            format!("  tables: {}", tables.join(" ")),
+            format!("  AWS endpoint: {}   logs: {}", self.aws_endpoint, self.api_log),
+            format!(
+                "The website is served from the objects in bucket {}, exactly as S3 would serve them.",
+                self.bucket
+            ),
+            "Press Ctrl-C to stop; everything dev started stops with it.".to_owned(),
+        ]
+        .join("\n")
+    }
 }
 
 /// Shows the live status until Ctrl-C (or SIGTERM); fails if the local API dies on its own.
 async fn serve_until_stopped(
     api: &mut LocalApi,
     website_requests: &AtomicU64,
+    progress: &Reporter,
 ) -> anyhow::Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
-    let on_terminal = std::io::stdout().is_terminal();
-    let spinner = on_terminal.then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    });
+    let status = |website: u64, api: u64| {
+        format!("serving: {website} website requests, {api} API requests (Ctrl-C to stop)")
+    };
+    let mut live = progress.live(&status(0, 0));
     let mut tick = tokio::time::interval(Duration::from_millis(500));
-    let mut last_reported = (0, 0);
-    let mut since_last_line = Duration::ZERO;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
-            status = api.exited() => {
-                if let Some(spinner) = &spinner { spinner.finish_and_clear(); }
-                bail!("the local API stopped on its own ({}); see .cache/dev-api.log", status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()));
+            exit = api.exited() => {
+                drop(live);
+                bail!("the local API stopped on its own ({}); see .cache/{API_LOG}", exit.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()));
             }
             _ = tick.tick() => {
-                let counts = (website_requests.load(Ordering::Relaxed), api.requests_served());
-                let status = format!("serving: {} website requests, {} API requests (Ctrl-C to stop)", counts.0, counts.1);
-                match &spinner {
-                    Some(spinner) => spinner.set_message(status),
-                    None => {
-                        // Not a terminal: a plain line when something changed, at most every 10 s.
-                        since_last_line += Duration::from_millis(500);
-                        if counts != last_reported && since_last_line >= Duration::from_secs(10) {
-                            println!("{status}");
-                            last_reported = counts;
-                            since_last_line = Duration::ZERO;
-                        }
-                    }
-                }
+                live.set(&status(website_requests.load(Ordering::Relaxed), api.requests_served()));
             }
         }
     }
-    if let Some(spinner) = spinner {
-        spinner.finish_and_clear();
-    }
-    println!("Stopping ...");
+    drop(live);
+    progress.note("Stopping ...");
     Ok(())
 }
 

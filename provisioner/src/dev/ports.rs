@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use tokio::process::Child;
 
-use crate::run::UsageError;
+use crate::error::UsageError;
 
 pub fn ensure_port_free(port: u16, flag: &str) -> anyhow::Result<()> {
     match TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {

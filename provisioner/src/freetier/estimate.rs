@@ -6,6 +6,8 @@
 //! is rounded half up to whole cents once, at the end. Totals are the sums of the rounded service figures,
 //! so the printed table always adds up.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use super::money::{cents_half_up, format_usd, group_thousands};
@@ -509,8 +511,15 @@ fn group_u128(value: u128) -> String {
 impl Estimate {
     /// A readable table with the assumptions, the notes and the price source.
     pub fn render_text(&self) -> String {
-        use std::fmt::Write as _;
         let mut out = String::new();
+        self.write_table(&mut out);
+        self.write_assumptions(&mut out);
+        self.write_notes_and_sources(&mut out);
+        out
+    }
+
+    /// The heading, one row per service (with its usage lines), the total row and the bottom line.
+    fn write_table(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "Monthly cost estimate at {} API requests a month ({} list prices as of {})",
@@ -519,32 +528,14 @@ impl Estimate {
             self.prices_as_of
         );
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "{:<24}{:>14}{:>18}{:>12}",
-            "service", "always free", "12-month/credit", "billed"
-        );
+        write_row(out, "service", "always free", "12-month/credit", "billed");
         for service in &self.services {
-            let _ = writeln!(
-                out,
-                "{:<24}{:>14}{:>18}{:>12}",
-                service.service.display_name(),
-                format_usd(service.cost.always_free_cents),
-                format_usd(service.cost.twelve_month_or_credit_cents),
-                format_usd(service.cost.billed_cents)
-            );
+            write_cost_row(out, service.service.display_name(), &service.cost);
             for usage in &service.usage {
                 let _ = writeln!(out, "    {usage}");
             }
         }
-        let _ = writeln!(
-            out,
-            "{:<24}{:>14}{:>18}{:>12}",
-            "total",
-            format_usd(self.total.always_free_cents),
-            format_usd(self.total.twelve_month_or_credit_cents),
-            format_usd(self.total.billed_cents)
-        );
+        write_cost_row(out, "total", &self.total);
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -552,6 +543,10 @@ impl Estimate {
             format_usd(self.total.billed_cents),
             format_usd(self.total.twelve_month_or_credit_cents)
         );
+    }
+
+    /// The traffic and sizes the estimate assumes, so the learner can judge how far it fits their shop.
+    fn write_assumptions(&self, out: &mut String) {
         let a = &self.assumptions;
         let _ = writeln!(out);
         let _ = writeln!(out, "Assumptions:");
@@ -581,6 +576,9 @@ impl Estimate {
             "  website: {} KB in {} objects, {} deploys a month",
             a.website_kb, a.website_objects, a.deploys_per_month
         );
+    }
+
+    fn write_notes_and_sources(&self, out: &mut String) {
         let _ = writeln!(out);
         let _ = writeln!(out, "Notes:");
         for note in &self.notes {
@@ -595,8 +593,25 @@ impl Estimate {
         for source in &self.sources {
             let _ = writeln!(out, "  - {source}");
         }
-        out
     }
+}
+
+/// One row of the cost table: a label and three right-aligned columns.
+fn write_row(out: &mut String, label: &str, always_free: &str, twelve_month: &str, billed: &str) {
+    let _ = writeln!(
+        out,
+        "{label:<24}{always_free:>14}{twelve_month:>18}{billed:>12}"
+    );
+}
+
+fn write_cost_row(out: &mut String, label: &str, cost: &Split) {
+    write_row(
+        out,
+        label,
+        &format_usd(cost.always_free_cents),
+        &format_usd(cost.twelve_month_or_credit_cents),
+        &format_usd(cost.billed_cents),
+    );
 }
 
 #[cfg(test)]

@@ -262,7 +262,8 @@ mod tests {
         let sheet = PriceSheet::parse(EMBEDDED_PRICE_FILE).unwrap();
         assert_eq!(sheet.as_of, "2026-11-01");
         assert!(!sheet.sources.is_empty());
-        // The allowances the issue names, so an accidental edit is caught.
+        // The allowances the guard and the estimate are built around (the always-free and 12-month figures
+        // AWS publishes), pinned so that an accidental edit of the price file is caught.
         assert_eq!(sheet.lambda.always_free.requests, 1_000_000);
         assert_eq!(sheet.lambda.always_free.gb_seconds, 400_000);
         assert_eq!(sheet.dynamodb.always_free.read_capacity_units, 25);
