@@ -61,7 +61,7 @@ pub fn chain(err: &anyhow::Error) -> String {
         .join(": ")
 }
 
-/// The exit code of [`crate::run`]'s result. A failure is printed on stderr as one line, `error: a: b: c`;
+/// The exit code of [`crate::run()`]'s result. A failure is printed on stderr as one line, `error: a: b: c`;
 /// a command-line error from clap is printed by clap (help and `--version` are such "errors" too, printed
 /// on stdout with exit code 0).
 pub fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
