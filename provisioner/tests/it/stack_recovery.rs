@@ -1,9 +1,6 @@
 //! The stack after things went wrong: an `up` that stopped part-way is finished by the next `up`, and a
 //! foreign resource with one of our names stops `up` and `destroy` (exit 1, explained) without being touched.
 
-use std::path::Path;
-use std::process::Command;
-
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
@@ -13,6 +10,7 @@ use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{iam_role, log_group, tables, Mode};
 use shopsmart_deploy::stack;
 
+use crate::support::cli::Cli;
 use crate::support::*;
 
 #[tokio::test]
@@ -76,23 +74,8 @@ async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
         .await
         .unwrap();
 
-    let config_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shopsmart.yaml");
-    let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-            .args(args)
-            .arg("--config")
-            .arg(&config_path)
-            .args(["--stage", &stage, "--region", "us-east-1"])
-            .env("AWS_ENDPOINT_URL", endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
+    let cli = Cli::new(shipped_config()).stage(&stage).region("us-east-1");
+    let run = |args: &[&str]| cli.code_and_stderr(args);
     let (code, stderr) = run(&["up", "--function-zip", zip.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(

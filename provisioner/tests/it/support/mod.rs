@@ -1,8 +1,10 @@
 //! Shared by the provisioner's integration tests: a stack context against moto (reached through
-//! `AWS_ENDPOINT_URL`, which `tests/run` sets), unique stage names, and an interceptor that records every
-//! AWS operation the SDK sends.
+//! `AWS_ENDPOINT_URL`, which `tests/run` sets), unique stage names, an interceptor that records every
+//! AWS operation the SDK sends, the test configurations, and set-ups several topics need. The binary is run
+//! through `cli`; AWS faults moto does not make are injected through `faults`.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod faults;
 
 use std::collections::BTreeMap;
@@ -166,6 +168,20 @@ pub fn repo_root() -> std::path::PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
+}
+
+/// The shipped `shopsmart.yaml` at the repository root (the binary finds `frontend/` beside it).
+pub fn shipped_config() -> std::path::PathBuf {
+    repo_root().join("shopsmart.yaml")
+}
+
+/// A loopback port nothing listens on at the moment.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A Lambda zip for tests: moto stores the code and never runs it, so nothing needs compiling.
