@@ -1,9 +1,6 @@
 //! The stack after things went wrong: an `up` that stopped part-way is finished by the next `up`, and a
 //! foreign resource with one of our names stops `up` and `destroy` (exit 1, explained) without being touched.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
@@ -51,28 +48,7 @@ async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
     let stage = unique_stage();
     let ctx = ctx(test_config(&stage, "us-east-1"), Mode::Apply, &[]).await;
     let foreign = ctx.names.table(TableKind::Orders);
-    ctx.aws
-        .dynamodb
-        .create_table()
-        .table_name(&foreign)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("orderId")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("orderId")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    create_untagged_table(&ctx, &foreign, "orderId").await;
 
     let cli = Cli::new(shipped_config()).stage(&stage).region("us-east-1");
     let run = |args: &[&str]| cli.code_and_stderr(args);
