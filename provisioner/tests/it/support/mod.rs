@@ -2,7 +2,6 @@
 //! `AWS_ENDPOINT_URL`, which `tests/run` sets), unique stage names, an interceptor that records every
 //! AWS operation the SDK sends, the test configurations, and set-ups several topics need. The binary is run
 //! through `cli`; AWS faults moto does not make are injected through `faults`.
-#![allow(dead_code)]
 
 pub mod cli;
 pub mod faults;
