@@ -3,9 +3,11 @@
 //! exit code 1 instead.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use shopsmart_deploy::config::{self, Overrides};
+
+use crate::support::cli::Cli;
+use crate::support::{repo_root, shipped_config};
 
 /// A valid file; each case below replaces one line of it (1-based) or appends lines.
 const BASE: &str = "\
@@ -135,6 +137,13 @@ fn write_case(dir: &Path, index: usize, case: &Case) -> PathBuf {
     path
 }
 
+/// BASE as `shopsmart.yaml` in `dir`.
+fn write_base(dir: &Path) -> PathBuf {
+    let path = dir.join("shopsmart.yaml");
+    std::fs::write(&path, BASE).unwrap();
+    path
+}
+
 #[test]
 fn the_base_file_is_valid() {
     let config = config::parse(BASE, Path::new("base.yaml")).unwrap();
@@ -173,25 +182,10 @@ fn the_binary_exits_2_with_the_location_and_makes_no_aws_call() {
     let mut failures = Vec::new();
     for (index, case) in cases().iter().enumerate() {
         let path = write_case(dir.path(), index, case);
-        let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-            .args(["plan", "--config"])
-            .arg(&path)
-            .env("AWS_ENDPOINT_URL", closed)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (code, stderr) = Cli::new(&path).endpoint(closed).code_and_stderr(&["plan"]);
         let location = format!("{}:{}", path.display(), case.at);
-        if output.status.code() != Some(2)
-            || !stderr.contains(&location)
-            || !stderr.contains(case.says)
-        {
-            failures.push(format!(
-                "{}: exit {:?}, stderr {stderr:?}",
-                case.name,
-                output.status.code()
-            ));
+        if code != Some(2) || !stderr.contains(&location) || !stderr.contains(case.says) {
+            failures.push(format!("{}: exit {code:?}, stderr {stderr:?}", case.name));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -200,21 +194,8 @@ fn the_binary_exits_2_with_the_location_and_makes_no_aws_call() {
 #[test]
 fn bad_command_line_values_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shopsmart.yaml");
-    std::fs::write(&path, BASE).unwrap();
-    let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-            .args(args)
-            .arg("--config")
-            .arg(&path)
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
+    let cli = Cli::new(write_base(dir.path())).endpoint("http://127.0.0.1:9");
+    let run = |args: &[&str]| cli.code_and_stderr(args);
     let (code, stderr) = run(&["plan", "--stage", "Prod"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
@@ -231,10 +212,9 @@ fn bad_command_line_values_exit_2() {
     assert_eq!(code, Some(2));
     let (code, stderr) = run(&["up", "--function-zip", "/nonexistent.zip"]);
     assert_eq!(code, Some(2), "{stderr}");
-    let missing = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-        .args(["plan", "--config", "/nonexistent/shopsmart.yaml"])
-        .output()
-        .unwrap();
+    let missing = Cli::new("/nonexistent/shopsmart.yaml")
+        .endpoint("http://127.0.0.1:9")
+        .run(&["plan"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("pass --config PATH"));
 }
@@ -242,8 +222,7 @@ fn bad_command_line_values_exit_2() {
 #[test]
 fn overrides_are_applied_after_validation() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shopsmart.yaml");
-    std::fs::write(&path, BASE).unwrap();
+    let path = write_base(dir.path());
     let overrides = Overrides {
         stage: Some("test".into()),
         region: Some("eu-central-1".into()),
@@ -257,8 +236,7 @@ fn overrides_are_applied_after_validation() {
 
 #[test]
 fn the_shipped_shopsmart_yaml_is_valid_and_exact() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shopsmart.yaml");
-    let config = config::load(&path, &Overrides::default()).unwrap();
+    let config = config::load(&shipped_config(), &Overrides::default()).unwrap();
     assert_eq!(
         (
             config.project.as_str(),
@@ -289,9 +267,7 @@ fn the_shipped_shopsmart_yaml_is_valid_and_exact() {
     );
     // Every product image exists in the storefront.
     for product in &config.products {
-        let image = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../frontend")
-            .join(&product.image_url);
+        let image = repo_root().join("frontend").join(&product.image_url);
         assert!(image.is_file(), "{} is missing", image.display());
     }
 }

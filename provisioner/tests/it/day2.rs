@@ -5,18 +5,18 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use shopsmart_deploy::change::Action;
-use shopsmart_deploy::config::{self, model::Config, Overrides};
 use shopsmart_deploy::freetier;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use shopsmart_deploy::stack;
 
+use crate::support::cli::{self, stderr_of, Cli};
 use crate::support::*;
 
 const TWO_STAGES_REGION: &str = "eu-west-2";
@@ -25,15 +25,10 @@ const OUTPUTS_REGION: &str = "ca-central-1";
 const GUARD_REGION: &str = "sa-east-1";
 const COST_REGION: &str = "ap-northeast-2";
 
-fn shipped_config() -> PathBuf {
-    repo_root().join("shopsmart.yaml")
-}
-
-/// A stack deployed by the binary: stage, region, the configuration file and the function zip it used.
+/// A stack deployed by the binary: the binary pointed at it (configuration file, stage, region) and the
+/// function zip it used.
 struct Stage {
-    name: String,
-    region: &'static str,
-    config_path: PathBuf,
+    cli: Cli,
     zip: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -47,42 +42,10 @@ impl Stage {
         let dir = tempfile::tempdir().unwrap();
         let zip = write_test_zip(dir.path());
         Self {
-            name: unique_stage(),
-            region,
-            config_path,
+            cli: Cli::new(config_path).stage(&unique_stage()).region(region),
             zip,
             _dir: dir,
         }
-    }
-
-    /// The binary with this stage's --config/--stage/--region, then `args`.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"));
-        command
-            .args(args)
-            .arg("--config")
-            .arg(&self.config_path)
-            .args(["--stage", &self.name, "--region", self.region])
-            .env("AWS_ENDPOINT_URL", endpoint())
-            .stdin(Stdio::null());
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    /// Runs a verb that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "shopsmart-deploy {args:?} failed ({}):\n{}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
     }
 
     fn up(&self, extra: &[&str]) -> String {
@@ -95,22 +58,18 @@ impl Stage {
         self.ok(&["destroy", "--yes"]);
     }
 
-    /// The configuration exactly as the binary loads it.
-    fn config(&self) -> Config {
-        let overrides = Overrides {
-            stage: Some(self.name.clone()),
-            region: Some(self.region.into()),
-        };
-        config::load(&self.config_path, &overrides).unwrap()
-    }
-
     async fn ctx(&self) -> Ctx {
         ctx(self.config(), Mode::Plan, &[]).await
     }
 }
 
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+/// `run`, `ok`, `command` and `config` (the configuration exactly as the binary loads it) are the runner's.
+impl std::ops::Deref for Stage {
+    type Target = Cli;
+
+    fn deref(&self) -> &Cli {
+        &self.cli
+    }
 }
 
 /// The HTTP API's endpoint as AWS reports it (found by name).
@@ -432,24 +391,13 @@ async fn the_guard_refuses_on_demand_tables_before_any_write() {
 #[test]
 fn completions_print_a_script_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-            .args(["completions", shell])
-            .output()
-            .unwrap();
+        let output = cli::command(&["completions", shell]).output().unwrap();
         assert!(output.status.success(), "{shell}: {}", stderr_of(&output));
         let script = String::from_utf8(output.stdout).unwrap();
         assert!(script.contains("shopsmart-deploy"), "{shell}: {script}");
         // Flags are completed too (fish spells them `-l function-zip`).
         assert!(script.contains("function-zip"), "{shell}: {script}");
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn listening(port: u16) -> bool {
@@ -462,16 +410,17 @@ fn dev_on_a_busy_port_says_which_flag_to_change_and_starts_nothing() {
     let port = busy.local_addr().unwrap().port();
     let api_port = free_port();
     let emulator_port = free_port();
-    let output = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-        .args(["dev", "--config"])
-        .arg(shipped_config())
-        .args(["--stage", &unique_stage(), "--endpoint-url", &endpoint()])
-        .args(["--port", &port.to_string()])
-        .args(["--api-port", &api_port.to_string()])
-        .args(["--emulator-port", &emulator_port.to_string()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let output = Cli::new(shipped_config()).stage(&unique_stage()).run(&[
+        "dev",
+        "--endpoint-url",
+        &endpoint(),
+        "--port",
+        &port.to_string(),
+        "--api-port",
+        &api_port.to_string(),
+        "--emulator-port",
+        &emulator_port.to_string(),
+    ]);
     let message = stderr_of(&output);
     assert_eq!(output.status.code(), Some(2), "{message}");
     assert!(message.contains(&format!("port {port}")), "{message}");
@@ -490,20 +439,19 @@ fn dev_on_a_busy_port_says_which_flag_to_change_and_starts_nothing() {
 /// each Ctrl-C (SIGINT) stops everything that run started.
 #[test]
 fn dev_twice_against_one_emulator_serves_the_shop_and_stops_cleanly() {
-    let stage = unique_stage();
+    let stage = Cli::new(shipped_config()).stage(&unique_stage());
     for run in 1..=2 {
         let (port, api_port) = (free_port(), free_port());
-        let mut dev = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-            .args(["dev", "--config"])
-            .arg(shipped_config())
-            .args(["--stage", &stage, "--endpoint-url", &endpoint()])
-            .args([
+        let mut dev = stage
+            .command(&[
+                "dev",
+                "--endpoint-url",
+                &endpoint(),
                 "--port",
                 &port.to_string(),
                 "--api-port",
                 &api_port.to_string(),
             ])
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -556,12 +504,7 @@ fn dev_twice_against_one_emulator_serves_the_shop_and_stops_cleanly() {
             "run {run} left a server running"
         );
     }
-    let destroyed = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"))
-        .args(["destroy", "--yes", "--config"])
-        .arg(shipped_config())
-        .args(["--stage", &stage, "--endpoint-url", &endpoint()])
-        .output()
-        .unwrap();
+    let destroyed = stage.run(&["destroy", "--yes", "--endpoint-url", &endpoint()]);
     assert!(destroyed.status.success(), "{}", stderr_of(&destroyed));
 }
 

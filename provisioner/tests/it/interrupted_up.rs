@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::stack::{self, StackOptions};
 
+use crate::support::cli::Cli;
 use crate::support::*;
 
 /// Lets the first `allowed` calls through, then fails every other one before it reaches AWS.
@@ -135,27 +136,18 @@ async fn a_killed_up_process_is_finished_by_the_next_up() {
     const REGION: &str = "us-west-2";
     let dir = tempfile::tempdir().unwrap();
     let zip = write_test_zip(dir.path());
-    let stage = unique_stage();
-    let up = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_shopsmart-deploy"));
-        command
-            .arg("--config")
-            .arg(repo_root().join("shopsmart.yaml"))
-            .args([
-                "--stage",
-                &stage,
-                "--region",
-                REGION,
-                "up",
-                "--allow-charges",
-            ])
-            .arg("--function-zip")
-            .arg(&zip)
-            .env("AWS_ENDPOINT_URL", endpoint());
-        command
-    };
+    let cli = Cli::new(shipped_config())
+        .stage(&unique_stage())
+        .region(REGION);
+    let up_args = [
+        "up",
+        "--allow-charges",
+        "--function-zip",
+        zip.to_str().unwrap(),
+    ];
 
-    let mut child = up()
+    let mut child = cli
+        .command(&up_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -187,19 +179,14 @@ async fn a_killed_up_process_is_finished_by_the_next_up() {
         "the kill came too late: {status:?} {printed:?}"
     );
 
-    let rerun = up().output().unwrap();
+    let rerun = cli.run(&up_args);
     assert!(
         rerun.status.success(),
         "{}",
         String::from_utf8_lossy(&rerun.stderr)
     );
     // The same configuration the binary read, so the check below compares like with like.
-    let overrides = shopsmart_deploy::config::Overrides {
-        stage: Some(stage.clone()),
-        region: Some(REGION.into()),
-    };
-    let config =
-        shopsmart_deploy::config::load(&repo_root().join("shopsmart.yaml"), &overrides).unwrap();
+    let config = cli.config();
     let log = CallLog::default();
     let opts = stack_options(config, &zip, vec![log.interceptor()], true);
     stack::up(&opts, &Reporter::quiet()).await.unwrap();

@@ -193,28 +193,7 @@ async fn a_foreign_table_with_our_name_is_never_touched() {
     let ctx = ctx(config, Mode::Apply, &[]).await;
     let name = ctx.names.table(TableKind::Orders);
     // Someone else's table: same name, no stack tag.
-    ctx.aws
-        .dynamodb
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    create_untagged_table(&ctx, &name, "id").await;
 
     let err = tables::converge_table(&ctx, TableKind::Orders)
         .await

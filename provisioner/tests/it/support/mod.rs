@@ -1,14 +1,18 @@
 //! Shared by the provisioner's integration tests: a stack context against moto (reached through
-//! `AWS_ENDPOINT_URL`, which `tests/run` sets), unique stage names, and an interceptor that records every
-//! AWS operation the SDK sends.
-#![allow(dead_code)]
+//! `AWS_ENDPOINT_URL`, which `tests/run` sets), unique stage names, an interceptor that records every
+//! AWS operation the SDK sends, the test configurations, and set-ups several topics need. The binary is run
+//! through `cli`; AWS faults moto does not make are injected through `faults`.
 
+pub mod cli;
 pub mod faults;
 pub mod resources;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
@@ -167,6 +171,46 @@ pub fn repo_root() -> std::path::PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
+}
+
+/// The shipped `shopsmart.yaml` at the repository root (the binary finds `frontend/` beside it).
+pub fn shipped_config() -> std::path::PathBuf {
+    repo_root().join("shopsmart.yaml")
+}
+
+/// A loopback port nothing listens on at the moment.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Someone else's DynamoDB table: `name` (one of ours), keyed by `hash_key`, on demand, WITHOUT our stack tag.
+pub async fn create_untagged_table(ctx: &Ctx, name: &str, hash_key: &str) {
+    ctx.aws
+        .dynamodb
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(hash_key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(hash_key)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A Lambda zip for tests: moto stores the code and never runs it, so nothing needs compiling.
