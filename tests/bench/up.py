@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Wall time of `shopsmart-deploy up` against moto: cold (a new stage each run) and no-op (the same stage
-again), with the prebuilt test zip so no Lambda build is timed (issue 3 measurements).
+again), with the prebuilt test zip so no Lambda build is timed.
 
     python3 tests/bench/up.py [N]
 
-The AWS call counts of the same runs come from the CallLog interceptor in provisioner/tests/day2.rs and
+The AWS call counts of the same runs come from the CallLog interceptor in provisioner/tests/it/day2.rs and
 stack.rs; moto answers in milliseconds, so these times show the tool's own overhead and its critical path,
 not AWS's (where the Lambda Active/Updated waits dominate).
 """
