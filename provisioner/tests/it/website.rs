@@ -639,3 +639,28 @@ async fn s3_consistency_and_permission_refusals_are_handled() {
         .await
         .unwrap();
 }
+
+/// Real S3, not moto: right after CreateBucket, the calls that configure the new bucket may answer 404
+/// NoSuchBucket for a few seconds (the documented eventual consistency of a new bucket). The fault layer
+/// answers the first two PutBucketTagging calls that way, in S3's documented XML error shape; the driver
+/// retries the new bucket's configuration until it lands, and the bucket ends up exactly as configured.
+#[tokio::test]
+async fn a_new_bucket_not_yet_visible_is_configured_on_a_retry() {
+    let config = test_config(&unique_stage(), "eu-west-1");
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let path = format!("/{}", website_bucket::bucket_name(&apply));
+    let p = path.clone();
+    let not_yet = faults.inject(
+        2,
+        move |r, _| r.is("PUT", &p) && r.has_query_key("tagging"),
+        Canned::s3_error(404, "NoSuchBucket", "The specified bucket does not exist"),
+    );
+    let (change, _) = website_bucket::converge(&apply).await.unwrap();
+    assert_eq!(change.action, Action::Create);
+    assert_eq!(not_yet.count(), 2, "both NoSuchBucket answers were seen");
+    let plain = ctx(config, Mode::Apply, &[]).await;
+    let (again, _) = website_bucket::converge(&plain).await.unwrap();
+    assert_eq!(again.action, Action::Unchanged, "{again:?}");
+    website_bucket::destroy(&plain).await.unwrap();
+}
