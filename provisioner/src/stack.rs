@@ -147,7 +147,6 @@ pub fn function_environment(ctx: &Ctx, cors_origins: &[String]) -> BTreeMap<Stri
 /// What steps hand to the steps that need them.
 #[derive(Default)]
 struct Facts {
-    role_arn: OnceLock<String>,
     /// `None` for `status` without `--function-zip`: the code is then not compared.
     code: OnceLock<Option<FunctionZip>>,
     /// `None` only in plan before the API exists.
@@ -180,12 +179,7 @@ fn up_steps<'a>(
             },
         ),
         Step::new("IAM role", &[], move || async move {
-            let role = resources::converge(ctx, &Role::new(ctx)).await?;
-            let arn = role
-                .output
-                .unwrap_or_else(|| ctx.arns().role(&ctx.names.role()));
-            let _ = facts.role_arn.set(arn);
-            Ok(vec![role.change])
+            Ok(vec![change_of(ctx, &Role::new(ctx)).await?])
         }),
         Step::new("IAM role policy", &["IAM role"], move || async move {
             Ok(vec![change_of(ctx, &RolePolicy::new(ctx)).await?])
@@ -205,7 +199,7 @@ fn up_steps<'a>(
             &["IAM role policy", "log group", "function code"],
             move || async move {
                 let desired = DesiredFunction {
-                    role_arn: fact(&facts.role_arn).clone(),
+                    role_arn: ctx.arns().role(&ctx.names.role()),
                     zip: fact(&facts.code).clone(),
                     environment: function_environment(ctx, &site_origins(ctx)),
                 };
@@ -213,9 +207,10 @@ fn up_steps<'a>(
             },
         ),
         Step::new("HTTP API", &["Lambda function"], move || async move {
-            let api = resources::converge(ctx, &HttpApi::new(ctx, &site_origins(ctx))?).await?;
-            let _ = facts.api.set(api.output);
-            Ok(vec![api.change])
+            let api = HttpApi::new(ctx, &site_origins(ctx))?;
+            let converged = resources::converge(ctx, &api).await?;
+            let _ = facts.api.set(api.info(converged.live.as_ref()));
+            Ok(vec![converged.change])
         }),
         Step::new("invoke permission", &["HTTP API"], move || async move {
             let permission = Permission::new(ctx, fact(&facts.api).as_ref());

@@ -268,7 +268,6 @@ pub struct ObservedBudget {
 
 impl Resource for ZeroSpendBudget {
     type Live = ObservedBudget;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -335,8 +334,6 @@ impl Resource for ZeroSpendBudget {
         }
         fields
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &ObservedBudget) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         let email = self

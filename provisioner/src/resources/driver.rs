@@ -15,28 +15,23 @@ use crate::wait;
 /// How long a resource we just created may stay invisible to the calls that configure it.
 const VISIBLE_AFTER_CREATE: Duration = Duration::from_secs(60);
 
-/// What converging one resource did, and what later steps need from it (`None` only in plan when the
-/// resource does not exist yet).
+/// What converging one resource did, and the live state it found (`None` when it did not exist).
 #[derive(Debug, Clone)]
-pub struct Converged<O> {
+pub struct Converged<L> {
     pub change: Change,
-    pub output: Option<O>,
+    pub live: Option<L>,
 }
 
 /// Creates, updates (only what differs) or leaves the resource alone; in `Mode::Plan` only reads.
-pub async fn converge<R: Resource>(
-    ctx: &Ctx,
-    resource: &R,
-) -> anyhow::Result<Converged<R::Output>> {
+pub async fn converge<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Converged<R::Live>> {
     let change = |action| Change::new(R::KIND, resource.id(), action);
     let Some(live) = resource.read(ctx).await? else {
-        let output = match ctx.mode {
-            Mode::Plan => None,
-            Mode::Apply => Some(create(ctx, resource).await?),
-        };
+        if ctx.mode == Mode::Apply {
+            create(ctx, resource).await?;
+        }
         return Ok(Converged {
             change: change(Action::Create),
-            output,
+            live: None,
         });
     };
     let owner_tags = check_owner(ctx, resource, &live)?;
@@ -44,11 +39,10 @@ pub async fn converge<R: Resource>(
     let missing = owner_tags
         .map(|tags| missing_tags(ctx, tags))
         .unwrap_or_default();
-    let output = Some(resource.output(ctx, &live));
     if changes.is_empty() && missing.is_empty() {
         return Ok(Converged {
             change: change(Action::Unchanged),
-            output,
+            live: Some(live),
         });
     }
     if ctx.mode == Mode::Apply {
@@ -63,7 +57,7 @@ pub async fn converge<R: Resource>(
     fields.extend(tag_fields(owner_tags, &missing));
     Ok(Converged {
         change: change(Action::Update { fields }),
-        output,
+        live: Some(live),
     })
 }
 
@@ -100,10 +94,10 @@ pub async fn prune<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Optio
 
 /// `create`, then `configure`, each retried while what it needs, made moments ago in this run (the new
 /// resource, or the parent a step before), is not yet visible to it.
-async fn create<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<R::Output> {
+async fn create<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<()> {
     let what = format!("{} ({}) to be visible", R::KIND, resource.id());
     let not_yet_visible = |err: &anyhow::Error| resource.not_yet_visible(err);
-    let output = wait::retry_while(
+    wait::retry_while(
         &what,
         VISIBLE_AFTER_CREATE,
         || resource.create(ctx),
@@ -116,8 +110,7 @@ async fn create<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<R::Outpu
         || resource.configure(ctx),
         not_yet_visible,
     )
-    .await?;
-    Ok(output)
+    .await
 }
 
 /// The resource's own tags when it has them; an error when they lack our stack tag.

@@ -4,6 +4,7 @@
 //! GetApis) and then owned only if it carries our stack tag.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
 use aws_sdk_apigatewayv2::types::{Api, Cors, IntegrationType, ProtocolType, RouteSettings};
@@ -140,6 +141,8 @@ pub struct Desired {
 pub struct HttpApi {
     pub name: String,
     desired: Option<Desired>,
+    /// The id and URL AWS gave the API, when `create` made it.
+    created: OnceLock<ApiInfo>,
 }
 
 impl HttpApi {
@@ -157,6 +160,7 @@ impl HttpApi {
                 cors: CorsSettings::desired(cors_origins),
                 throttle,
             }),
+            created: OnceLock::new(),
         })
     }
 
@@ -165,7 +169,14 @@ impl HttpApi {
         Self {
             name: ctx.names.http_api(),
             desired: None,
+            created: OnceLock::new(),
         }
+    }
+
+    /// The API's id and URL after `converge` found (`live`) or created it; `None` in plan before it exists.
+    pub fn info(&self, live: Option<&ObservedApi>) -> Option<ApiInfo> {
+        live.map(|live| live.info.clone())
+            .or_else(|| self.created.get().cloned())
     }
 
     fn desired(&self) -> anyhow::Result<&Desired> {
@@ -206,7 +217,6 @@ pub struct ObservedApi {
 
 impl Resource for HttpApi {
     type Live = ObservedApi;
-    type Output = ApiInfo;
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -252,13 +262,11 @@ impl Resource for HttpApi {
         fields
     }
 
-    fn output(&self, _ctx: &Ctx, live: &ObservedApi) -> ApiInfo {
-        live.info.clone()
-    }
-
-    async fn create(&self, ctx: &Ctx) -> anyhow::Result<ApiInfo> {
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         let desired = self.desired()?;
-        create(ctx, &desired.cors, desired.throttle).await
+        let info = create(ctx, &desired.cors, desired.throttle).await?;
+        let _ = self.created.set(info);
+        Ok(())
     }
 
     async fn update(&self, ctx: &Ctx, live: &ObservedApi, changes: &Changes) -> anyhow::Result<()> {

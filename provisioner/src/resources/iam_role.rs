@@ -160,7 +160,8 @@ fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-/// The role, trusted by Lambda only. Its ARN follows from its name, so `plan` can show it before it exists.
+/// The role, trusted by Lambda only. Its ARN follows from its name (`Arns::role`), so `plan` can show it
+/// before it exists.
 pub struct Role {
     pub name: String,
 }
@@ -182,8 +183,6 @@ pub struct ObservedRole {
 
 impl Resource for Role {
     type Live = ObservedRole;
-    /// The role's ARN.
-    type Output = String;
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -214,14 +213,9 @@ impl Resource for Role {
         )]
     }
 
-    fn output(&self, _ctx: &Ctx, live: &ObservedRole) -> String {
-        live.role.arn.clone()
-    }
-
-    async fn create(&self, ctx: &Ctx) -> anyhow::Result<String> {
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         let name = &self.name;
-        let output = ctx
-            .aws
+        ctx.aws
             .iam
             .create_role()
             .role_name(name)
@@ -234,10 +228,7 @@ impl Resource for Role {
             .send()
             .await
             .with_context(|| format!("creating IAM role ({name})"))?;
-        Ok(output
-            .role
-            .map(|r| r.arn)
-            .unwrap_or_else(|| ctx.arns().role(name)))
+        Ok(())
     }
 
     async fn update(
@@ -377,7 +368,6 @@ impl RolePolicy {
 impl Resource for RolePolicy {
     /// The policy document, parsed.
     type Live = Value;
-    type Output = ();
     const KIND: &'static str = POLICY_KIND;
 
     fn id(&self) -> String {
@@ -403,8 +393,6 @@ impl Resource for RolePolicy {
             desired.to_string(),
         )]
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &Value) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         self.put(ctx).await

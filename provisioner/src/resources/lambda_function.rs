@@ -243,7 +243,6 @@ impl Function {
 
 impl Resource for Function {
     type Live = Live;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -277,8 +276,6 @@ impl Resource for Function {
         }
         fields
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &Live) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         create(ctx, self.desired()?).await

@@ -144,7 +144,6 @@ impl Permission {
 
 impl Resource for Permission {
     type Live = Grant;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -172,8 +171,6 @@ impl Resource for Permission {
             ("source_arn", &live.source_arn, &desired.source_arn),
         ])
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &Grant) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         ensure_function_is_ours(ctx, &self.sid).await?;

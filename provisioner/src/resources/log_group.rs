@@ -116,7 +116,6 @@ fn show_retention(days: Option<i32>) -> String {
 
 impl Resource for LogGroup {
     type Live = LiveLogGroup;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -138,8 +137,6 @@ impl Resource for LogGroup {
             show_retention(self.retention_days),
         )])
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &LiveLogGroup) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         let name = &self.name;

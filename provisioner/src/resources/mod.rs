@@ -89,11 +89,9 @@ pub enum Owner<'a> {
     Parent,
 }
 
-/// One AWS resource. `Live` is what `read` finds; `Output` is what later steps need from it (a role's ARN,
-/// an API's id and URL), known after `create` or from the live state.
+/// One AWS resource; `Live` is what `read` finds.
 pub trait Resource: Sync {
     type Live: Sync;
-    type Output;
     /// Human name of the kind, e.g. "DynamoDB table".
     const KIND: &'static str;
 
@@ -108,10 +106,8 @@ pub trait Resource: Sync {
     /// The fields whose live value differs from the desired one (tags are the driver's).
     fn diff(&self, ctx: &Ctx, live: &Self::Live) -> Vec<FieldChange>;
 
-    fn output(&self, ctx: &Ctx, live: &Self::Live) -> Self::Output;
-
     /// Creates the resource carrying `ctx.tags()`.
-    fn create(&self, ctx: &Ctx) -> impl Future<Output = anyhow::Result<Self::Output>>;
+    fn create(&self, ctx: &Ctx) -> impl Future<Output = anyhow::Result<()>>;
 
     /// The calls that finish a resource right after `create` (settings that need it to exist). AWS may not
     /// show a new resource to every API at once: while [`Resource::not_yet_visible`] says so, the driver

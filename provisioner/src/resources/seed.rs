@@ -108,7 +108,6 @@ type Item = HashMap<String, AttributeValue>;
 
 impl Resource for Product {
     type Live = Item;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -129,8 +128,6 @@ impl Resource for Product {
             .map(|(k, v)| FieldChange::new(*k, show(live.get(*k)), show(Some(v))))
             .collect()
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &Item) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         let (table, id) = (&self.table, &self.seed.id);

@@ -156,7 +156,6 @@ pub struct ObservedTable {
 
 impl Resource for Table {
     type Live = ObservedTable;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -196,8 +195,6 @@ impl Resource for Table {
         }
         fields
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &ObservedTable) {}
 
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
         create(ctx, self.kind, &self.name, self.capacity()).await

@@ -191,7 +191,6 @@ impl LiveBucket {
 
 impl Resource for Bucket {
     type Live = LiveBucket;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -256,8 +255,6 @@ impl Resource for Bucket {
         ]));
         fields
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &LiveBucket) {}
 
     /// A bucket of that name that this account already owns (made since HeadBucket looked, or by an
     /// earlier attempt of this very request) is adopted only if it carries our stack tag.

@@ -250,7 +250,6 @@ pub struct LiveFiles {
 
 impl Resource for WebsiteFiles {
     type Live = LiveFiles;
-    type Output = ();
     const KIND: &'static str = KIND;
 
     fn id(&self) -> String {
@@ -320,8 +319,6 @@ impl Resource for WebsiteFiles {
         }
         fields
     }
-
-    fn output(&self, _ctx: &Ctx, _live: &LiveFiles) {}
 
     async fn create(&self, _ctx: &Ctx) -> anyhow::Result<()> {
         bail!("internal error: the website files are always read as present (perhaps empty)")

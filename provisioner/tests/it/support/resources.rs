@@ -68,12 +68,9 @@ pub mod iam_role {
 
     /// The role, then its policy (as the stack's two steps); both changes and the role's ARN.
     pub async fn converge(ctx: &Ctx) -> anyhow::Result<(Vec<Change>, String)> {
-        let role = driver::converge(ctx, &Role::new(ctx)).await?;
+        let role = change(ctx, &Role::new(ctx)).await?;
         let policy = change(ctx, &RolePolicy::new(ctx)).await?;
-        let arn = role
-            .output
-            .unwrap_or_else(|| ctx.arns().role(&ctx.names.role()));
-        Ok((vec![role.change, policy], arn))
+        Ok((vec![role, policy], ctx.arns().role(&ctx.names.role())))
     }
 
     pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Vec<Change>> {
@@ -119,8 +116,9 @@ pub mod http_api {
         ctx: &Ctx,
         cors_origins: &[String],
     ) -> anyhow::Result<(Change, Option<ApiInfo>)> {
-        let api = driver::converge(ctx, &HttpApi::new(ctx, cors_origins)?).await?;
-        Ok((api.change, api.output))
+        let api = HttpApi::new(ctx, cors_origins)?;
+        let converged = driver::converge(ctx, &api).await?;
+        Ok((converged.change, api.info(converged.live.as_ref())))
     }
 
     pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Change> {
