@@ -55,10 +55,15 @@ impl ErrorKind {
 
 /// `a: b: c` from an error and its causes, outermost first.
 pub fn chain(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut parts = Vec::new();
+    for cause in err.chain() {
+        parts.push(cause.to_string());
+        // An AWS answer says all there is; its sources are the SDK's layers of that same answer.
+        if cause.is::<crate::aws_error::AwsError>() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 /// The exit code of [`crate::run()`]'s result. A failure is printed on stderr as one line, `error: a: b: c`;

@@ -1,6 +1,7 @@
 //! shopsmart-deploy: converges the ShopSmart serverless shop on an AWS account (or a local emulator).
 
 pub mod aws;
+pub mod aws_error;
 pub mod change;
 pub mod cli;
 pub mod config;

@@ -15,6 +15,7 @@
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
 //! the tables, nor the HTTP API's integration for anything but the function.
 
+use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -85,10 +86,13 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
     }
     let sdk = load_sdk_config(&settings).await;
     let aws = Clients::new(&sdk, &opts.interceptors);
-    let identity = aws.sts.get_caller_identity().send().await.context(
+    let identity = aws.sts.get_caller_identity().send().await.aws_context(|| {
         "resolving the AWS account (sts GetCallerIdentity); hint: check your credentials, e.g. `aws sts \
-         get-caller-identity`, `aws configure` or `aws sso login`, or pass --profile",
-    )?;
+         get-caller-identity`, `aws configure` or `aws sso login`, or pass --profile"
+    })?;
+    if let Some(arn) = identity.arn() {
+        crate::aws_error::set_caller(arn);
+    }
     let account_id = identity
         .account()
         .context("sts GetCallerIdentity returned no account id")?
@@ -100,6 +104,7 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         region: settings.region,
         config: opts.config.clone(),
         mode,
+        notes: Default::default(),
     })
 }
 
@@ -346,7 +351,11 @@ async fn converge_all(
         }
     }
     let facts = Facts::default();
-    let changes = graph::run(up_steps(opts, ctx, verb, &facts), progress, verb).await?;
+    let steps = up_steps(opts, ctx, verb, &facts);
+    let changes = ctx
+        .notes
+        .relay(progress, graph::run(steps, progress, verb))
+        .await?;
     let bucket = bucket_name(ctx);
     let outcome = UpOutcome {
         changes,
@@ -417,5 +426,8 @@ async fn delete_all(
     ctx: &Ctx,
     progress: &Reporter,
 ) -> anyhow::Result<Vec<Change>> {
-    graph::run(destroy_steps(opts, ctx), progress, Verb::Destroy).await
+    let steps = destroy_steps(opts, ctx);
+    ctx.notes
+        .relay(progress, graph::run(steps, progress, Verb::Destroy))
+        .await
 }

@@ -1,15 +1,22 @@
 //! Bounded waiting for AWS to reach a state: exponential backoff under a deadline, never an open loop or a
-//! fixed sleep. (The SDK's DynamoDB waiters poll every 20 s at least; a new table is usually ACTIVE sooner.)
+//! fixed sleep. Each pause is the backoff plus up to half of it again at random (jitter), so many waiters do
+//! not poll in step, and never shorter than 250 ms. (The SDK's DynamoDB waiters poll every 20 s at least; a
+//! new table is usually ACTIVE sooner.)
 
 use std::future::Future;
 use std::time::Duration;
 
 use anyhow::bail;
 
-const FIRST_DELAY: Duration = Duration::from_millis(200);
+const FIRST_DELAY: Duration = Duration::from_millis(250);
 const MAX_DELAY: Duration = Duration::from_secs(5);
 
-/// Calls `check` until it returns `Some`, sleeping 0.2 s, 0.4 s, ... (at most 5 s) in between; fails with
+/// The pause for a backoff of `delay`: `delay` to 1.5 × `delay`.
+fn jittered(delay: Duration) -> Duration {
+    delay + delay.mul_f64(fastrand::f64() / 2.0)
+}
+
+/// Calls `check` until it returns `Some`, sleeping 0.25 s, 0.5 s, ... (at most 5 s, plus jitter) in between; fails with
 /// "timed out after N s waiting for {what}" once `timeout` has passed.
 pub async fn until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
 where
@@ -26,7 +33,7 @@ where
         if now >= deadline {
             bail!("timed out after {} s waiting for {what}", timeout.as_secs());
         }
-        tokio::time::sleep(delay.min(deadline - now)).await;
+        tokio::time::sleep(jittered(delay).min(deadline - now)).await;
         delay = (delay * 2).min(MAX_DELAY);
     }
 }
@@ -49,8 +56,9 @@ where
     loop {
         match call().await {
             Err(err) if is_transient(&err) && tokio::time::Instant::now() + delay < deadline => {
-                tracing::debug!("{what}: not yet; retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
+                let pause = jittered(delay);
+                tracing::debug!("{what}: not yet; retrying in {pause:?}");
+                tokio::time::sleep(pause).await;
                 delay = (delay * 2).min(MAX_DELAY);
             }
             result => return result,
@@ -101,6 +109,15 @@ mod tests {
         .await;
         assert_eq!(late, Err("transient"), "the last error, as it is");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn pauses_are_jittered_between_the_backoff_and_half_again() {
+        let pauses: Vec<Duration> = (0..64).map(|_| jittered(FIRST_DELAY)).collect();
+        assert!(pauses
+            .iter()
+            .all(|p| (FIRST_DELAY..=FIRST_DELAY * 3 / 2).contains(p)));
+        assert!(pauses.iter().any(|p| *p != pauses[0]), "not all alike");
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 //! `alerts`, a budget this stack made is deleted ([`super::driver::prune`]), and stacks without alerts report
 //! nothing extra.
 
+use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -161,7 +162,7 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveBudget>> {
             .await,
         |e| e.is_not_found_exception(),
     )
-    .with_context(|| format!("describing AWS Budgets budget ({name})"))?;
+    .aws_context(|| format!("describing AWS Budgets budget ({name})"))?;
     Ok(output.and_then(|o| o.budget).map(|budget| LiveBudget {
         limit: show_spend(budget.budget_limit()),
         period: budget.time_unit().as_str().to_owned(),
@@ -177,7 +178,7 @@ async fn read_tags(ctx: &Ctx) -> anyhow::Result<Tags> {
         .resource_arn(arn(ctx))
         .send()
         .await
-        .with_context(|| format!("listing tags of AWS Budgets budget ({name})"))?;
+        .aws_context(|| format!("listing tags of AWS Budgets budget ({name})"))?;
     Ok(output
         .resource_tags()
         .iter()
@@ -198,7 +199,7 @@ async fn read_notifications(ctx: &Ctx) -> anyhow::Result<Vec<Notification>> {
     let mut notifications = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page
-            .with_context(|| format!("describing notifications of AWS Budgets budget ({name})"))?;
+            .aws_context(|| format!("describing notifications of AWS Budgets budget ({name})"))?;
         notifications.extend(page.notifications().iter().cloned());
     }
     Ok(notifications)
@@ -220,7 +221,7 @@ async fn read_subscribers(
         .send();
     let mut subscribers = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.with_context(|| {
+        let page = page.aws_context(|| {
             format!("describing subscribers of the AWS Budgets notification ({name})")
         })?;
         subscribers.extend(page.subscribers().iter().cloned());
@@ -362,7 +363,7 @@ impl Resource for ZeroSpendBudget {
                 .new_budget(desired_budget(ctx)?)
                 .send()
                 .await
-                .with_context(|| format!("updating AWS Budgets budget ({name})"))?;
+                .aws_context(|| format!("updating AWS Budgets budget ({name})"))?;
         }
         for notification in &live.stale {
             ctx.aws
@@ -373,7 +374,7 @@ impl Resource for ZeroSpendBudget {
                 .notification(notification.clone())
                 .send()
                 .await
-                .with_context(|| {
+                .aws_context(|| {
                     format!("deleting a stale notification of AWS Budgets budget ({name})")
                 })?;
         }
@@ -394,7 +395,7 @@ impl Resource for ZeroSpendBudget {
                     .subscribers(email_subscriber(email)?)
                     .send()
                     .await
-                    .with_context(|| {
+                    .aws_context(|| {
                         format!("creating the notification of AWS Budgets budget ({name})")
                     })?;
                 Ok(())
@@ -415,7 +416,7 @@ impl Resource for ZeroSpendBudget {
         request
             .send()
             .await
-            .with_context(|| format!("tagging AWS Budgets budget ({})", self.name))?;
+            .aws_context(|| format!("tagging AWS Budgets budget ({})", self.name))?;
         Ok(())
     }
 
@@ -524,7 +525,7 @@ impl SubscriberPlan {
                 .new_subscriber(wanted.clone())
                 .send()
                 .await
-                .with_context(|| format!("updating the email of AWS Budgets budget ({name})"))?;
+                .aws_context(|| format!("updating the email of AWS Budgets budget ({name})"))?;
         }
         if self.add {
             budgets
@@ -535,7 +536,7 @@ impl SubscriberPlan {
                 .subscriber(wanted)
                 .send()
                 .await
-                .with_context(|| format!("adding the email of AWS Budgets budget ({name})"))?;
+                .aws_context(|| format!("adding the email of AWS Budgets budget ({name})"))?;
         }
         for extra in self.remove {
             budgets
@@ -546,7 +547,7 @@ impl SubscriberPlan {
                 .subscriber(extra)
                 .send()
                 .await
-                .with_context(|| format!("removing a subscriber of AWS Budgets budget ({name})"))?;
+                .aws_context(|| format!("removing a subscriber of AWS Budgets budget ({name})"))?;
         }
         Ok(())
     }
@@ -581,7 +582,7 @@ async fn create(ctx: &Ctx, email: &str) -> anyhow::Result<()> {
     request
         .send()
         .await
-        .with_context(|| format!("creating AWS Budgets budget ({name})"))?;
+        .aws_context(|| format!("creating AWS Budgets budget ({name})"))?;
     Ok(())
 }
 
@@ -598,7 +599,7 @@ async fn delete(ctx: &Ctx) -> anyhow::Result<bool> {
             .await,
         |e| e.is_not_found_exception(),
     )
-    .with_context(|| format!("deleting AWS Budgets budget ({name})"))
+    .aws_context(|| format!("deleting AWS Budgets budget ({name})"))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! configured default-route throttling. HTTP API names are not unique, so it is found by name (paginating
 //! GetApis) and then owned only if it carries our stack tag.
 
+use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -100,7 +101,7 @@ async fn find_by_name(ctx: &Ctx) -> anyhow::Result<Option<Api>> {
             .set_next_token(next_token.clone())
             .send()
             .await
-            .with_context(|| format!("listing HTTP APIs to find ({name})"))?;
+            .aws_context(|| format!("listing HTTP APIs to find ({name})"))?;
         found.extend(
             page.items()
                 .iter()
@@ -280,7 +281,7 @@ impl Resource for HttpApi {
                 .cors_configuration(desired.cors.to_sdk())
                 .send()
                 .await
-                .with_context(|| format!("updating CORS of HTTP API ({})", self.name))?;
+                .aws_context(|| format!("updating CORS of HTTP API ({})", self.name))?;
         }
         let integration_id = match &live.integration {
             None => create_integration(ctx, api_id).await?,
@@ -319,7 +320,7 @@ impl Resource for HttpApi {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
-            .with_context(|| format!("tagging HTTP API ({})", self.name))?;
+            .aws_context(|| format!("tagging HTTP API ({})", self.name))?;
         Ok(())
     }
 
@@ -337,7 +338,7 @@ impl Resource for HttpApi {
             ctx.aws.apigateway.delete_api().api_id(api_id).send().await,
             |e| e.is_not_found_exception(),
         )
-        .with_context(|| format!("deleting HTTP API ({name}, {api_id})"))
+        .aws_context(|| format!("deleting HTTP API ({name}, {api_id})"))
     }
 }
 
@@ -448,7 +449,7 @@ async fn create(ctx: &Ctx, cors: &CorsSettings, throttle: Throttle) -> anyhow::R
         .set_tags(Some(ctx.tags().into_iter().collect()))
         .send()
         .await
-        .with_context(|| format!("creating HTTP API ({name})"))?;
+        .aws_context(|| format!("creating HTTP API ({name})"))?;
     let info = ApiInfo {
         api_id: api.api_id().unwrap_or_default().to_owned(),
         endpoint: api.api_endpoint().unwrap_or_default().to_owned(),
@@ -474,7 +475,7 @@ async fn create_integration(ctx: &Ctx, api_id: &str) -> anyhow::Result<String> {
         .payload_format_version(PAYLOAD_FORMAT_VERSION)
         .send()
         .await
-        .with_context(|| format!("creating the Lambda integration of HTTP API ({api_id})"))?;
+        .aws_context(|| format!("creating the Lambda integration of HTTP API ({api_id})"))?;
     Ok(output.integration_id().unwrap_or_default().to_owned())
 }
 
@@ -487,7 +488,7 @@ async fn read_integration(ctx: &Ctx, api_id: &str) -> anyhow::Result<Option<Live
         .api_id(api_id)
         .send()
         .await
-        .with_context(|| format!("reading integrations of HTTP API ({api_id})"))?;
+        .aws_context(|| format!("reading integrations of HTTP API ({api_id})"))?;
     Ok(integrations.items().first().map(|live| LiveIntegration {
         id: live.integration_id().unwrap_or_default().to_owned(),
         kind: live
@@ -510,7 +511,7 @@ async fn update_integration(ctx: &Ctx, api_id: &str, id: &str) -> anyhow::Result
         .payload_format_version(PAYLOAD_FORMAT_VERSION)
         .send()
         .await
-        .with_context(|| format!("updating integration {id} of HTTP API ({api_id})"))?;
+        .aws_context(|| format!("updating integration {id} of HTTP API ({api_id})"))?;
     Ok(())
 }
 
@@ -530,7 +531,7 @@ async fn read_routes(
             .set_next_token(next_token.clone())
             .send()
             .await
-            .with_context(|| format!("reading routes of HTTP API ({api_id})"))?;
+            .aws_context(|| format!("reading routes of HTTP API ({api_id})"))?;
         for route in page.items() {
             live.insert(
                 route.route_key().unwrap_or_default().to_owned(),
@@ -568,7 +569,7 @@ async fn apply_routes(
                     .target(&target)
                     .send()
                     .await
-                    .with_context(|| {
+                    .aws_context(|| {
                         format!("creating route `{route_key}` of HTTP API ({api_id})")
                     })?;
             }
@@ -579,7 +580,7 @@ async fn apply_routes(
                     .target(&target)
                     .send()
                     .await
-                    .with_context(|| {
+                    .aws_context(|| {
                         format!("updating route `{route_key}` of HTTP API ({api_id})")
                     })?;
             }
@@ -592,7 +593,7 @@ async fn apply_routes(
             .route_id(route_id)
             .send()
             .await
-            .with_context(|| format!("deleting route `{route_key}` of HTTP API ({api_id})"))?;
+            .aws_context(|| format!("deleting route `{route_key}` of HTTP API ({api_id})"))?;
     }
     Ok(())
 }
@@ -615,7 +616,7 @@ async fn create_stage(ctx: &Ctx, api_id: &str, throttle: Throttle) -> anyhow::Re
         .set_tags(Some(ctx.tags().into_iter().collect()))
         .send()
         .await
-        .with_context(|| format!("creating stage {STAGE} of HTTP API ({api_id})"))?;
+        .aws_context(|| format!("creating stage {STAGE} of HTTP API ({api_id})"))?;
     Ok(())
 }
 
@@ -630,7 +631,7 @@ async fn read_stage(ctx: &Ctx, api_id: &str) -> anyhow::Result<Option<LiveStage>
             .await,
         |e| e.is_not_found_exception(),
     )
-    .with_context(|| format!("reading stage {STAGE} of HTTP API ({api_id})"))?;
+    .aws_context(|| format!("reading stage {STAGE} of HTTP API ({api_id})"))?;
     Ok(stage.map(|stage| {
         let settings = stage.default_route_settings();
         LiveStage {
@@ -658,7 +659,7 @@ async fn update_stage(ctx: &Ctx, api_id: &str, throttle: Throttle) -> anyhow::Re
         .default_route_settings(route_settings(throttle))
         .send()
         .await
-        .with_context(|| format!("updating stage {STAGE} of HTTP API ({api_id})"))?;
+        .aws_context(|| format!("updating stage {STAGE} of HTTP API ({api_id})"))?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! IAM returns policy documents URL-encoded; they are decoded and compared as parsed JSON, so an unchanged
 //! policy is never written again.
 
+use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -91,7 +92,7 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveRole>> {
     let output = found(ctx.aws.iam.get_role().role_name(&name).send().await, |e| {
         e.is_no_such_entity_exception()
     })
-    .with_context(|| format!("reading IAM role ({name})"))?;
+    .aws_context(|| format!("reading IAM role ({name})"))?;
     let Some(role) = output.and_then(|o| o.role) else {
         return Ok(None);
     };
@@ -117,7 +118,7 @@ async fn read_tags(ctx: &Ctx) -> anyhow::Result<Tags> {
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing tags of IAM role ({name})"))?;
+        let page = page.aws_context(|| format!("listing tags of IAM role ({name})"))?;
         tags.extend(
             page.tags()
                 .iter()
@@ -141,7 +142,7 @@ pub async fn read_policy(ctx: &Ctx) -> anyhow::Result<Option<Value>> {
             .await,
         |e| e.is_no_such_entity_exception(),
     )
-    .with_context(context)?;
+    .aws_context(context)?;
     output
         .map(|output| decode_policy(output.policy_document()))
         .transpose()
@@ -227,7 +228,7 @@ impl Resource for Role {
             .set_tags(Some(iam_tags(ctx.tags())))
             .send()
             .await
-            .with_context(|| format!("creating IAM role ({name})"))?;
+            .aws_context(|| format!("creating IAM role ({name})"))?;
         Ok(())
     }
 
@@ -245,7 +246,7 @@ impl Resource for Role {
             .policy_document(trust_policy().to_string())
             .send()
             .await
-            .with_context(|| format!("updating trust policy of IAM role ({name})"))?;
+            .aws_context(|| format!("updating trust policy of IAM role ({name})"))?;
         Ok(())
     }
 
@@ -263,7 +264,7 @@ impl Resource for Role {
             .set_tags(Some(iam_tags(tags.clone())))
             .send()
             .await
-            .with_context(|| format!("tagging IAM role ({name})"))?;
+            .aws_context(|| format!("tagging IAM role ({name})"))?;
         Ok(())
     }
 
@@ -281,7 +282,7 @@ impl Resource for Role {
             .role_name(name)
             .send()
             .await
-            .with_context(|| format!("listing managed policies attached to IAM role ({name})"))?;
+            .aws_context(|| format!("listing managed policies attached to IAM role ({name})"))?;
         for arn in attached
             .attached_policies()
             .iter()
@@ -294,7 +295,7 @@ impl Resource for Role {
                 .policy_arn(arn)
                 .send()
                 .await
-                .with_context(|| {
+                .aws_context(|| {
                     format!("detaching managed policy ({arn}) from IAM role ({name})")
                 })?;
         }
@@ -302,7 +303,7 @@ impl Resource for Role {
             ctx.aws.iam.delete_role().role_name(name).send().await,
             |e| e.is_no_such_entity_exception(),
         )
-        .with_context(|| format!("deleting IAM role ({name})"))
+        .aws_context(|| format!("deleting IAM role ({name})"))
     }
 }
 
@@ -317,7 +318,7 @@ async fn inline_policies(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing inline policies of IAM role ({name})"))?;
+        let page = page.aws_context(|| format!("listing inline policies of IAM role ({name})"))?;
         policy_names.extend(page.policy_names().iter().cloned());
     }
     Ok(policy_names)
@@ -345,7 +346,7 @@ impl RolePolicy {
             .policy_document(access_policy(ctx).to_string())
             .send()
             .await
-            .with_context(|| format!("writing IAM role policy ({policy}) of role ({role})"))?;
+            .aws_context(|| format!("writing IAM role policy ({policy}) of role ({role})"))?;
         Ok(())
     }
 
@@ -361,7 +362,7 @@ impl RolePolicy {
                 .await,
             |e| e.is_no_such_entity_exception(),
         )
-        .with_context(|| format!("deleting IAM role policy ({policy}) of role ({role})"))
+        .aws_context(|| format!("deleting IAM role policy ({policy}) of role ({role})"))
     }
 }
 

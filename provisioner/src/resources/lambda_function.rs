@@ -3,6 +3,7 @@
 //! `function_code`. Code is uploaded only when the live CodeSha256 differs; configuration is updated only
 //! for the fields that differ.
 
+use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Duration;
@@ -27,7 +28,7 @@ use crate::wait;
 pub const KIND: &str = "Lambda function";
 const RUNTIME: &str = "provided.al2023";
 const HANDLER: &str = "bootstrap";
-/// How long to keep retrying while a new or changed role is not yet assumable by Lambda (behaviour 1).
+/// How long to keep retrying while a new or changed role is not yet assumable by Lambda.
 const ROLE_PROPAGATION_DEADLINE: Duration = Duration::from_secs(60);
 /// Upper bound for the SDK waiters (Pending → Active, InProgress → Successful); usually a few seconds.
 const WAITER_MAX: Duration = Duration::from_secs(300);
@@ -105,15 +106,35 @@ async fn read(ctx: &Ctx) -> anyhow::Result<Option<Live>> {
             .await,
         |e| e.is_resource_not_found_exception(),
     )
-    .with_context(|| format!("reading Lambda function ({name})"))?;
-    Ok(output.map(|output| live_from(ctx, output)))
+    .aws_context(|| format!("reading Lambda function ({name})"))?;
+    let Some(output) = output else {
+        return Ok(None);
+    };
+    let mut live = live_from(ctx, output);
+    live.tags = read_tags(ctx, &live.arn).await?;
+    Ok(Some(live))
 }
 
+/// GetFunction leaves out `Tags` unless the caller may call ListTags: asking ListTags itself turns a missing
+/// permission into an error that names it, where an absent tag list would make our own function "foreign".
+async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<Tags> {
+    let name = ctx.names.function();
+    let output = ctx
+        .aws
+        .lambda
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await
+        .aws_context(|| format!("reading tags of Lambda function ({name}) (lambda:ListTags)"))?;
+    Ok(output.tags.unwrap_or_default())
+}
+
+/// The live function from GetFunction; its tags are [`read_tags`]'.
 fn live_from(ctx: &Ctx, output: GetFunctionOutput) -> Live {
     let reserved_concurrency = output
         .concurrency()
         .and_then(|c| c.reserved_concurrent_executions());
-    let tags = output.tags().cloned().unwrap_or_default();
     let configuration = output
         .configuration
         .unwrap_or_else(|| aws_sdk_lambda::types::FunctionConfiguration::builder().build());
@@ -152,7 +173,7 @@ fn live_from(ctx: &Ctx, output: GetFunctionOutput) -> Live {
                 .and_then(|logging| logging.log_group())
                 .map_or_else(|| ctx.names.log_group(), str::to_owned),
         },
-        tags,
+        tags: Tags::new(),
         reserved_concurrency,
         busy,
     }
@@ -315,7 +336,7 @@ impl Resource for Function {
                 .architectures(lambda_architecture(ctx.config.function.architecture))
                 .send()
                 .await
-                .with_context(|| format!("updating code of Lambda function ({name})"))?;
+                .aws_context(|| format!("updating code of Lambda function ({name})"))?;
             wait_updated(ctx).await?;
         }
         if configuration {
@@ -343,7 +364,7 @@ impl Resource for Function {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
-            .with_context(|| format!("tagging Lambda function ({name})"))?;
+            .aws_context(|| format!("tagging Lambda function ({name})"))?;
         Ok(())
     }
 
@@ -358,7 +379,7 @@ impl Resource for Function {
                 .await,
             |e| e.is_resource_not_found_exception(),
         )
-        .with_context(|| format!("deleting Lambda function ({name})"))
+        .aws_context(|| format!("deleting Lambda function ({name})"))
     }
 }
 
@@ -410,7 +431,7 @@ async fn create(ctx: &Ctx, desired: &DesiredFunction) -> anyhow::Result<()> {
         |e| e.is_invalid_parameter_value_exception(),
     )
     .await
-    .with_context(|| format!("creating Lambda function ({name})"))?;
+    .aws_context(|| format!("creating Lambda function ({name})"))?;
     Ok(())
 }
 
@@ -444,7 +465,7 @@ async fn update_configuration(ctx: &Ctx, config: &LiveConfiguration) -> anyhow::
         |e| e.is_invalid_parameter_value_exception(),
     )
     .await
-    .with_context(|| format!("updating configuration of Lambda function ({name})"))?;
+    .aws_context(|| format!("updating configuration of Lambda function ({name})"))?;
     Ok(())
 }
 
@@ -484,7 +505,7 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
                         .as_service_error()
                         .is_some_and(|e| e.is_invalid_parameter_value_exception()) =>
                 {
-                    return Err(err).with_context(|| {
+                    return Err(err).aws_context(|| {
                         format!(
                             "{}: Lambda refused it, because the account must keep a minimum of its concurrency \
                              unreserved (new accounts often have a total limit of 10, so nothing can be reserved). \
@@ -495,7 +516,7 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
                         )
                     });
                 }
-                Err(err) => return Err(err).with_context(context),
+                Err(err) => return Err(err).aws_context(context),
             }
         }
         None => {
@@ -505,7 +526,7 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
                 .function_name(&name)
                 .send()
                 .await
-                .with_context(|| {
+                .aws_context(|| {
                     format!("removing reserved concurrency of Lambda function ({name})")
                 })?;
         }

@@ -3,6 +3,7 @@
 //! with ResourceConflictException, so a statement with another SourceArn is removed, then added. The
 //! statement is written or removed only while the function carries our tag.
 
+use crate::aws_error::AwsContext;
 use anyhow::Context;
 
 use super::http_api::ApiInfo;
@@ -36,7 +37,7 @@ async fn read(ctx: &Ctx, sid: &str) -> anyhow::Result<Option<Grant>> {
             .await,
         |e| e.is_resource_not_found_exception(),
     )
-    .with_context(|| format!("reading the resource policy of Lambda function ({function})"))?;
+    .aws_context(|| format!("reading the resource policy of Lambda function ({function})"))?;
     let Some(policy) = output.and_then(|o| o.policy) else {
         return Ok(None);
     };
@@ -135,9 +136,7 @@ impl Permission {
             .source_arn(&desired.source_arn)
             .send()
             .await
-            .with_context(|| {
-                format!("adding Lambda permission ({sid}) to function ({function})")
-            })?;
+            .aws_context(|| format!("adding Lambda permission ({sid}) to function ({function})"))?;
         Ok(())
     }
 }
@@ -202,7 +201,7 @@ async fn remove(ctx: &Ctx, sid: &str) -> anyhow::Result<bool> {
             .await,
         |e| e.is_resource_not_found_exception(),
     )
-    .with_context(|| format!("removing Lambda permission ({sid}) from function ({function})"))
+    .aws_context(|| format!("removing Lambda permission ({sid}) from function ({function})"))
 }
 
 /// The statement lives on the function: it is written or removed only if the function carries our tag.
@@ -216,7 +215,7 @@ async fn ensure_function_is_ours(ctx: &Ctx, sid: &str) -> anyhow::Result<()> {
         .resource(&arn)
         .send()
         .await
-        .with_context(|| format!("reading tags of Lambda function ({function})"))?
+        .aws_context(|| format!("reading tags of Lambda function ({function})"))?
         .tags
         .unwrap_or_default();
     if !ctx.is_ours(&tags) {

@@ -1,9 +1,8 @@
 //! The function's CloudWatch log group `/aws/lambda/{stack}-api`, created before the function so that its
 //! retention (and tag) is ours: if Lambda created it on first run, logs would be kept forever.
 
+use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
-
-use anyhow::Context;
 
 use super::ownership::deleted;
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
@@ -31,7 +30,7 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveLogGroup>> {
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("describing CloudWatch log group ({name})"))?;
+        let page = page.aws_context(|| format!("describing CloudWatch log group ({name})"))?;
         if let Some(group) = page
             .log_groups()
             .iter()
@@ -61,7 +60,7 @@ async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<Tags> {
         .resource_arn(arn)
         .send()
         .await
-        .with_context(|| format!("listing tags of CloudWatch log group ({name})"))?;
+        .aws_context(|| format!("listing tags of CloudWatch log group ({name})"))?;
     Ok(output.tags.unwrap_or_default())
 }
 
@@ -90,7 +89,7 @@ impl LogGroup {
                     .retention_in_days(days)
                     .send()
                     .await
-                    .with_context(|| {
+                    .aws_context(|| {
                         format!("setting retention of CloudWatch log group ({name})")
                     })?;
             }
@@ -101,7 +100,7 @@ impl LogGroup {
                     .log_group_name(name)
                     .send()
                     .await
-                    .with_context(|| {
+                    .aws_context(|| {
                         format!("removing retention of CloudWatch log group ({name})")
                     })?;
             }
@@ -147,7 +146,7 @@ impl Resource for LogGroup {
             .set_tags(Some(ctx.tags().into_iter().collect()))
             .send()
             .await
-            .with_context(|| format!("creating CloudWatch log group ({name})"))?;
+            .aws_context(|| format!("creating CloudWatch log group ({name})"))?;
         Ok(())
     }
 
@@ -178,7 +177,7 @@ impl Resource for LogGroup {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
-            .with_context(|| format!("tagging CloudWatch log group ({name})"))?;
+            .aws_context(|| format!("tagging CloudWatch log group ({name})"))?;
         Ok(())
     }
 
@@ -193,7 +192,7 @@ impl Resource for LogGroup {
                 .await,
             |e| e.is_resource_not_found_exception(),
         )
-        .with_context(|| format!("deleting CloudWatch log group ({name})"))
+        .aws_context(|| format!("deleting CloudWatch log group ({name})"))
     }
 
     fn foreign_fix(&self, _ctx: &Ctx, _live: &Self::Live) -> String {

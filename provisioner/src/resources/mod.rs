@@ -11,11 +11,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::aws::Clients;
 use crate::change::FieldChange;
 use crate::config::model::Config;
 use crate::names::StackNames;
+use crate::report::Reporter;
 
 pub mod driver;
 pub mod ownership;
@@ -53,6 +57,43 @@ pub struct Ctx {
     pub account_id: String,
     pub region: String,
     pub mode: Mode,
+    pub notes: Notes,
+}
+
+/// Lines for the learner while a resource waits on AWS ("S3 is still releasing the name ..."), printed as
+/// notes by the verb that runs the steps ([`Notes::relay`]); dropped when nothing relays them.
+#[derive(Debug, Clone, Default)]
+pub struct Notes(Arc<Mutex<Option<UnboundedSender<String>>>>);
+
+impl Notes {
+    pub fn say(&self, line: impl Into<String>) {
+        if let Some(sender) = &*self.0.lock().expect("notes lock") {
+            let _ = sender.send(line.into());
+        }
+    }
+
+    /// From now on, what is said goes to the receiver returned (until [`Notes::relay`] ends).
+    pub fn listen(&self) -> UnboundedReceiver<String> {
+        let (sender, lines) = unbounded_channel();
+        *self.0.lock().expect("notes lock") = Some(sender);
+        lines
+    }
+
+    /// Runs `work`, printing what is said meanwhile as notes of `progress`.
+    pub async fn relay<T>(&self, progress: &Reporter, work: impl Future<Output = T>) -> T {
+        let mut lines = self.listen();
+        let work = async {
+            let out = work.await;
+            self.0.lock().expect("notes lock").take();
+            out
+        };
+        let print = async {
+            while let Some(line) = lines.recv().await {
+                progress.note(&line);
+            }
+        };
+        tokio::join!(work, print).0
+    }
 }
 
 impl Ctx {

@@ -3,9 +3,9 @@
 //! been sold is kept unless the learner asks for `--reseed`. Products no longer in the file are left alone
 //! (orders may still refer to them).
 
+use crate::aws_error::AwsContext;
 use std::collections::HashMap;
 
-use anyhow::Context;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{Changes, Ctx, Mode, Owner, Resource};
@@ -62,8 +62,9 @@ async fn read(ctx: &Ctx, table: &str, id: &str) -> anyhow::Result<Option<Item>> 
         {
             Ok(None)
         }
-        Err(err) => Err(err)
-            .with_context(|| format!("reading product ({id}) from DynamoDB table ({table})")),
+        Err(err) => {
+            Err(err).aws_context(|| format!("reading product ({id}) from DynamoDB table ({table})"))
+        }
     }
 }
 
@@ -147,7 +148,7 @@ impl Resource for Product {
             .set_item(Some(item))
             .send()
             .await
-            .with_context(|| format!("writing product ({id}) to DynamoDB table ({table})"))?;
+            .aws_context(|| format!("writing product ({id}) to DynamoDB table ({table})"))?;
         Ok(())
     }
 
@@ -171,7 +172,7 @@ impl Resource for Product {
             .update_expression(format!("SET {}", sets.join(", ")))
             .send()
             .await
-            .with_context(|| format!("updating product ({id}) in DynamoDB table ({table})"))?;
+            .aws_context(|| format!("updating product ({id}) in DynamoDB table ({table})"))?;
         Ok(())
     }
 }

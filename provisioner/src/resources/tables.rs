@@ -6,11 +6,13 @@
 //! converge waits, with a bounded backoff, for ACTIVE before any update and for a DELETING table to vanish
 //! before creating it again.
 
+use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
     ScalarAttributeType, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
@@ -27,6 +29,11 @@ pub const KIND: &str = "DynamoDB table";
 /// The Carts attribute DynamoDB's TTL deletes expired items by.
 pub const CARTS_TTL_ATTRIBUTE: &str = "expiresAt";
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A table made this recently may not show the tags it was created with yet (ListTagsOfResource is
+/// eventually consistent: "wait for a few seconds, and then try again", DynamoDB's TagResource page).
+const RECENTLY_CREATED_SECS: i64 = 600;
+/// How long such a table's tags are asked for again before it counts as untagged.
+const TAGS_VISIBLE_AFTER: Duration = Duration::from_secs(20);
 
 /// Partition key and optional sort key of each table (all strings).
 pub fn key_schema(kind: TableKind) -> (&'static str, Option<&'static str>) {
@@ -44,6 +51,8 @@ pub struct LiveTable {
     /// `None` = on demand (PAY_PER_REQUEST).
     pub capacity: Option<Capacity>,
     pub arn: String,
+    /// CreationDateTime, seconds since the epoch.
+    pub created_secs: Option<i64>,
 }
 
 /// DescribeTable; `None` when there is no table of that name.
@@ -57,7 +66,7 @@ pub async fn describe(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>
             .await,
         |e| e.is_resource_not_found_exception(),
     )
-    .with_context(|| format!("describing DynamoDB table ({name})"))?;
+    .aws_context(|| format!("describing DynamoDB table ({name})"))?;
     let Some(table) = output.and_then(|o| o.table) else {
         return Ok(None);
     };
@@ -74,7 +83,38 @@ pub async fn describe(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>
         status: table.table_status().cloned().unwrap_or(TableStatus::Active),
         capacity,
         arn: table.table_arn().unwrap_or_default().to_owned(),
+        created_secs: table.creation_date_time().map(|t| t.secs()),
     }))
+}
+
+/// The table's tags once DynamoDB shows them: a table made minutes ago that answers no tags at all (or
+/// ResourceNotFoundException) is asked again, bounded, before it counts as someone else's untagged table.
+async fn read_settled_tags(ctx: &Ctx, name: &str, table: &LiveTable) -> anyhow::Result<Tags> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if table
+        .created_secs
+        .is_none_or(|created| now - created > RECENTLY_CREATED_SECS)
+    {
+        return read_tags(ctx, name, &table.arn).await;
+    }
+    let give_up = tokio::time::Instant::now() + TAGS_VISIBLE_AFTER;
+    let what = format!("tags of DynamoDB table ({name}) to be visible");
+    wait::until(&what, TAGS_VISIBLE_AFTER * 2, || async {
+        let settled = tokio::time::Instant::now() >= give_up;
+        match read_tags(ctx, name, &table.arn).await {
+            Ok(tags) if !tags.is_empty() || settled => Ok(Some(tags)),
+            Ok(_) => Ok(None),
+            Err(err)
+                if !settled
+                    && super::ownership::service_error::<ListTagsOfResourceError>(&err)
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    })
+    .await
 }
 
 async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<Tags> {
@@ -89,7 +129,7 @@ async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> anyhow::Result<Tags> {
             .set_next_token(next_token)
             .send()
             .await
-            .with_context(|| format!("listing tags of DynamoDB table ({name})"))?;
+            .aws_context(|| format!("listing tags of DynamoDB table ({name})"))?;
         tags.extend(
             output
                 .tags()
@@ -175,7 +215,12 @@ impl Resource for Table {
             }
             return Ok(None);
         }
-        let tags = read_tags(ctx, name, &table.arn).await?;
+        // ListTagsOfResource may not see a table that is not ACTIVE yet.
+        let table = match table.status {
+            TableStatus::Active => table,
+            _ => wait_until_active(ctx, name).await?,
+        };
+        let tags = read_settled_tags(ctx, name, &table).await?;
         let ttl = if self.kind == TableKind::Carts && self.settings.is_some() {
             read_ttl(ctx, name).await?
         } else {
@@ -240,7 +285,7 @@ impl Resource for Table {
             .set_tags(Some(dynamodb_tags(tags.clone())))
             .send()
             .await
-            .with_context(|| format!("tagging DynamoDB table ({name})"))?;
+            .aws_context(|| format!("tagging DynamoDB table ({name})"))?;
         Ok(())
     }
 
@@ -257,7 +302,7 @@ impl Resource for Table {
                 .await,
             |e| e.is_resource_not_found_exception(),
         )
-        .with_context(|| format!("deleting DynamoDB table ({name})"))?;
+        .aws_context(|| format!("deleting DynamoDB table ({name})"))?;
         if deleted {
             wait_until_gone(ctx, name).await?;
         }
@@ -347,7 +392,7 @@ async fn create(
         .set_tags(Some(dynamodb_tags(ctx.tags())))
         .send()
         .await
-        .with_context(|| format!("creating DynamoDB table ({name})"))?;
+        .aws_context(|| format!("creating DynamoDB table ({name})"))?;
     Ok(())
 }
 
@@ -367,7 +412,7 @@ async fn update_billing(ctx: &Ctx, name: &str, desired: Option<Capacity>) -> any
                 .as_service_error()
                 .is_some_and(|e| e.is_limit_exceeded_exception()) =>
         {
-            Err(err).with_context(|| {
+            Err(err).aws_context(|| {
                 format!(
                     "updating billing of DynamoDB table ({name}): DynamoDB refused the change for now. A table may \
                      switch between provisioned and on-demand billing only once every 24 hours, and lower its \
@@ -377,7 +422,7 @@ async fn update_billing(ctx: &Ctx, name: &str, desired: Option<Capacity>) -> any
             })
         }
         Err(err) => {
-            Err(err).with_context(|| format!("updating billing of DynamoDB table ({name})"))
+            Err(err).aws_context(|| format!("updating billing of DynamoDB table ({name})"))
         }
     }
 }
@@ -399,7 +444,7 @@ async fn read_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<Ttl> {
         .table_name(name)
         .send()
         .await
-        .with_context(|| format!("describing TTL of DynamoDB table ({name})"))?;
+        .aws_context(|| format!("describing TTL of DynamoDB table ({name})"))?;
     let description = output.time_to_live_description();
     let status = description.and_then(|ttl| ttl.time_to_live_status());
     let attribute = description.and_then(|ttl| ttl.attribute_name());
@@ -442,7 +487,7 @@ async fn enable_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
                 .as_service_error()
                 .is_some_and(|e| e.code() == Some("ValidationException")) =>
         {
-            Err(err).with_context(|| {
+            Err(err).aws_context(|| {
                 format!(
                     "{}: DynamoDB refused the TTL change. A table has at most one TTL attribute, and its TTL can \
                      change only once an hour: if TTL is on another attribute, disable it (aws dynamodb \
@@ -453,18 +498,18 @@ async fn enable_ttl(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
                 )
             })
         }
-        Err(err) => Err(err).with_context(context),
+        Err(err) => Err(err).aws_context(context),
     }
 }
 
 /// Waits (bounded) until the table is ACTIVE: DynamoDB refuses updates and data writes before that.
-pub async fn wait_until_active(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
+pub async fn wait_until_active(ctx: &Ctx, name: &str) -> anyhow::Result<LiveTable> {
     wait::until(
         &format!("DynamoDB table ({name}) to become ACTIVE"),
         ACTIVE_TIMEOUT,
         || async {
             match describe(ctx, name).await? {
-                Some(t) if t.status == TableStatus::Active => Ok(Some(())),
+                Some(t) if t.status == TableStatus::Active => Ok(Some(t)),
                 Some(_) => Ok(None),
                 None => bail!(
                     "DynamoDB table ({name}) disappeared while waiting for it to become ACTIVE"

@@ -4,11 +4,13 @@
 //! it differs. Destroy empties every object version and delete marker first (a non-empty bucket cannot be
 //! deleted).
 
+use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::create_bucket::CreateBucketError;
 use aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsError;
 use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyError;
 use aws_sdk_s3::operation::put_bucket_tagging::PutBucketTaggingError;
@@ -33,6 +35,9 @@ const DELETE_BATCH: usize = 1000;
 const POLICY_AFTER_BPA_DEADLINE: Duration = Duration::from_secs(20);
 /// DeleteBucket retries after BucketNotEmpty (an object written while emptying), each after emptying again.
 const DELETE_ATTEMPTS: usize = 3;
+/// How long CreateBucket is retried while S3 still releases the name of a bucket deleted moments ago
+/// (409 OperationAborted, "A conflicting conditional operation is currently in progress").
+pub const NAME_RELEASE_DEADLINE: Duration = Duration::from_secs(120);
 
 /// The four Block Public Access flags, in the order S3 lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +116,7 @@ async fn exists(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
              account (bucket names are global: choose another project or stage), or your credentials may not \
              read this bucket (they need s3:ListBucket)"
         ),
-        Err(err) => Err(err).with_context(|| format!("reading S3 bucket ({bucket})")),
+        Err(err) => Err(err).aws_context(|| format!("reading S3 bucket ({bucket})")),
     }
 }
 
@@ -121,7 +126,7 @@ async fn read_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<Tags> {
         ctx.aws.s3.get_bucket_tagging().bucket(bucket).send().await,
         "NoSuchTagSet",
     )
-    .with_context(|| format!("reading tags of S3 bucket ({bucket})"))?;
+    .aws_context(|| format!("reading tags of S3 bucket ({bucket})"))?;
     Ok(output
         .map(|output| {
             output
@@ -145,6 +150,8 @@ fn s3_tags(tags: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<V
 pub struct Bucket {
     pub name: String,
     pub website: Option<(String, String)>,
+    /// How long to wait for S3 to release the name ([`NAME_RELEASE_DEADLINE`]).
+    pub name_release: Duration,
 }
 
 impl Bucket {
@@ -155,13 +162,14 @@ impl Bucket {
                 ctx.config.website.index_document.clone(),
                 ctx.config.website.error_document.clone(),
             )),
+            name_release: NAME_RELEASE_DEADLINE,
         }
     }
 
     pub fn to_delete(ctx: &Ctx) -> Self {
         Self {
-            name: bucket_name(ctx),
             website: None,
+            ..Self::new(ctx)
         }
     }
 }
@@ -259,7 +267,7 @@ impl Resource for Bucket {
     /// A bucket of that name that this account already owns (made since HeadBucket looked, or by an
     /// earlier attempt of this very request) is adopted only if it carries our stack tag.
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
-        if create(ctx, &self.name).await? == Created::AlreadyOwned {
+        if create(ctx, &self.name, self.name_release).await? == Created::AlreadyOwned {
             let live = LiveBucket::tagged(read_tags(ctx, &self.name).await?);
             if !ctx.is_ours(&live.tags) {
                 return Err(super::ownership::foreign_error(
@@ -350,7 +358,7 @@ enum Created {
 }
 
 /// Creates the bucket.
-async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<Created> {
+async fn create(ctx: &Ctx, bucket: &str, name_release: Duration) -> anyhow::Result<Created> {
     let request = |tags: Option<Vec<Tag>>| {
         // us-east-1 must have no LocationConstraint; every other region must name itself. A
         // configuration with tags only is valid in us-east-1 (no LocationConstraint means us-east-1).
@@ -373,18 +381,38 @@ async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<Created> {
     // Tags at creation close the window in which an interrupted `up` could leave an untagged bucket that the
     // next run must refuse as foreign (moto drops them, hence PutBucketTagging too). S3 needs s3:TagResource
     // for them: without it CreateBucket is AccessDenied, so create without tags (PutBucketTagging follows).
-    let result = match request(Some(s3_tags(ctx.tags())?)).await {
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| is_code(e, "AccessDenied")) =>
-        {
-            tracing::debug!("CreateBucket with tags was denied; creating {bucket} without them");
-            request(None).await
+    let tags = s3_tags(ctx.tags())?;
+    let attempt = || async {
+        match request(Some(tags.clone())).await {
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| is_code(e, "AccessDenied")) =>
+            {
+                tracing::debug!(
+                    "CreateBucket with tags was denied; creating {bucket} without them"
+                );
+                request(None).await
+            }
+            result => result,
         }
-        result => result,
     };
-    match result {
+    let told = std::sync::atomic::AtomicBool::new(false);
+    let name_in_release = |err: &SdkError<CreateBucketError, HttpResponse>| {
+        let aborted = err
+            .as_service_error()
+            .is_some_and(|e| is_code(e, "OperationAborted"));
+        if aborted && !told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            ctx.notes.say(format!(
+                "  S3 is still releasing the name {bucket} after a recent delete (OperationAborted); \
+                 retrying for up to {} s",
+                name_release.as_secs()
+            ));
+        }
+        aborted
+    };
+    let what = format!("S3 to release the bucket name {bucket}");
+    match wait::retry_while(&what, name_release, attempt, name_in_release).await {
         Ok(_) => Ok(Created::New),
         // Outside us-east-1 S3 says so; in us-east-1 it answers 200 for a bucket the account owns.
         Err(err)
@@ -398,7 +426,15 @@ async fn create(ctx: &Ctx, bucket: &str) -> anyhow::Result<Created> {
             "creating S3 bucket ({bucket}): the name is taken by another AWS account (bucket names are global); \
              choose another project or stage"
         ),
-        Err(err) => Err(err).with_context(|| format!("creating S3 bucket ({bucket}) in {}", ctx.region)),
+        Err(err) if name_in_release(&err) => Err(err).aws_context(|| {
+            format!(
+                "creating S3 bucket ({bucket}): S3 was still releasing this name after {} s (a bucket of that \
+                 name was deleted moments ago, e.g. by `destroy`). Wait a few minutes, then run \
+                 `shopsmart-deploy up` again",
+                name_release.as_secs()
+            )
+        }),
+        Err(err) => Err(err).aws_context(|| format!("creating S3 bucket ({bucket}) in {}", ctx.region)),
     }
 }
 
@@ -412,7 +448,7 @@ async fn read_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<String
             .await,
         "OwnershipControlsNotFoundError",
     )
-    .with_context(|| format!("reading ownership controls of S3 bucket ({bucket})"))?;
+    .aws_context(|| format!("reading ownership controls of S3 bucket ({bucket})"))?;
     Ok(output.and_then(|output| {
         output
             .ownership_controls()
@@ -432,7 +468,7 @@ async fn put_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
         .ownership_controls(OwnershipControls::builder().rules(rule).build()?)
         .send()
         .await
-        .with_context(|| format!("disabling ACLs (BucketOwnerEnforced) on S3 bucket ({bucket})"))?;
+        .aws_context(|| format!("disabling ACLs (BucketOwnerEnforced) on S3 bucket ({bucket})"))?;
     Ok(())
 }
 
@@ -446,7 +482,7 @@ async fn read_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<Pub
             .await,
         "NoSuchPublicAccessBlockConfiguration",
     )
-    .with_context(|| format!("reading Block Public Access of S3 bucket ({bucket})"))?;
+    .aws_context(|| format!("reading Block Public Access of S3 bucket ({bucket})"))?;
     // No bucket-level configuration: nothing blocked at bucket level.
     let Some(output) = output else {
         return Ok(NOTHING_BLOCKED);
@@ -469,7 +505,7 @@ async fn put_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> 
         .public_access_block_configuration(DESIRED_BPA.to_sdk())
         .send()
         .await
-        .with_context(|| {
+        .aws_context(|| {
             format!("relaxing Block Public Access (policies only) on S3 bucket ({bucket})")
         })?;
     Ok(())
@@ -480,7 +516,7 @@ async fn read_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<serde_jso
         ctx.aws.s3.get_bucket_policy().bucket(bucket).send().await,
         "NoSuchBucketPolicy",
     )
-    .with_context(|| format!("reading the policy of S3 bucket ({bucket})"))?;
+    .aws_context(|| format!("reading the policy of S3 bucket ({bucket})"))?;
     Ok(output.map(|output| {
         let text = output.policy().unwrap_or_default();
         // An unparsable policy is simply different from ours: report it as a string and rewrite it.
@@ -512,7 +548,7 @@ async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
     .await;
     match result {
         Ok(_) => Ok(()),
-        Err(err) if is_access_denied(&err) => Err(err).with_context(|| {
+        Err(err) if is_access_denied(&err) => Err(err).aws_context(|| {
             format!(
                 "putting the public-read policy on S3 bucket ({bucket}): access denied for {} s. If the message \
                  mentions BlockPublicPolicy, Block Public Access is on for the whole account (S3 console → Block \
@@ -520,7 +556,7 @@ async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
                 POLICY_AFTER_BPA_DEADLINE.as_secs()
             )
         }),
-        Err(err) => Err(err).with_context(|| format!("putting the public-read policy on S3 bucket ({bucket})")),
+        Err(err) => Err(err).aws_context(|| format!("putting the public-read policy on S3 bucket ({bucket})")),
     }
 }
 
@@ -529,7 +565,7 @@ async fn read_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<(String,
         ctx.aws.s3.get_bucket_website().bucket(bucket).send().await,
         "NoSuchWebsiteConfiguration",
     )
-    .with_context(|| format!("reading the website configuration of S3 bucket ({bucket})"))?;
+    .aws_context(|| format!("reading the website configuration of S3 bucket ({bucket})"))?;
     Ok(output.map(|output| {
         (
             output
@@ -564,7 +600,7 @@ async fn put_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
         .website_configuration(website)
         .send()
         .await
-        .with_context(|| format!("configuring website hosting on S3 bucket ({bucket})"))?;
+        .aws_context(|| format!("configuring website hosting on S3 bucket ({bucket})"))?;
     Ok(())
 }
 
@@ -583,7 +619,7 @@ async fn put_tags(
         .tagging(Tagging::builder().set_tag_set(Some(tags)).build()?)
         .send()
         .await
-        .with_context(|| format!("tagging S3 bucket ({bucket})"))?;
+        .aws_context(|| format!("tagging S3 bucket ({bucket})"))?;
     Ok(())
 }
 
@@ -609,7 +645,7 @@ async fn delete_bucket(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
             {
                 return Ok(false);
             }
-            Err(err) => return Err(err).with_context(|| format!("deleting S3 bucket ({bucket})")),
+            Err(err) => return Err(err).aws_context(|| format!("deleting S3 bucket ({bucket})")),
         }
     }
     unreachable!("the last attempt returns")
@@ -628,7 +664,7 @@ async fn empty(ctx: &Ctx, bucket: &str) -> anyhow::Result<usize> {
             .max_keys(DELETE_BATCH as i32)
             .send()
             .await
-            .with_context(|| format!("listing object versions of S3 bucket ({bucket})"))?;
+            .aws_context(|| format!("listing object versions of S3 bucket ({bucket})"))?;
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = page
             .delete_markers()
@@ -675,7 +711,7 @@ pub(super) async fn delete_objects(
         )
         .send()
         .await
-        .with_context(|| format!("deleting {count} objects from S3 bucket ({bucket})"))?;
+        .aws_context(|| format!("deleting {count} objects from S3 bucket ({bucket})"))?;
     if let Some(error) = output.errors().first() {
         bail!(
             "deleting objects from S3 bucket ({bucket}): {} failed, first {}: {}",

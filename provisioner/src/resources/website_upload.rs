@@ -2,6 +2,7 @@
 //! holding the API URL. An object is uploaded only when its content (MD5 vs. the live ETag) or its
 //! Content-Type / Cache-Control differ; objects no longer present locally are deleted.
 
+use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -157,7 +158,7 @@ async fn live_etags(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, 
                 return Ok(BTreeMap::new())
             }
             Err(err) => {
-                return Err(err).with_context(|| format!("listing objects of S3 bucket ({bucket})"))
+                return Err(err).aws_context(|| format!("listing objects of S3 bucket ({bucket})"))
             }
         };
         for object in page.contents() {
@@ -194,7 +195,7 @@ async fn is_current(
         .key(&desired.key)
         .send()
         .await
-        .with_context(|| format!("reading s3://{bucket}/{}", desired.key))?;
+        .aws_context(|| format!("reading s3://{bucket}/{}", desired.key))?;
     Ok(head.content_type() == Some(desired.content_type.as_str())
         && head.cache_control() == Some(desired.cache_control.as_str()))
 }
@@ -355,7 +356,7 @@ async fn upload(ctx: &Ctx, bucket: &str, object: &DesiredObject) -> anyhow::Resu
         .cache_control(&object.cache_control)
         .send()
         .await
-        .with_context(|| format!("uploading s3://{bucket}/{}", object.key))?;
+        .aws_context(|| format!("uploading s3://{bucket}/{}", object.key))?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use crate::support::{ctx, test_config, unique_stage, CallLog};
 
 const REGION: &str = "us-east-1";
 
-async fn create_role(config: &Config) -> String {
+pub(crate) async fn create_role(config: &Config) -> String {
     let clients = support::clients(REGION, &[]).await;
     let trust = serde_json::json!({
         "Version": "2012-10-17",
@@ -38,7 +38,7 @@ fn zip(content: &[u8]) -> FunctionZip {
     FunctionZip::from_bytes(zip_bootstrap(content).unwrap(), "test binary".into())
 }
 
-fn desired(config: &Config, role_arn: &str, content: &[u8]) -> DesiredFunction {
+pub(crate) fn desired(config: &Config, role_arn: &str, content: &[u8]) -> DesiredFunction {
     let names = config.names();
     DesiredFunction {
         role_arn: role_arn.to_owned(),

@@ -92,7 +92,7 @@ async fn create_converge_replace_and_destroy() {
     let sid = config.names().invoke_permission_sid();
     let policy_path = format!("/2015-03-31/functions/{}/policy", config.names().function());
 
-    // Real Lambda refuses AddPermission while a statement with the same id exists (behaviour 3); moto may
+    // Real Lambda refuses AddPermission while a statement with the same id exists; moto may
     // not, so this rule answers exactly as Lambda would, based on what was sent before.
     let (add, sid_for_rule) = (policy_path.clone(), sid.clone());
     let conflicts = faults.inject(

@@ -17,6 +17,7 @@ mod interrupted_up;
 mod lambda_function;
 mod lambda_permission;
 mod log_group;
+mod real_account;
 mod seed;
 mod stack;
 mod stack_recovery;

@@ -1,4 +1,4 @@
-//! Real-AWS behaviour 6, which moto does not reproduce (its tables are ACTIVE at once): a new table stays
+//! A real-AWS behaviour moto does not reproduce (its tables are ACTIVE at once): a new table stays
 //! CREATING for a while and refuses UpdateTimeToLive meanwhile. An interceptor fakes that at the SDK layer
 //! (hand-written because moto cannot be told to delay), and converge must wait instead of failing.
 

@@ -1,7 +1,7 @@
 //! The website bucket and its files against moto: exact bucket settings (website, policy, Block Public Access,
 //! ownership, tags), objects with their Content-Type / Cache-Control, config.js holding the API URL, only
 //! changed files uploaded, removed files deleted, destroy of a versioned non-empty bucket, a foreign bucket
-//! left alone; and by fault injection S3's refusals that moto does not make (behaviours 4, 5 and 8).
+//! left alone; and by fault injection S3's refusals that moto does not make.
 
 use std::path::Path;
 
@@ -81,7 +81,7 @@ async fn bucket_and_files_converge_and_destroy() {
         bucket,
         format!("shopsmart-{}-site-123456789012-us-east-1", config.stage)
     );
-    // Block Public Access is relaxed before the public policy is put (behaviour 4).
+    // Block Public Access is relaxed before the public policy is put.
     let calls = log.calls();
     let position = |op: &str| {
         calls
@@ -417,7 +417,7 @@ async fn foreign_bucket_with_our_name_is_left_alone() {
         .unwrap();
 }
 
-/// Real S3 (behaviours 4, 5, 8), modelled by rules that answer as S3 would given what was sent before:
+/// Real S3, modelled by rules that answer as S3 would given what was sent before:
 /// a public policy is refused while BlockPublicPolicy is on; outside us-east-1 CreateBucket needs the region
 /// as LocationConstraint; DeleteBucket on a bucket that got a late write says BucketNotEmpty.
 #[tokio::test]

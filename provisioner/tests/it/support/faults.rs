@@ -333,5 +333,6 @@ pub async fn ctx_with_faults(
         region: config.region.clone(),
         config,
         mode,
+        notes: Default::default(),
     }
 }

@@ -162,6 +162,7 @@ pub async fn ctx(config: Config, mode: Mode, interceptors: &[SharedInterceptor])
         region: config.region.clone(),
         config,
         mode,
+        notes: Default::default(),
     }
 }
 
