@@ -118,6 +118,15 @@ impl Error for AwsError {
     }
 }
 
+/// Whether AWS refused a call in `err`'s chain for lack of permission.
+pub fn is_access_denied(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<AwsError>()
+            .is_some_and(AwsError::is_access_denied)
+    })
+}
+
 /// `.aws_context(|| "creating X (id)")` on an SDK call's result: anyhow's `with_context` that also turns
 /// the SDK error into an [`AwsError`].
 pub trait AwsContext<T> {

@@ -16,6 +16,7 @@ pub mod outputs;
 pub mod report;
 pub mod resources;
 pub mod run;
+pub mod smoke;
 pub mod stack;
 pub mod wait;
 

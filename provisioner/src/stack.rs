@@ -45,6 +45,7 @@ use crate::resources::tables::Table;
 use crate::resources::website_bucket::{bucket_name, Bucket};
 use crate::resources::website_upload::WebsiteFiles;
 use crate::resources::{self, Ctx, Mode, Resource};
+use crate::smoke;
 
 /// Everything a verb needs, built by the CLI from flags and `shopsmart.yaml` (or by tests directly).
 #[derive(Debug, Clone)]
@@ -356,11 +357,22 @@ async fn converge_all(
         .notes
         .relay(progress, graph::run(steps, progress, verb))
         .await?;
+    let api_url = facts.api.get().cloned().flatten().map(|api| api.endpoint);
+    if let (Verb::Up, Some(api_url)) = (verb, &api_url) {
+        if ctx.aws.custom_endpoint {
+            progress.note(
+                "note: not asking the API for a product: an emulator cannot run the function (`shopsmart-deploy \
+                 dev` runs it locally and asks it there)",
+            );
+        } else {
+            smoke::check(ctx, api_url, smoke::DEADLINE, progress).await?;
+        }
+    }
     let bucket = bucket_name(ctx);
     let outcome = UpOutcome {
         changes,
         website_url: website_url(&bucket, &ctx.region),
-        api_url: facts.api.get().cloned().flatten().map(|api| api.endpoint),
+        api_url,
         bucket,
     };
     progress.finish(

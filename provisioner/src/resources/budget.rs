@@ -440,7 +440,23 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
     let budget = ZeroSpendBudget::new(ctx);
     match budget.email {
         Some(_) => Ok(Some(super::converge(ctx, &budget).await?.change)),
-        None => super::prune(ctx, &budget).await,
+        None => prune(ctx, &budget).await,
+    }
+}
+
+/// With `alerts` off no Budgets permission is needed: if the look for a budget left over from when alerts
+/// were on is refused, the learner is told and nothing else happens.
+async fn prune(ctx: &Ctx, budget: &ZeroSpendBudget) -> anyhow::Result<Option<Change>> {
+    match super::prune(ctx, budget).await {
+        Err(err) if crate::aws_error::is_access_denied(&err) => {
+            ctx.notes.say(format!(
+                "  note: could not look for a budget alert left from when `alerts` was on (no \
+                 budgets:ViewBudget); if there is one, delete {} in the Billing console → Budgets",
+                ctx.names.budget()
+            ));
+            Ok(None)
+        }
+        result => result,
     }
 }
 
@@ -450,7 +466,7 @@ pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
     let budget = ZeroSpendBudget::to_delete(ctx);
     match ctx.config.alerts {
         Some(_) => Ok(Some(super::destroy(ctx, &budget).await?)),
-        None => super::prune(ctx, &budget).await,
+        None => prune(ctx, &budget).await,
     }
 }
 

@@ -386,3 +386,49 @@ async fn without_alerts_and_without_a_budget_only_one_read_is_made() {
     assert_eq!(budget::destroy(&apply).await.unwrap(), None);
     assert_eq!(log.calls(), vec!["Budgets.DescribeBudget"]);
 }
+
+/// With `alerts` off, `up`, `plan`, `status` and `destroy` need no Budgets permission: a refused
+/// DescribeBudget (AWS Budgets' AccessDeniedException, awsJson1_1) is a note, not a failure.
+#[tokio::test]
+async fn without_alerts_a_refused_budget_read_is_a_note_not_a_failure() {
+    let faults = Faults::new();
+    let denied = faults.inject(
+        usize::MAX,
+        |r, _| operation(r) == Some("DescribeBudget"),
+        Canned {
+            status: 400,
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.1".into()),
+                ("x-amzn-requestid".into(), "fault-injected".into()),
+            ],
+            body: json!({
+                "__type": "AccessDeniedException",
+                "Message": "User: arn:aws:iam::123456789012:user/learner is not authorized to perform: budgets:ViewBudget"
+            })
+            .to_string(),
+        },
+    );
+    let log = CallLog::default();
+    let apply = ctx(
+        alert_config(&unique_stage(), None),
+        Mode::Apply,
+        &log,
+        &faults,
+    )
+    .await;
+    let mut notes = apply.notes.listen();
+    assert_eq!(budget::converge(&apply).await.unwrap(), None);
+    assert_eq!(budget::destroy(&apply).await.unwrap(), None);
+    assert_eq!(denied.count(), 2);
+    assert!(notes.try_recv().unwrap().contains("budgets:ViewBudget"));
+    // With alerts on, the same refusal stops and names the permission.
+    let on = ctx(
+        alert_config(&unique_stage(), Some("a@example.com")),
+        Mode::Apply,
+        &log,
+        &faults,
+    )
+    .await;
+    let err = shopsmart_deploy::error::chain(&budget::converge(&on).await.unwrap_err());
+    assert!(err.contains("may not do budgets:ViewBudget"), "{err}");
+}

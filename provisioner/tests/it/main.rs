@@ -19,6 +19,7 @@ mod lambda_permission;
 mod log_group;
 mod real_account;
 mod seed;
+mod shop_answers;
 mod stack;
 mod stack_recovery;
 mod table_waits;
