@@ -90,6 +90,7 @@ fn stack_options(global: &GlobalArgs, verb: VerbOptions) -> anyhow::Result<Stack
         function_zip: verb.function_zip,
         reseed: verb.reseed,
         interceptors: Vec::new(),
+        http_client: None,
         allow_charges: verb.allow_charges,
     })
 }

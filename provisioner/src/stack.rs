@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::Context;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use futures::future::join_all;
 use serde_json::json;
@@ -60,6 +61,8 @@ pub struct StackOptions {
     pub reseed: bool,
     /// Extra SDK interceptors (tests count calls or inject faults with them).
     pub interceptors: Vec<SharedInterceptor>,
+    /// Another HTTP client for the SDK (tests answer what the emulator cannot: `tests/it/support/faults.rs`).
+    pub http_client: Option<SharedHttpClient>,
     /// Let the Free Tier guard pass a configuration that costs money (it still lists what costs).
     pub allow_charges: bool,
 }
@@ -85,7 +88,10 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
     if settings.region.is_empty() {
         settings.region = opts.config.region.clone();
     }
-    let sdk = load_sdk_config(&settings).await;
+    let mut sdk = load_sdk_config(&settings).await;
+    if let Some(client) = &opts.http_client {
+        sdk = sdk.into_builder().http_client(client.clone()).build();
+    }
     let aws = Clients::new(&sdk, &opts.interceptors);
     let identity = aws.sts.get_caller_identity().send().await.aws_context(|| {
         "resolving the AWS account (sts GetCallerIdentity); hint: check your credentials, e.g. `aws sts \

@@ -1,5 +1,6 @@
 //! An `up` cut off after any number of AWS calls (as if the process was killed or the network died) is
-//! finished by the next `up`, which then leaves nothing to do.
+//! finished by the next `up`, which then leaves nothing to do, with real AWS's consistency answers after a
+//! create switched on (see `consistency_answers`).
 //!
 //! The cut is an interceptor that fails every call after the k-th before it is sent, so AWS sees exactly
 //! the first k calls, wherever the concurrent branches of `up` were. One more test kills a real
@@ -12,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -21,6 +23,7 @@ use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::stack::{self, StackOptions};
 
 use crate::support::cli::Cli;
+use crate::support::faults::{Canned, Faults, Hits, SeenRequest};
 use crate::support::*;
 
 /// Lets the first `allowed` calls through, then fails every other one before it reaches AWS.
@@ -67,6 +70,48 @@ fn options(
     stack_options(test_config(stage, "eu-north-1"), zip, interceptors, true)
 }
 
+/// Real AWS's answers right after a create, which moto does not give, in the shapes AWS documents: the first
+/// PutBucketTagging after a CreateBucket answers 404 NoSuchBucket (a new bucket is not visible everywhere at
+/// once), and the first ListTagsOfResource of each table answers no tags (eventually consistent). The next
+/// `up` after a cut meets exactly these: tables and a bucket made moments ago.
+fn consistency_answers() -> (Faults, [Hits; 2]) {
+    let faults = Faults::new();
+    let not_yet_bucket = faults.inject(
+        usize::MAX,
+        |r, history| {
+            let last = |tagging: bool| {
+                history.iter().rposition(|h| {
+                    h.method == "PUT"
+                        && h.path == r.path
+                        && h.has_query_key("tagging") == tagging
+                        && (tagging || h.query.is_empty())
+                })
+            };
+            r.method == "PUT" && r.has_query_key("tagging") && last(false) > last(true)
+        },
+        Canned::s3_error(404, "NoSuchBucket", "The specified bucket does not exist"),
+    );
+    let is_list_tags =
+        |r: &SeenRequest| r.target.as_deref() == Some("DynamoDB_20120810.ListTagsOfResource");
+    let no_tags_yet = faults.inject(
+        usize::MAX,
+        move |r, history| {
+            is_list_tags(r) && !history.iter().any(|h| is_list_tags(h) && h.body == r.body)
+        },
+        Canned {
+            status: 200,
+            headers: vec![("content-type".into(), "application/x-amz-json-1.0".into())],
+            body: r#"{"Tags":[]}"#.into(),
+        },
+    );
+    (faults, [not_yet_bucket, no_tags_yet])
+}
+
+fn with_consistency(mut opts: StackOptions, faults: &Faults) -> StackOptions {
+    opts.http_client = Some(SharedHttpClient::new(faults.clone()));
+    opts
+}
+
 #[tokio::test]
 async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,8 +120,9 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
     // How many calls a whole `up` from empty makes: every one of them is the place of a cut once.
     let log = CallLog::default();
     let probe = unique_stage();
+    let (faults, answered) = consistency_answers();
     stack::up(
-        &options(&probe, &zip, vec![log.interceptor()]),
+        &with_consistency(options(&probe, &zip, vec![log.interceptor()]), &faults),
         &Reporter::quiet(),
     )
     .await
@@ -97,7 +143,8 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
             allowed,
             sent: AtomicUsize::new(0),
         });
-        let interrupted = stack::up(&options(&stage, &zip, vec![cut]), &Reporter::quiet()).await;
+        let opts = with_consistency(options(&stage, &zip, vec![cut]), &faults);
+        let interrupted = stack::up(&opts, &Reporter::quiet()).await;
         assert!(
             interrupted.is_err(),
             "up with only {allowed} calls of {total} should fail"
@@ -105,7 +152,7 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
 
         let log = CallLog::default();
         stack::up(
-            &options(&stage, &zip, vec![log.interceptor()]),
+            &with_consistency(options(&stage, &zip, vec![log.interceptor()]), &faults),
             &Reporter::quiet(),
         )
         .await
@@ -126,6 +173,11 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
             .await
             .unwrap();
     }
+    let [buckets, tables] = answered.map(|hits| hits.count());
+    assert!(
+        buckets > 0 && tables > 0,
+        "both answers were given: {buckets}, {tables}"
+    );
 }
 
 /// The binary, killed (SIGKILL: no chance to clean up) once the website bucket is done, while the function,

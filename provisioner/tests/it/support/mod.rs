@@ -246,6 +246,7 @@ pub fn stack_options(
         function_zip: Some(zip.to_path_buf()),
         reseed: false,
         interceptors,
+        http_client: None,
         allow_charges,
     }
 }
