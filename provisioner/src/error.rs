@@ -112,3 +112,70 @@ mod tests {
         assert_eq!(chain(&err), "a: b: c");
     }
 }
+
+#[cfg(test)]
+mod aws_answers {
+    use super::*;
+    use crate::aws_error::AwsContext;
+    use aws_sdk_lambda::operation::get_function::GetFunctionError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::client::result::SdkError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn answer(status: u16, meta: ErrorMetadata) -> SdkError<GetFunctionError, HttpResponse> {
+        SdkError::service_error(
+            GetFunctionError::generic(meta),
+            Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty()),
+        )
+    }
+
+    fn line(err: SdkError<GetFunctionError, HttpResponse>) -> String {
+        let err = Err::<(), _>(err)
+            .aws_context(|| "reading Lambda function (f)")
+            .unwrap_err();
+        chain(&err)
+    }
+
+    #[test]
+    fn an_answer_reads_as_code_message_and_request_id() {
+        let meta = ErrorMetadata::builder()
+            .code("ResourceConflictException")
+            .message("The operation cannot be performed at this time.")
+            .custom("aws_request_id", "abc-123")
+            .build();
+        assert_eq!(
+            line(answer(409, meta)),
+            "reading Lambda function (f): ResourceConflictException: The operation cannot be performed at \
+             this time. (request id abc-123)"
+        );
+    }
+
+    #[test]
+    fn a_denial_names_the_action_the_resource_and_the_fix() {
+        let meta = ErrorMetadata::builder()
+            .code("AccessDeniedException")
+            .message(
+                "User: arn:aws:iam::123456789012:user/ana is not authorized to perform: \
+                 lambda:GetFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:f because \
+                 no identity-based policy allows the lambda:GetFunction action",
+            )
+            .build();
+        let text = line(answer(403, meta));
+        assert!(
+            text.contains(
+                "may not do lambda:GetFunction on arn:aws:lambda:us-east-1:123456789012:function:f"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("shopsmart-deploy permissions"), "{text}");
+        // A bare 403 (S3 answers HEAD requests without a body) is a denial too.
+        let bare = line(answer(403, ErrorMetadata::builder().build()));
+        assert!(
+            bare.starts_with("reading Lambda function (f): HTTP 403. "),
+            "{bare}"
+        );
+        assert!(bare.contains("may not do the call above"), "{bare}");
+    }
+}

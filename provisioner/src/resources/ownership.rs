@@ -97,4 +97,19 @@ mod tests {
         );
         assert!(deleted(Err::<(), _>(service_error(other)), is_not_found).is_err());
     }
+
+    #[test]
+    fn the_typed_error_stays_reachable_through_an_aws_answer() {
+        use crate::aws_error::AwsContext;
+        let meta = aws_smithy_types::error::ErrorMetadata::builder()
+            .code("Throttling")
+            .build();
+        let answer = SdkError::service_error(
+            DeleteFunctionError::generic(meta),
+            Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty()),
+        );
+        let err = Err::<(), _>(answer).aws_context(|| "x").unwrap_err();
+        let typed = super::service_error::<DeleteFunctionError>(&err);
+        assert_eq!(typed.and_then(|e| e.code()), Some("Throttling"));
+    }
 }
