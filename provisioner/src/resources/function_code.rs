@@ -133,16 +133,51 @@ fn on_path(program: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The Rust target triple of the machine running the deployer, if it is a Linux one Lambda can run.
-fn host_linux_target() -> Option<&'static str> {
-    if std::env::consts::OS != "linux" {
-        return None;
+/// What plain `cargo build` needs to make a binary Lambda can run: it links against this machine's glibc,
+/// which must be at most the 2.34 of Lambda's provided.al2023 (else every invocation fails with
+/// `GLIBC_2.3x not found`), and builds for this machine's architecture, which must be the configured one.
+fn plain_cargo_allowed(
+    glibc: Option<&str>,
+    host_arch: &str,
+    wanted: Architecture,
+) -> Result<(), String> {
+    const INSTALL: &str = "install cargo-lambda and zig (`pip install cargo-lambda` brings both, or \
+        `cargo install --locked cargo-lambda` plus zig from ziglang.org), or pass --function-zip PATH";
+    let host_matches = matches!(
+        (host_arch, wanted),
+        ("x86_64", Architecture::X86_64) | ("aarch64", Architecture::Arm64)
+    );
+    if !host_matches {
+        return Err(format!(
+            "cargo-lambda is not on PATH, and plain cargo builds for this machine ({host_arch}), not for \
+             function.architecture {}; {INSTALL}, or set function.architecture to this machine's",
+            wanted.lambda_name()
+        ));
     }
-    match std::env::consts::ARCH {
-        "x86_64" => Some(Architecture::X86_64.rust_target()),
-        "aarch64" => Some(Architecture::Arm64.rust_target()),
-        _ => None,
+    let version = glibc.and_then(|v| {
+        let mut parts = v.trim().split('.').map(str::parse::<u32>);
+        Some((parts.next()?.ok()?, parts.next()?.ok()?))
+    });
+    if version.is_some_and(|v| v <= (2, 34)) {
+        return Ok(());
     }
+    Err(format!(
+        "cargo-lambda is not on PATH, and plain cargo would link against this machine's glibc ({}), \
+         while Lambda's provided.al2023 has glibc 2.34: a binary built on a newer one fails on every \
+         invocation with `GLIBC_2.3x not found`; {INSTALL}",
+        glibc.unwrap_or("version unknown")
+    ))
+}
+
+/// This machine's glibc version: `getconf GNU_LIBC_VERSION` prints e.g. `glibc 2.39` (fails without glibc).
+fn host_glibc() -> Option<String> {
+    let out = Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(text.trim().strip_prefix("glibc ")?.to_owned())
 }
 
 fn run_cargo(workspace_root: &Path, args: &[&str]) -> anyhow::Result<()> {
@@ -188,15 +223,12 @@ fn build_with_plain_cargo(
     architecture: Architecture,
 ) -> anyhow::Result<PathBuf> {
     let wanted = architecture.rust_target();
-    if host_linux_target() != Some(wanted) {
-        bail!(
-            "the function must be built for {wanted} (architecture {} in {}), which is not this machine's \
-             target, and cargo-lambda is not on PATH; install it (`pip install cargo-lambda`, which brings zig \
-             for cross-compiling), or set function.architecture to this machine's, or pass --function-zip PATH",
-            architecture.lambda_name(),
-            "shopsmart.yaml"
-        );
-    }
+    plain_cargo_allowed(
+        host_glibc().as_deref(),
+        std::env::consts::ARCH,
+        architecture,
+    )
+    .map_err(anyhow::Error::msg)?;
     run_cargo(
         workspace_root,
         &[
@@ -286,5 +318,33 @@ mod tests {
         std::fs::write(&bad, b"not a zip").unwrap();
         let err = format!("{:#}", read_prebuilt(&bad).unwrap_err());
         assert!(err.contains("not a zip file"), "{err}");
+    }
+
+    #[test]
+    fn plain_cargo_only_builds_what_lambda_can_run() {
+        let arm = Architecture::Arm64;
+        assert_eq!(plain_cargo_allowed(Some("2.34"), "aarch64", arm), Ok(()));
+        assert_eq!(plain_cargo_allowed(Some("2.31"), "aarch64", arm), Ok(()));
+        assert_eq!(
+            plain_cargo_allowed(Some("2.26"), "x86_64", Architecture::X86_64),
+            Ok(())
+        );
+        for (glibc, host, says) in [
+            (Some("2.35"), "aarch64", "glibc (2.35)"),
+            (Some("2.39"), "aarch64", "`GLIBC_2.3x not found`"),
+            (None, "aarch64", "glibc (version unknown)"),
+            (Some("weird"), "aarch64", "glibc (weird)"),
+            (
+                Some("2.34"),
+                "x86_64",
+                "builds for this machine (x86_64), not for function.architecture arm64",
+            ),
+        ] {
+            let err = plain_cargo_allowed(glibc, host, arm).unwrap_err();
+            assert!(
+                err.contains(says) && err.contains("pip install cargo-lambda"),
+                "{err}"
+            );
+        }
     }
 }
