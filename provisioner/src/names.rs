@@ -174,8 +174,8 @@ impl Arns {
     }
 }
 
-/// The S3 static-website endpoint of a bucket. Most regions use `s3-website-{region}`; the newer ones
-/// (and a few older) use `s3-website.{region}`.
+/// The S3 static-website endpoint of a bucket: `s3-website-{region}` in the eight oldest commercial regions,
+/// `s3-website.{region}` in all others (AWS General Reference, "Amazon S3 website endpoints").
 pub fn website_url(bucket: &str, region: &str) -> String {
     const DASH_REGIONS: &[&str] = &[
         "us-east-1",
@@ -186,7 +186,6 @@ pub fn website_url(bucket: &str, region: &str) -> String {
         "ap-northeast-1",
         "eu-west-1",
         "sa-east-1",
-        "us-gov-west-1",
     ];
     if DASH_REGIONS.contains(&region) {
         format!("http://{bucket}.s3-website-{region}.amazonaws.com")

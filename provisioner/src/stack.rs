@@ -327,9 +327,9 @@ async fn function_code(opts: &StackOptions, verb: Verb) -> anyhow::Result<Option
     }
     let config = opts.config.clone();
     let root = opts.workspace_root.clone();
-    let prebuilt = opts.function_zip.clone();
+    let (prebuilt, emulator_only) = (opts.function_zip.clone(), opts.aws.emulator_credentials);
     tokio::task::spawn_blocking(move || {
-        function_code::build(&config, &root, prebuilt.as_deref()).map(Some)
+        function_code::build(&config, &root, prebuilt.as_deref(), emulator_only).map(Some)
     })
     .await
     .context("building the function code (the build task panicked)")?

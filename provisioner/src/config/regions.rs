@@ -1,5 +1,5 @@
-//! The AWS regions `region:` accepts (commercial partition plus China and GovCloud), so a typo fails before
-//! any AWS call instead of as a DNS error.
+//! The AWS regions `region:` accepts: those of the commercial `aws` partition (China and GovCloud have no Free
+//! Tier and other domains), so a typo fails before any AWS call instead of as a DNS error.
 
 pub const KNOWN_REGIONS: &[&str] = &[
     "us-east-1",
@@ -36,8 +36,4 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "me-south-1",
     "mx-central-1",
     "sa-east-1",
-    "cn-north-1",
-    "cn-northwest-1",
-    "us-gov-east-1",
-    "us-gov-west-1",
 ];

@@ -58,6 +58,15 @@ checked_type!(RegionName(String), "an AWS region such as us-east-1", |s| {
     let region = string(s, "region")?;
     if KNOWN_REGIONS.contains(&region) {
         Ok(region.to_owned())
+    } else if ["cn-", "us-gov-", "us-iso"]
+        .iter()
+        .any(|p| region.starts_with(p))
+    {
+        Err(format!(
+            "region {region:?} is in AWS China, GovCloud or an isolated partition: separate accounts and domains, \
+             and no Free Tier; this tool deploys to the commercial aws partition only, so use a region such as \
+             us-east-1 or eu-central-1"
+        ))
     } else {
         Err(format!(
             "unknown AWS region {region:?}; hint: use a region code such as us-east-1, eu-central-1 or \

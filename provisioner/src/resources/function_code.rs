@@ -2,7 +2,7 @@
 //! prebuilt zip) and zip the binary as `bootstrap` reproducibly, so an unchanged binary gives the same
 //! CodeSha256 and a second `up` uploads nothing.
 
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,6 +13,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::config::model::{Architecture, Config};
+use crate::error::UsageError;
 
 const FUNCTION_PACKAGE: &str = "shopsmart-function";
 const FUNCTION_BIN: &str = "shopsmart-api";
@@ -44,15 +45,18 @@ pub fn code_sha256(zip_bytes: &[u8]) -> String {
 }
 
 /// Reads the prebuilt zip, or builds the function for `config.function.architecture` and zips it.
+/// `emulator_only`: `dev`'s zip of a build for this machine, which the emulator stores and never runs, so
+/// its binary is not checked against the architecture.
 pub fn build(
     config: &Config,
     workspace_root: &Path,
     prebuilt_zip: Option<&Path>,
+    emulator_only: bool,
 ) -> anyhow::Result<FunctionZip> {
-    if let Some(path) = prebuilt_zip {
-        return read_prebuilt(path);
-    }
     let architecture = config.function.architecture;
+    if let Some(path) = prebuilt_zip {
+        return read_prebuilt(path, (!emulator_only).then_some(architecture));
+    }
     let (binary_path, how) = if on_path("cargo-lambda") {
         (
             build_with_cargo_lambda(workspace_root, architecture)?,
@@ -77,12 +81,16 @@ pub fn build(
     ))
 }
 
-/// Reads a zip built elsewhere (`--function-zip PATH`).
-pub fn read_prebuilt(path: &Path) -> anyhow::Result<FunctionZip> {
+/// Reads a zip built elsewhere (`--function-zip PATH`); one Lambda could not run on `architecture` (when
+/// given) is a usage error.
+pub fn read_prebuilt(
+    path: &Path,
+    architecture: Option<Architecture>,
+) -> anyhow::Result<FunctionZip> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("reading the function zip ({})", path.display()))?;
-    check_prebuilt_zip(&bytes)
-        .with_context(|| format!("checking the function zip ({})", path.display()))?;
+    check_prebuilt_zip(&bytes, architecture)
+        .map_err(|why| UsageError(format!("--function-zip {}: {why}", path.display())))?;
     Ok(FunctionZip::from_bytes(
         bytes,
         format!("prebuilt zip {}", path.display()),
@@ -108,15 +116,41 @@ pub fn zip_bootstrap(binary: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(cursor.into_inner())
 }
 
-/// A prebuilt zip must be a zip that contains `bootstrap`, or Lambda would only fail at the first request.
-fn check_prebuilt_zip(bytes: &[u8]) -> anyhow::Result<()> {
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|err| {
-        anyhow::anyhow!(
-            "not a zip file ({err}); pass the zip `cargo lambda build --output-format zip` writes"
-        )
+/// A prebuilt zip must hold an executable `bootstrap` at its root, a Linux (ELF) binary for `architecture`
+/// when given, or Lambda would only fail at the first request.
+fn check_prebuilt_zip(bytes: &[u8], architecture: Option<Architecture>) -> Result<(), String> {
+    const REBUILD: &str = "build it with `cargo lambda build --release --output-format zip`";
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|err| format!("not a zip file ({err}); {REBUILD}"))?;
+    let mut bootstrap = archive.by_name("bootstrap").map_err(|_| {
+        format!("the zip has no `bootstrap` entry at its root; a provided.al2023 function needs its binary named bootstrap: {REBUILD}")
     })?;
-    if archive.index_for_name("bootstrap").is_none() {
-        bail!("the zip has no `bootstrap` entry at its root; a provided.al2023 function needs its binary named bootstrap");
+    if bootstrap.unix_mode().is_none_or(|mode| mode & 0o111 == 0) {
+        return Err(format!(
+            "`bootstrap` is not executable (its unix mode in the zip has no execute bit; zips made on Windows \
+             lose it), so Lambda could not start it; chmod 755 it and zip it on Linux or macOS, or {REBUILD}"
+        ));
+    }
+    let Some(wanted) = architecture else {
+        return Ok(());
+    };
+    let mut header = [0u8; 20];
+    if bootstrap.read_exact(&mut header).is_err() || !header.starts_with(b"\x7fELF") {
+        return Err(format!("`bootstrap` is not a Linux executable (no ELF header), which the provided.al2023 runtime needs; {REBUILD}"));
+    }
+    let found = match u16::from_le_bytes([header[18], header[19]]) {
+        0x3E => Architecture::X86_64.lambda_name(),
+        0xB7 => Architecture::Arm64.lambda_name(),
+        _ => "neither x86_64 nor arm64",
+    };
+    if found != wanted.lambda_name() {
+        return Err(format!(
+            "`bootstrap` is built for {found} (its ELF header says so), but function.architecture is {0}; \
+             rebuild with `cargo lambda build --release --{1} --output-format zip`, or set function.architecture \
+             in shopsmart.yaml to the binary's",
+            wanted.lambda_name(),
+            wanted.lambda_name().replace('_', "-")
+        ));
     }
     Ok(())
 }
@@ -133,16 +167,51 @@ fn on_path(program: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The Rust target triple of the machine running the deployer, if it is a Linux one Lambda can run.
-fn host_linux_target() -> Option<&'static str> {
-    if std::env::consts::OS != "linux" {
-        return None;
+/// What plain `cargo build` needs to make a binary Lambda can run: it links against this machine's glibc,
+/// which must be at most the 2.34 of Lambda's provided.al2023 (else every invocation fails with
+/// `GLIBC_2.3x not found`), and builds for this machine's architecture, which must be the configured one.
+fn plain_cargo_allowed(
+    glibc: Option<&str>,
+    host_arch: &str,
+    wanted: Architecture,
+) -> Result<(), String> {
+    const INSTALL: &str = "install cargo-lambda and zig (`pip install cargo-lambda` brings both, or \
+        `cargo install --locked cargo-lambda` plus zig from ziglang.org), or pass --function-zip PATH";
+    let host_matches = matches!(
+        (host_arch, wanted),
+        ("x86_64", Architecture::X86_64) | ("aarch64", Architecture::Arm64)
+    );
+    if !host_matches {
+        return Err(format!(
+            "cargo-lambda is not on PATH, and plain cargo builds for this machine ({host_arch}), not for \
+             function.architecture {}; {INSTALL}, or set function.architecture to this machine's",
+            wanted.lambda_name()
+        ));
     }
-    match std::env::consts::ARCH {
-        "x86_64" => Some(Architecture::X86_64.rust_target()),
-        "aarch64" => Some(Architecture::Arm64.rust_target()),
-        _ => None,
+    let version = glibc.and_then(|v| {
+        let mut parts = v.trim().split('.').map(str::parse::<u32>);
+        Some((parts.next()?.ok()?, parts.next()?.ok()?))
+    });
+    if version.is_some_and(|v| v <= (2, 34)) {
+        return Ok(());
     }
+    Err(format!(
+        "cargo-lambda is not on PATH, and plain cargo would link against this machine's glibc ({}), \
+         while Lambda's provided.al2023 has glibc 2.34: a binary built on a newer one fails on every \
+         invocation with `GLIBC_2.3x not found`; {INSTALL}",
+        glibc.unwrap_or("version unknown")
+    ))
+}
+
+/// This machine's glibc version: `getconf GNU_LIBC_VERSION` prints e.g. `glibc 2.39` (fails without glibc).
+fn host_glibc() -> Option<String> {
+    let out = Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(text.trim().strip_prefix("glibc ")?.to_owned())
 }
 
 fn run_cargo(workspace_root: &Path, args: &[&str]) -> anyhow::Result<()> {
@@ -188,15 +257,12 @@ fn build_with_plain_cargo(
     architecture: Architecture,
 ) -> anyhow::Result<PathBuf> {
     let wanted = architecture.rust_target();
-    if host_linux_target() != Some(wanted) {
-        bail!(
-            "the function must be built for {wanted} (architecture {} in {}), which is not this machine's \
-             target, and cargo-lambda is not on PATH; install it (`pip install cargo-lambda`, which brings zig \
-             for cross-compiling), or set function.architecture to this machine's, or pass --function-zip PATH",
-            architecture.lambda_name(),
-            "shopsmart.yaml"
-        );
-    }
+    plain_cargo_allowed(
+        host_glibc().as_deref(),
+        std::env::consts::ARCH,
+        architecture,
+    )
+    .map_err(anyhow::Error::msg)?;
     run_cargo(
         workspace_root,
         &[
@@ -271,12 +337,28 @@ mod tests {
         );
     }
 
+    /// A 64-byte ELF header for `machine`: all the checks read.
+    fn elf(machine: u16) -> Vec<u8> {
+        let mut header = vec![0u8; 64];
+        header[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        header[18..20].copy_from_slice(&machine.to_le_bytes());
+        header
+    }
+
+    fn zip_entry(name: &str, mode: u32, content: &[u8]) -> Vec<u8> {
+        let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default().unix_permissions(mode);
+        writer.start_file(name, options).unwrap();
+        writer.write_all(content).unwrap();
+        writer.finish().unwrap().into_inner()
+    }
+
     #[test]
     fn prebuilt_zip_is_read_and_checked() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.zip");
-        std::fs::write(&good, zip_bootstrap(b"bin").unwrap()).unwrap();
-        let zip = read_prebuilt(&good).unwrap();
+        std::fs::write(&good, zip_bootstrap(&elf(0xB7)).unwrap()).unwrap();
+        let zip = read_prebuilt(&good, Some(Architecture::Arm64)).unwrap();
         assert_eq!(
             zip.sha256_base64,
             code_sha256(&std::fs::read(&good).unwrap())
@@ -284,7 +366,57 @@ mod tests {
 
         let bad = dir.path().join("bad.zip");
         std::fs::write(&bad, b"not a zip").unwrap();
-        let err = format!("{:#}", read_prebuilt(&bad).unwrap_err());
-        assert!(err.contains("not a zip file"), "{err}");
+        let err = read_prebuilt(&bad, None).unwrap_err();
+        assert_eq!(crate::error::ErrorKind::of(&err).exit_code(), 2);
+        assert!(format!("{err:#}").contains("not a zip file"), "{err:#}");
+    }
+
+    #[test]
+    fn prebuilt_zip_lambda_could_not_run_is_refused() {
+        let arm = Some(Architecture::Arm64);
+        let cases: [(Vec<u8>, Option<Architecture>, &str); 5] = [
+            (zip_entry("bin/bootstrap", 0o755, &elf(0xB7)), arm, "no `bootstrap` entry at its root"),
+            (zip_entry("bootstrap", 0o644, &elf(0xB7)), arm, "`bootstrap` is not executable"),
+            (zip_bootstrap(&elf(0x3E)).unwrap(), arm, "built for x86_64 (its ELF header says so), but function.architecture is arm64"),
+            (zip_bootstrap(&elf(0xB7)).unwrap(), Some(Architecture::X86_64), "built for arm64 (its ELF header says so), but function.architecture is x86_64; rebuild with `cargo lambda build --release --x86-64"),
+            (zip_bootstrap(b"#!/bin/sh\nexec ./shopsmart-api \"$@\"\n").unwrap(), arm, "not a Linux executable (no ELF header)"),
+        ];
+        for (zip, architecture, says) in cases {
+            let err = check_prebuilt_zip(&zip, architecture).unwrap_err();
+            assert!(err.contains(says), "{err}");
+        }
+        // dev's zip of a build for this machine is not checked against the architecture.
+        assert_eq!(
+            check_prebuilt_zip(&zip_bootstrap(b"Mach-O").unwrap(), None),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn plain_cargo_only_builds_what_lambda_can_run() {
+        let arm = Architecture::Arm64;
+        assert_eq!(plain_cargo_allowed(Some("2.34"), "aarch64", arm), Ok(()));
+        assert_eq!(plain_cargo_allowed(Some("2.31"), "aarch64", arm), Ok(()));
+        assert_eq!(
+            plain_cargo_allowed(Some("2.26"), "x86_64", Architecture::X86_64),
+            Ok(())
+        );
+        for (glibc, host, says) in [
+            (Some("2.35"), "aarch64", "glibc (2.35)"),
+            (Some("2.39"), "aarch64", "`GLIBC_2.3x not found`"),
+            (None, "aarch64", "glibc (version unknown)"),
+            (Some("weird"), "aarch64", "glibc (weird)"),
+            (
+                Some("2.34"),
+                "x86_64",
+                "builds for this machine (x86_64), not for function.architecture arm64",
+            ),
+        ] {
+            let err = plain_cargo_allowed(glibc, host, arm).unwrap_err();
+            assert!(
+                err.contains(says) && err.contains("pip install cargo-lambda"),
+                "{err}"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@
 mod support;
 
 mod budget;
+mod builds_and_regions;
 mod config_validation;
 mod day2;
 mod freetier_guard;

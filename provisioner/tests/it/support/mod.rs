@@ -214,15 +214,24 @@ pub async fn create_untagged_table(ctx: &Ctx, name: &str, hash_key: &str) {
         .unwrap();
 }
 
-/// A Lambda zip for tests: moto stores the code and never runs it, so nothing needs compiling.
+/// A Lambda zip for tests: moto stores the code and never runs it, so nothing needs compiling. Its bootstrap
+/// is the ELF header of an arm64 binary (the test configurations' architecture): what `--function-zip` checks.
 pub fn write_test_zip(dir: &std::path::Path) -> std::path::PathBuf {
     let zip = dir.join("function.zip");
     std::fs::write(
         &zip,
-        function_code::zip_bootstrap(b"#!/bin/sh\necho moto never runs this\n").unwrap(),
+        function_code::zip_bootstrap(&elf_header(0xB7)).unwrap(),
     )
     .unwrap();
     zip
+}
+
+/// The 64-byte header of a Linux binary for ELF machine `machine` (0x3E x86_64, 0xB7 aarch64).
+pub fn elf_header(machine: u16) -> Vec<u8> {
+    let mut header = b"\x7fELF\x02\x01\x01".to_vec();
+    header.resize(64, 0);
+    header[18..20].copy_from_slice(&machine.to_le_bytes());
+    header
 }
 
 /// What the CLI builds from its flags, against moto, with a prebuilt zip. Tests that share moto's region
