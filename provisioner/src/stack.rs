@@ -203,7 +203,9 @@ fn up_steps<'a>(
             Ok(vec![change_of(ctx, &Bucket::new(ctx)).await?])
         }),
         Step::new("function code", &[], move || async move {
-            let _ = facts.code.set(function_code(opts, verb).await?);
+            if facts.code.get().is_none() {
+                let _ = facts.code.set(function_code(opts, verb).await?);
+            }
             Ok(Vec::new())
         }),
         Step::new(
@@ -358,6 +360,10 @@ async fn converge_all(
         }
     }
     let facts = Facts::default();
+    if opts.function_zip.is_some() {
+        // A prebuilt zip is only read and checked: a zip Lambda could not run is refused before any write.
+        let _ = facts.code.set(function_code(opts, verb).await?);
+    }
     let steps = up_steps(opts, ctx, verb, &facts);
     let changes = ctx
         .notes

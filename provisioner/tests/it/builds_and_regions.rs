@@ -8,10 +8,14 @@ use shopsmart_deploy::resources::function_code::zip_bootstrap;
 use shopsmart_deploy::stack::cors_origins;
 
 use crate::support::cli::Cli;
-use crate::support::{elf_header, shipped_config, test_config, unique_stage, MOTO_ACCOUNT_ID};
+use crate::support::{
+    assert_nothing_remains, ctx, elf_header, shipped_config, test_config, unique_stage,
+    MOTO_ACCOUNT_ID,
+};
+use shopsmart_deploy::resources::Mode;
 
-#[test]
-fn a_function_zip_lambda_could_not_run_exits_2() {
+#[tokio::test]
+async fn a_function_zip_lambda_could_not_run_exits_2_before_any_write() {
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(shipped_config())
         .stage(&unique_stage())
@@ -28,10 +32,14 @@ fn a_function_zip_lambda_could_not_run_exits_2() {
         (&x86, "`bootstrap` is built for x86_64 (its ELF header says so), but function.architecture is arm64"),
         (&script, "`bootstrap` is not a Linux executable (no ELF header)"),
     ] {
-        let (code, stderr) = cli.code_and_stderr(&["plan", "--function-zip", zip.to_str().unwrap()]);
-        assert_eq!(code, Some(2), "{stderr}");
-        assert!(stderr.contains(says) && stderr.contains("cargo lambda build"), "{stderr}");
+        for verb in ["plan", "up"] {
+            let (code, stderr) = cli.code_and_stderr(&[verb, "--function-zip", zip.to_str().unwrap()]);
+            assert_eq!(code, Some(2), "{stderr}");
+            assert!(stderr.contains(says) && stderr.contains("cargo lambda build"), "{stderr}");
+        }
     }
+    // `up` refused the zip before creating anything (its steps run in parallel once started).
+    assert_nothing_remains(&ctx(cli.config(), Mode::Plan, &[]).await).await;
 }
 
 #[test]
