@@ -240,10 +240,12 @@ impl Resource for HttpApi {
         };
         // Settings are read only for what `up` compares, and only on an API that is ours.
         if self.desired.is_some() && ctx.is_ours(&live.tags) {
-            let api_id = live.info.api_id.clone();
-            live.integration = read_integration(ctx, &api_id).await?;
-            live.routes = read_routes(ctx, &api_id).await?;
-            live.stage = read_stage(ctx, &api_id).await?;
+            let api_id = &live.info.api_id;
+            (live.integration, live.routes, live.stage) = tokio::try_join!(
+                read_integration(ctx, api_id),
+                read_routes(ctx, api_id),
+                read_stage(ctx, api_id)
+            )?;
         }
         Ok(Some(live))
     }

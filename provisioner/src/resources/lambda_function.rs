@@ -95,39 +95,39 @@ fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
     }
 }
 
+/// GetFunction and ListTags at once (the function's ARN follows from its name); `None` when there is no
+/// function.
 async fn read(ctx: &Ctx) -> anyhow::Result<Option<Live>> {
     let name = ctx.names.function();
-    let output = found(
-        ctx.aws
+    let get = async {
+        let output = ctx
+            .aws
             .lambda
             .get_function()
             .function_name(&name)
             .send()
-            .await,
-        |e| e.is_resource_not_found_exception(),
-    )
-    .aws_context(|| format!("reading Lambda function ({name})"))?;
-    let Some(output) = output else {
-        return Ok(None);
+            .await;
+        found(output, |e| e.is_resource_not_found_exception())
+            .aws_context(|| format!("reading Lambda function ({name})"))
     };
-    let mut live = live_from(ctx, output);
-    live.tags = read_tags(ctx, &live.arn).await?;
-    Ok(Some(live))
+    let arn = ctx.arns().function(&name);
+    let (output, tags) = tokio::try_join!(get, read_tags(ctx, &arn))?;
+    Ok(output.zip(tags).map(|(output, tags)| Live {
+        tags,
+        ..live_from(ctx, output)
+    }))
 }
 
 /// GetFunction leaves out `Tags` unless the caller may call ListTags: asking ListTags itself turns a missing
 /// permission into an error that names it, where an absent tag list would make our own function "foreign".
-async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<Tags> {
+/// `None` when there is no function.
+async fn read_tags(ctx: &Ctx, arn: &str) -> anyhow::Result<Option<Tags>> {
     let name = ctx.names.function();
-    let output = ctx
-        .aws
-        .lambda
-        .list_tags()
-        .resource(arn)
-        .send()
-        .await
-        .aws_context(|| format!("reading tags of Lambda function ({name}) (lambda:ListTags)"))?;
-    Ok(output.tags.unwrap_or_default())
+    let output = found(ctx.aws.lambda.list_tags().resource(arn).send().await, |e| {
+        e.is_resource_not_found_exception()
+    })
+    .aws_context(|| format!("reading tags of Lambda function ({name}) (lambda:ListTags)"))?;
+    Ok(output.map(|output| output.tags.unwrap_or_default()))
 }
 
 /// The live function from GetFunction; its tags are [`read_tags`]'.

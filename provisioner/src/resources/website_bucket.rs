@@ -213,10 +213,17 @@ impl Resource for Bucket {
         let mut live = LiveBucket::tagged(read_tags(ctx, bucket).await?);
         // Settings are read only for what `up` compares, and only on a bucket that is ours.
         if self.website.is_some() && ctx.is_ours(&live.tags) {
-            live.ownership = read_ownership(ctx, bucket).await?;
-            live.public_access_block = read_public_access_block(ctx, bucket).await?;
-            live.policy = read_policy(ctx, bucket).await?;
-            live.website = read_website(ctx, bucket).await?;
+            (
+                live.ownership,
+                live.public_access_block,
+                live.policy,
+                live.website,
+            ) = tokio::try_join!(
+                read_ownership(ctx, bucket),
+                read_public_access_block(ctx, bucket),
+                read_policy(ctx, bucket),
+                read_website(ctx, bucket)
+            )?;
         }
         Ok(Some(live))
     }

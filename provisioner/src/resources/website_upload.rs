@@ -1,6 +1,12 @@
 //! The storefront files in the website bucket: every file under `frontend/` plus a generated `config.js`
 //! holding the API URL. An object is uploaded only when its content (MD5 vs. the live ETag) or its
 //! Content-Type / Cache-Control differ; objects no longer present locally are deleted.
+//!
+//! One ListObjectsV2 and one GetObject read it all: after each upload a manifest ([`MANIFEST`]) records what
+//! was written (MD5, Content-Type, Cache-Control). An object is current when its live ETag (the MD5 of the
+//! body for a single-part upload without KMS) is the MD5 we want, the manifest recorded our Content-Type and
+//! Cache-Control for it, and it was not modified after the manifest (a hand-changed file, even one changed
+//! only in its metadata, is newer and is uploaded again).
 
 use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +28,18 @@ pub const CONFIG_JS: &str = "config.js";
 const NO_CACHE: &str = "no-cache";
 const ASSET_CACHE: &str = "public, max-age=300";
 const PARALLEL_UPLOADS: usize = 8;
+/// What the last upload wrote: key → [MD5, Content-Type, Cache-Control]. A dotfile, so no file of
+/// `frontend/` (dotfiles are skipped) can have its key.
+pub const MANIFEST: &str = ".shopsmart-uploaded.json";
+
+/// A listed object: ETag without quotes and LastModified (nanoseconds since the epoch).
+#[derive(Debug, Clone, Default)]
+struct Listed {
+    etag: String,
+    modified: i128,
+}
+
+type Manifest = BTreeMap<String, [String; 3]>;
 
 /// One object as it should be in the bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,9 +154,9 @@ fn object(key: String, body: Vec<u8>) -> DesiredObject {
     }
 }
 
-/// Live key → ETag without quotes; empty when the bucket does not exist yet (plan before the first up).
-async fn live_etags(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut etags = BTreeMap::new();
+/// Every object in the bucket; empty when the bucket does not exist yet (plan before the first up).
+async fn list(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, Listed>> {
+    let mut listed = BTreeMap::new();
     let mut pages = ctx
         .aws
         .s3
@@ -163,41 +181,51 @@ async fn live_etags(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, 
         };
         for object in page.contents() {
             if let Some(key) = object.key() {
-                etags.insert(
-                    key.to_owned(),
-                    object
-                        .e_tag()
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                        .to_owned(),
-                );
+                let etag = object.e_tag().unwrap_or_default().trim_matches('"');
+                let modified = object.last_modified().map_or(0, |t| t.as_nanos());
+                let listed_object = Listed {
+                    etag: etag.to_owned(),
+                    modified,
+                };
+                listed.insert(key.to_owned(), listed_object);
             }
         }
     }
-    Ok(etags)
+    Ok(listed)
 }
 
-/// True when the live object has the same content, Content-Type and Cache-Control.
-async fn is_current(
-    ctx: &Ctx,
-    bucket: &str,
-    desired: &DesiredObject,
-    live_etag: Option<&String>,
-) -> anyhow::Result<bool> {
-    if live_etag != Some(&desired.md5_hex()) {
-        return Ok(false);
-    }
-    let head = ctx
+/// The manifest of the last upload; empty when there is none or it is unreadable (all is then uploaded).
+async fn read_manifest(ctx: &Ctx, bucket: &str) -> anyhow::Result<Manifest> {
+    let output = ctx
         .aws
         .s3
-        .head_object()
+        .get_object()
         .bucket(bucket)
-        .key(&desired.key)
+        .key(MANIFEST)
         .send()
         .await
-        .aws_context(|| format!("reading s3://{bucket}/{}", desired.key))?;
-    Ok(head.content_type() == Some(desired.content_type.as_str())
-        && head.cache_control() == Some(desired.cache_control.as_str()))
+        .aws_context(|| format!("reading s3://{bucket}/{MANIFEST}"))?;
+    let body = output
+        .body
+        .collect()
+        .await
+        .context("reading the upload manifest")?;
+    Ok(serde_json::from_slice(&body.into_bytes()).unwrap_or_default())
+}
+
+async fn write_manifest<'a>(
+    ctx: &Ctx,
+    bucket: &str,
+    objects: impl Iterator<Item = &'a DesiredObject>,
+) -> anyhow::Result<()> {
+    let manifest: Manifest = objects
+        .map(|o| {
+            let recorded = [o.md5_hex(), o.content_type.clone(), o.cache_control.clone()];
+            (o.key.clone(), recorded)
+        })
+        .collect();
+    let body = serde_json::to_vec(&manifest)?;
+    upload(ctx, bucket, &object(MANIFEST.to_owned(), body)).await
 }
 
 /// The storefront's files in the website bucket. Owned through the bucket, a step they need.
@@ -232,8 +260,8 @@ impl WebsiteFiles {
     }
 
     fn to_delete(&self, live: &LiveFiles) -> Vec<String> {
-        live.etags
-            .keys()
+        live.keys
+            .iter()
             .filter(|key| !self.desired.contains_key(*key))
             .cloned()
             .collect()
@@ -243,8 +271,8 @@ impl WebsiteFiles {
 /// The objects in the bucket, and which of the desired ones are already there as they should be.
 #[derive(Debug, Clone, Default)]
 pub struct LiveFiles {
-    /// Key → ETag without quotes.
-    etags: BTreeMap<String, String>,
+    /// Every key in the bucket but the manifest's.
+    keys: BTreeSet<String>,
     /// Desired keys whose live object has the same content, Content-Type and Cache-Control.
     current: BTreeSet<String>,
 }
@@ -259,23 +287,29 @@ impl Resource for WebsiteFiles {
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveFiles>> {
         let bucket = &self.bucket;
-        let etags = live_etags(ctx, bucket).await?;
-        let current = stream::iter(self.desired.values())
-            .map(|object| {
-                let etags = &etags;
-                async move {
-                    is_current(ctx, bucket, object, etags.get(&object.key))
-                        .await
-                        .map(|current| current.then(|| object.key.clone()))
-                }
+        let mut listed = list(ctx, bucket).await?;
+        let (manifest, written) = match listed.remove(MANIFEST) {
+            Some(entry) => (read_manifest(ctx, bucket).await?, entry.modified),
+            None => (Manifest::new(), 0),
+        };
+        let current = self
+            .desired
+            .values()
+            .filter(|object| {
+                let wanted = [
+                    object.md5_hex(),
+                    object.content_type.clone(),
+                    object.cache_control.clone(),
+                ];
+                listed
+                    .get(&object.key)
+                    .is_some_and(|live| live.etag == wanted[0] && live.modified <= written)
+                    && manifest.get(&object.key) == Some(&wanted)
             })
-            .buffer_unordered(PARALLEL_UPLOADS)
-            .try_collect::<Vec<_>>()
-            .await?
-            .into_iter()
-            .flatten()
+            .map(|object| object.key.clone())
             .collect();
-        Ok(Some(LiveFiles { etags, current }))
+        let keys = listed.into_keys().collect();
+        Ok(Some(LiveFiles { keys, current }))
     }
 
     fn owner<'a>(&self, _live: &'a LiveFiles) -> Owner<'a> {
@@ -332,7 +366,9 @@ impl Resource for WebsiteFiles {
             .buffer_unordered(PARALLEL_UPLOADS)
             .try_collect::<Vec<_>>()
             .await?;
-        delete(ctx, bucket, &self.to_delete(live)).await
+        delete(ctx, bucket, &self.to_delete(live)).await?;
+        // Last: a run cut off before this finds no record of the new uploads and checks them again.
+        write_manifest(ctx, bucket, self.desired.values()).await
     }
 }
 
