@@ -43,3 +43,9 @@ pub(crate) fn free_config() -> Config {
         alerts: None,
     }
 }
+
+/// Fails, showing `text`, when `text` does not contain `part`.
+#[track_caller]
+pub(crate) fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "missing {part:?} in:\n{text}");
+}
