@@ -26,35 +26,20 @@ impl ExistingTable {
             .billing_mode_summary()
             .and_then(|summary| summary.billing_mode())
             .is_some_and(|mode| *mode == BillingMode::PayPerRequest);
-        let units = |value: Option<i64>| {
-            if on_demand {
-                0
-            } else {
-                u64::try_from(value.unwrap_or(0)).unwrap_or(0)
-            }
-        };
-        let mut read_capacity = units(
-            table
-                .provisioned_throughput()
-                .and_then(|t| t.read_capacity_units()),
-        );
-        let mut write_capacity = units(
-            table
-                .provisioned_throughput()
-                .and_then(|t| t.write_capacity_units()),
-        );
         // Global secondary indexes have their own provisioned capacity, billed (and free) like the table's.
-        for index in table.global_secondary_indexes() {
-            read_capacity += units(
-                index
-                    .provisioned_throughput()
-                    .and_then(|t| t.read_capacity_units()),
-            );
-            write_capacity += units(
-                index
-                    .provisioned_throughput()
-                    .and_then(|t| t.write_capacity_units()),
-            );
+        let throughputs = std::iter::once(table.provisioned_throughput())
+            .chain(
+                table
+                    .global_secondary_indexes()
+                    .iter()
+                    .map(|index| index.provisioned_throughput()),
+            )
+            .flatten();
+        let (mut read_capacity, mut write_capacity) = (0, 0);
+        for throughput in throughputs.filter(|_| !on_demand) {
+            let units = |value: Option<i64>| u64::try_from(value.unwrap_or(0)).unwrap_or(0);
+            read_capacity += units(throughput.read_capacity_units());
+            write_capacity += units(throughput.write_capacity_units());
         }
         Self {
             name: name.to_owned(),

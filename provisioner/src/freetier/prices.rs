@@ -11,9 +11,6 @@ use crate::config::model::Architecture;
 /// The data file as shipped (one place to update figures, with its date and sources).
 pub const EMBEDDED_PRICE_FILE: &str = include_str!("../../data/free-tier.yaml");
 
-/// Micro-dollars per billing unit; 1 USD = 1,000,000.
-pub const MICRO_USD_PER_USD: u128 = 1_000_000;
-
 /// A list price: `micro_usd` for `per` units (so "$0.0000133334 per GB-s" stays exact as 13,333,400 per
 /// 1,000,000 GB-s). Never a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,45 +207,25 @@ impl PriceSheet {
         })
     }
 
+    /// Every price with its path in the file, for messages.
     fn all_prices(&self) -> [(&'static str, Price); 13] {
-        [
-            ("lambda.request", self.lambda.request),
-            (
-                "lambda.duration_gb_second.arm64",
-                self.lambda.duration_gb_second.arm64,
-            ),
-            (
-                "lambda.duration_gb_second.x86_64",
-                self.lambda.duration_gb_second.x86_64,
-            ),
-            (
-                "lambda.provisioned_concurrency_gb_second.arm64",
-                self.lambda.provisioned_concurrency_gb_second.arm64,
-            ),
-            (
-                "lambda.provisioned_concurrency_gb_second.x86_64",
-                self.lambda.provisioned_concurrency_gb_second.x86_64,
-            ),
-            ("http_api.request", self.http_api.request),
-            (
-                "dynamodb.read_capacity_unit_hour",
-                self.dynamodb.read_capacity_unit_hour,
-            ),
-            (
-                "dynamodb.write_capacity_unit_hour",
-                self.dynamodb.write_capacity_unit_hour,
-            ),
-            ("dynamodb.storage_gb_month", self.dynamodb.storage_gb_month),
-            (
-                "cloudwatch_logs.ingestion_gb",
-                self.cloudwatch_logs.ingestion_gb,
-            ),
-            ("s3.get_request", self.s3.get_request),
-            ("s3.put_request", self.s3.put_request),
-            (
-                "data_transfer.out_to_internet_gb",
-                self.data_transfer.out_to_internet_gb,
-            ),
+        macro_rules! named {
+            ($($($field:ident).+),* $(,)?) => { [$((stringify!($($field).+), self.$($field).+)),*] };
+        }
+        named![
+            lambda.request,
+            lambda.duration_gb_second.arm64,
+            lambda.duration_gb_second.x86_64,
+            lambda.provisioned_concurrency_gb_second.arm64,
+            lambda.provisioned_concurrency_gb_second.x86_64,
+            http_api.request,
+            dynamodb.read_capacity_unit_hour,
+            dynamodb.write_capacity_unit_hour,
+            dynamodb.storage_gb_month,
+            cloudwatch_logs.ingestion_gb,
+            s3.get_request,
+            s3.put_request,
+            data_transfer.out_to_internet_gb,
         ]
     }
 }
@@ -297,6 +274,14 @@ mod tests {
         );
         let error = PriceSheet::parse(&zero_per).unwrap_err().to_string();
         assert!(error.contains("lambda.request"), "{error}");
+        let sheet = PriceSheet::current();
+        assert_eq!(
+            sheet.all_prices()[3],
+            (
+                "lambda.provisioned_concurrency_gb_second.arm64",
+                sheet.lambda.provisioned_concurrency_gb_second.arm64
+            )
+        );
 
         let bad_date = EMBEDDED_PRICE_FILE.replace("as_of: \"2026-11-01\"", "as_of: \"November\"");
         let error = PriceSheet::parse(&bad_date).unwrap_err().to_string();
