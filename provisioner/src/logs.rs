@@ -22,15 +22,6 @@ pub struct Cursor {
     seen_at_newest: HashSet<String>,
 }
 
-impl Cursor {
-    pub fn starting_at(start_ms: i64) -> Self {
-        Self {
-            newest_ms: start_ms,
-            seen_at_newest: HashSet::new(),
-        }
-    }
-}
-
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -134,7 +125,10 @@ async fn print_then_follow(
     // Listening starts before the first read: a Ctrl-C at any moment from here on ends `--follow` cleanly
     // (a listener created per loop turn would miss a signal that arrives while a read is running).
     let mut stop = follow.then(StopSignals::listen).transpose()?;
-    let mut cursor = Cursor::starting_at(now_ms() - since.as_millis() as i64);
+    let mut cursor = Cursor {
+        newest_ms: now_ms() - since.as_millis() as i64,
+        ..Cursor::default()
+    };
     let printed = print_new_events(ctx, &mut cursor, out).await?;
     let Some(stop) = stop.as_mut() else {
         if printed == 0 {
