@@ -59,14 +59,7 @@ impl fmt::Display for Finding {
 
 /// The guard's findings for `config`, given the provisioned tables already in its region that are not ours.
 pub fn evaluate(config: &Config, other_tables: &[ExistingTable]) -> Vec<Finding> {
-    evaluate_with_prices(config, other_tables, PriceSheet::current())
-}
-
-pub fn evaluate_with_prices(
-    config: &Config,
-    other_tables: &[ExistingTable],
-    prices: &PriceSheet,
-) -> Vec<Finding> {
+    let prices = PriceSheet::current();
     let mut findings = Vec::new();
     match &config.tables.billing {
         Billing::Provisioned { .. } => {
@@ -190,14 +183,9 @@ fn on_demand(config: &Config, prices: &PriceSheet) -> Finding {
     let assumptions = Assumptions::default();
     let reads = u128::from(QUOTED_REQUESTS) * u128::from(assumptions.table_reads_per_request);
     let writes = u128::from(QUOTED_REQUESTS) * u128::from(assumptions.table_writes_per_request);
-    let nano = prices
-        .dynamodb
-        .on_demand_read_request_unit
-        .nano_usd(reads, 1)
-        + prices
-            .dynamodb
-            .on_demand_write_request_unit
-            .nano_usd(writes, 1);
+    let dynamodb = &prices.dynamodb;
+    let nano = dynamodb.on_demand_read_request_unit.nano_usd(reads, 1)
+        + dynamodb.on_demand_write_request_unit.nano_usd(writes, 1);
     Finding {
         kind: FindingKind::OnDemandTables,
         what: format!(
