@@ -166,12 +166,7 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
         allow_charges: true,
     };
     let opts = stack_options(global, FunctionZipArgs::default(), charges)?;
-    let ports = dev::DevPorts {
-        website: args.port,
-        api: args.api_port,
-        emulator: args.emulator_port,
-    };
-    dev::run(opts, ports, progress).await
+    dev::run(opts, args, progress).await
 }
 
 fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
