@@ -223,16 +223,8 @@ mod tests {
 
     #[test]
     fn each_verb_parses_into_its_own_flags() {
-        let cli = Cli::try_parse_from([
-            "shopsmart-deploy",
-            "up",
-            "--function-zip",
-            "f.zip",
-            "--reseed",
-            "--stage",
-            "two",
-        ])
-        .unwrap();
+        let args = "shopsmart-deploy up --function-zip f.zip --reseed --stage two";
+        let cli = Cli::try_parse_from(args.split(' ')).unwrap();
         let Command::Up(up) = cli.command else {
             panic!("{:?}", cli.command)
         };

@@ -94,17 +94,11 @@ pub fn render_event(timestamp_ms: i64, message: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(message) {
         Ok(json @ serde_json::Value::Object(_)) => {
             let pretty = serde_json::to_string_pretty(&json).unwrap_or_else(|_| message.to_owned());
-            format!("{time}\n{}", indent(&pretty))
+            // Indented under the time: two spaces before every line.
+            format!("{time}\n  {}", pretty.replace('\n', "\n  "))
         }
         _ => format!("{time}  {message}"),
     }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// `logs [--follow] [--since D]`: prints, then with `follow` polls for new events until Ctrl-C (or SIGTERM).

@@ -134,10 +134,7 @@ fn into_model(raw: RawConfig, source: PathBuf) -> Config {
         function: FunctionConfig {
             memory_mb: raw.function.memory_mb.0 .0,
             timeout_s: raw.function.timeout_s.0 .0,
-            architecture: match raw.function.architecture {
-                RawArchitecture::Arm64 => Architecture::Arm64,
-                RawArchitecture::X86_64 => Architecture::X86_64,
-            },
+            architecture: raw.function.architecture,
             log_retention_days: raw.function.log_retention_days.map(|d| d.0 .0),
             reserved_concurrency: raw.function.reserved_concurrency.map(|c| c.0 .0),
             provisioned_concurrency: raw.function.provisioned_concurrency.map(|c| c.0 .0),

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::model::Architecture;
 use super::price::PriceCents;
 use super::rules::*;
 use super::scalar::Checked;
@@ -50,7 +51,7 @@ impl Default for RawConfig {
 pub struct RawFunction {
     pub memory_mb: Checked<MemoryMb>,
     pub timeout_s: Checked<TimeoutS>,
-    pub architecture: RawArchitecture,
+    pub architecture: Architecture,
     /// Absent → 7 days; an explicit `null` means "keep forever" (the Free Tier guard refuses that).
     pub log_retention_days: Option<Checked<RetentionDays>>,
     pub reserved_concurrency: Option<Checked<ReservedConcurrency>>,
@@ -62,21 +63,12 @@ impl Default for RawFunction {
         Self {
             memory_mb: Checked(MemoryMb(128)),
             timeout_s: Checked(TimeoutS(10)),
-            architecture: RawArchitecture::default(),
+            architecture: Architecture::Arm64,
             log_retention_days: Some(Checked(RetentionDays(7))),
             reserved_concurrency: None,
             provisioned_concurrency: None,
         }
     }
-}
-
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RawArchitecture {
-    #[default]
-    Arm64,
-    #[serde(rename = "x86_64")]
-    X86_64,
 }
 
 #[derive(Debug, Default, Deserialize)]

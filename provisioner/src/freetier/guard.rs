@@ -356,10 +356,8 @@ mod tests {
     #[test]
     fn on_demand_tables_of_others_use_no_capacity() {
         let other = ExistingTable {
-            name: "busy".into(),
-            read_capacity: 0,
-            write_capacity: 0,
             on_demand: true,
+            ..provisioned(0, 0)
         };
         assert_eq!(evaluate(&free_config(), &[other]), vec![]);
     }
