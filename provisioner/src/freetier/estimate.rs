@@ -180,21 +180,7 @@ impl Exact {
 
 /// The monthly estimate at `requests_per_month` API requests, with the shipped price file.
 pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptions) -> Estimate {
-    monthly_with_prices(
-        config,
-        requests_per_month,
-        assumptions,
-        PriceSheet::current(),
-    )
-}
-
-/// As [`monthly`], with an explicit price sheet.
-pub fn monthly_with_prices(
-    config: &Config,
-    requests_per_month: u64,
-    assumptions: &Assumptions,
-    prices: &PriceSheet,
-) -> Estimate {
+    let prices = PriceSheet::current();
     let requests = u128::from(requests_per_month);
     let page_views = requests.div_ceil(u128::from(assumptions.api_requests_per_page_view.max(1)));
     let mut notes = Vec::new();

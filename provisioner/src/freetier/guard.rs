@@ -101,10 +101,10 @@ pub fn evaluate(config: &Config, other_tables: &[ExistingTable]) -> Vec<Finding>
         findings.push(provisioned_concurrency(config, units, prices));
     }
     if config.function.log_retention_days.is_none() {
-        findings.push(log_retention_missing(config, prices));
+        findings.push(log_retention_missing(config));
     }
     if config.api.throttle.is_none() {
-        findings.push(api_throttle_missing(config, prices));
+        findings.push(api_throttle_missing(config));
     }
     findings
 }
@@ -228,10 +228,9 @@ fn provisioned_concurrency(config: &Config, units: u32, prices: &PriceSheet) -> 
     }
 }
 
-fn log_retention_missing(config: &Config, prices: &PriceSheet) -> Finding {
+fn log_retention_missing(config: &Config) -> Finding {
     // Priced by the estimate itself, which shows a year of kept logs when no retention is set.
-    let estimate =
-        estimate::monthly_with_prices(config, QUOTED_REQUESTS, &Assumptions::default(), prices);
+    let estimate = estimate::monthly(config, QUOTED_REQUESTS, &Assumptions::default());
     let logs_billed = estimate
         .services
         .iter()
@@ -249,9 +248,8 @@ fn log_retention_missing(config: &Config, prices: &PriceSheet) -> Finding {
     }
 }
 
-fn api_throttle_missing(config: &Config, prices: &PriceSheet) -> Finding {
-    let estimate =
-        estimate::monthly_with_prices(config, FLOOD_REQUESTS, &Assumptions::default(), prices);
+fn api_throttle_missing(config: &Config) -> Finding {
+    let estimate = estimate::monthly(config, FLOOD_REQUESTS, &Assumptions::default());
     Finding {
         kind: FindingKind::ApiThrottleMissing,
         what: "HTTP API without throttling (`api: throttle: null`): a traffic spike or a bot hammering the API is \
