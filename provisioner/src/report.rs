@@ -72,11 +72,7 @@ impl Reporter {
         Self {
             format,
             quiet,
-            console: if interactive {
-                Console::with_spinners()
-            } else {
-                Console::plain()
-            },
+            console: Console::new(interactive),
             ..Self::plain()
         }
     }
@@ -87,7 +83,7 @@ impl Reporter {
             format: OutputFormat::Text,
             quiet: false,
             json_lines: false,
-            console: Console::plain(),
+            console: Console::new(false),
             recorded: Mutex::new(Vec::new()),
         }
     }

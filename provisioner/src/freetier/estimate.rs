@@ -602,7 +602,7 @@ mod tests {
     use crate::config::model::Architecture;
     use crate::freetier::test_config::free_config;
 
-    fn split(
+    const fn split(
         always_free_cents: u64,
         twelve_month_or_credit_cents: u64,
         billed_cents: u64,
@@ -626,11 +626,7 @@ mod tests {
     // Same at every traffic level (the tables' standing capacity and storage are always free):
     //   RCU: 3 x 730 h x 130 µ$ = 284,700 µ$; WCU: 3 x 730 h x 650 µ$ = 1,423,500 µ$;
     //   storage: 100/1024 GB x 250,000 µ$ = 24,414.06 µ$; sum 1,732,614.06 µ$ = 173.26 -> 173 cents free.
-    const DYNAMODB: Split = Split {
-        always_free_cents: 173,
-        twelve_month_or_credit_cents: 0,
-        billed_cents: 0,
-    };
+    const DYNAMODB: Split = split(173, 0, 0);
 
     #[test]
     fn zero_requests_cost_nothing() {
