@@ -48,17 +48,16 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
 
 /// Parses the text of a `shopsmart.yaml`; `source` names it in messages.
 pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
-    // An empty file (or one with only comments) means "all defaults".
     check_price_literals(text, source)?;
-    let raw: RawConfig = if text
+    // An empty file (or one with only comments) means "all defaults".
+    let blank = text
         .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        serde_yaml::from_str("{}")
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    let raw = if blank {
+        RawConfig::default()
     } else {
-        serde_yaml::from_str(text)
-    }
-    .map_err(|err| located(err, source))?;
+        serde_yaml::from_str(text).map_err(|err| located(err, source))?
+    };
     Ok(into_model(raw, source.to_path_buf()))
 }
 
