@@ -43,11 +43,6 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
     loader.load().await
 }
 
-/// True when the SDK talks to an endpoint other than AWS's own (an emulator such as moto).
-pub fn uses_custom_endpoint(sdk: &SdkConfig) -> bool {
-    sdk.endpoint_url().is_some()
-}
-
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub iam: aws_sdk_iam::Client,
@@ -65,30 +60,23 @@ pub struct Clients {
 impl Clients {
     pub fn new(sdk: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
         macro_rules! client {
-            ($krate:ident) => {{
-                let mut builder = $krate::config::Builder::from(sdk);
+            ($krate:ident $(, $setting:ident($value:expr))?) => {{
+                let mut builder = $krate::config::Builder::from(sdk)$(.$setting($value))?;
                 for interceptor in interceptors {
                     builder.push_interceptor(interceptor.clone());
                 }
                 $krate::Client::from_conf(builder.build())
             }};
         }
-        let custom_endpoint = uses_custom_endpoint(sdk);
-        let s3 = {
-            // Emulators on 127.0.0.1 cannot serve virtual-hosted bucket names; real S3 prefers them.
-            let mut builder =
-                aws_sdk_s3::config::Builder::from(sdk).force_path_style(custom_endpoint);
-            for interceptor in interceptors {
-                builder.push_interceptor(interceptor.clone());
-            }
-            aws_sdk_s3::Client::from_conf(builder.build())
-        };
+        // An endpoint other than AWS's own is an emulator such as moto.
+        let custom_endpoint = sdk.endpoint_url().is_some();
         Self {
             iam: client!(aws_sdk_iam),
             dynamodb: client!(aws_sdk_dynamodb),
             lambda: client!(aws_sdk_lambda),
             apigateway: client!(aws_sdk_apigatewayv2),
-            s3,
+            // Emulators on 127.0.0.1 cannot serve virtual-hosted bucket names; real S3 prefers them.
+            s3: client!(aws_sdk_s3, force_path_style(custom_endpoint)),
             logs: client!(aws_sdk_cloudwatchlogs),
             sts: client!(aws_sdk_sts),
             budgets: client!(aws_sdk_budgets),

@@ -74,8 +74,8 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-// A doc comment on an `Args` struct would also become the description of the verb it is flattened into,
-// but the doc comment of the `Command` variant above is applied last, so that is what `--help` shows.
+// The verbs' `Args` structs have no doc comment: it would compete with the variant's above as the
+// verb's description in `--help`.
 
 /// `--function-zip`, shared by up, plan and status. Its help is worded for plan and status; `up` rewords it.
 #[derive(Debug, Clone, Default, Args)]
@@ -105,7 +105,6 @@ fn reword(id: &'static str, help: &'static str) -> impl FnMut(Arg) -> Arg {
     }
 }
 
-/// The flags of `up`.
 #[derive(Debug, Clone, Default, Args)]
 #[command(
     mut_args(reword(
@@ -127,7 +126,6 @@ pub struct UpArgs {
     pub charges: AllowChargesArgs,
 }
 
-/// The flags of `plan`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -136,7 +134,6 @@ pub struct PlanArgs {
     pub charges: AllowChargesArgs,
 }
 
-/// The flags of `destroy`.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct DestroyArgs {
     /// Do not ask for confirmation (needed when not on a terminal).
@@ -144,14 +141,12 @@ pub struct DestroyArgs {
     pub yes: bool,
 }
 
-/// The flags of `status`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub code: FunctionZipArgs,
 }
 
-/// The flags of `dev`.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct DevArgs {
     /// Port of the website (the URL to open).
@@ -165,7 +160,6 @@ pub struct DevArgs {
     pub emulator_port: u16,
 }
 
-/// The flags of `cost`.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct CostArgs {
     /// API requests per month.
@@ -173,7 +167,6 @@ pub struct CostArgs {
     pub requests: u64,
 }
 
-/// The flags of `logs`.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct LogsArgs {
     /// Keep printing new events until Ctrl-C.
@@ -184,11 +177,9 @@ pub struct LogsArgs {
     pub since: std::time::Duration,
 }
 
-/// The flags of `outputs` (none of its own).
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct OutputsArgs {}
 
-/// The flags of `completions`.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
@@ -232,16 +223,8 @@ mod tests {
 
     #[test]
     fn each_verb_parses_into_its_own_flags() {
-        let cli = Cli::try_parse_from([
-            "shopsmart-deploy",
-            "up",
-            "--function-zip",
-            "f.zip",
-            "--reseed",
-            "--stage",
-            "two",
-        ])
-        .unwrap();
+        let args = "shopsmart-deploy up --function-zip f.zip --reseed --stage two";
+        let cli = Cli::try_parse_from(args.split(' ')).unwrap();
         let Command::Up(up) = cli.command else {
             panic!("{:?}", cli.command)
         };

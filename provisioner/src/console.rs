@@ -13,15 +13,12 @@ pub(crate) struct Console {
 }
 
 impl Console {
-    /// Plain lines, no spinners.
-    pub(crate) fn plain() -> Self {
-        Self { spinners: None }
-    }
-
-    /// Spinners drawn on stdout (which the caller checked is a terminal), lines printed above them.
-    pub(crate) fn with_spinners() -> Self {
+    /// With `spinners`, spinners are drawn on stdout (which the caller checked is a terminal) and lines
+    /// printed above them; without, plain lines.
+    pub(crate) fn new(spinners: bool) -> Self {
         Self {
-            spinners: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
+            spinners: spinners
+                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
         }
     }
 

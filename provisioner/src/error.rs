@@ -70,11 +70,7 @@ pub fn chain(err: &anyhow::Error) -> String {
 /// a command-line error from clap is printed by clap (help and `--version` are such "errors" too, printed
 /// on stdout with exit code 0).
 pub fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
-    let err = match result {
-        Ok(code) => return code,
-        Err(err) => err,
-    };
-    match err.downcast::<clap::Error>() {
+    result.unwrap_or_else(|err| match err.downcast::<clap::Error>() {
         Ok(clap_err) => {
             let _ = clap_err.print();
             if clap_err.use_stderr() {
@@ -87,7 +83,7 @@ pub fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
             eprintln!("error: {}", chain(&err));
             ExitCode::from(ErrorKind::of(&err).exit_code())
         }
-    }
+    })
 }
 
 #[cfg(test)]

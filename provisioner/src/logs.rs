@@ -4,6 +4,7 @@
 //! `--output`: they are already the function's own JSON lines, made readable. Messages about the events
 //! (none found, following) go to stderr, so that stdout holds only events for a pipe.
 
+use crate::aws_error::AwsContext;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,19 +17,10 @@ use crate::resources::Ctx;
 /// Where the previous read stopped, so `--follow` prints each event once.
 #[derive(Debug, Default)]
 pub struct Cursor {
-    /// Milliseconds since the epoch of the newest event seen.
-    newest_ms: i64,
+    /// Milliseconds since the epoch of the newest event seen (where the first read starts).
+    pub newest_ms: i64,
     /// Ids of the events at `newest_ms` (the next read starts at that same millisecond).
     seen_at_newest: HashSet<String>,
-}
-
-impl Cursor {
-    pub fn starting_at(start_ms: i64) -> Self {
-        Self {
-            newest_ms: start_ms,
-            seen_at_newest: HashSet::new(),
-        }
-    }
 }
 
 pub fn now_ms() -> i64 {
@@ -62,7 +54,7 @@ pub async fn print_new_events(
                 "log group {log_group} does not exist; hint: run `shopsmart-deploy up` first (it creates the \
                  log group before the function), and check --stage/--region"
             ),
-            Err(err) => return Err(err).with_context(|| format!("reading log events (log group {log_group})")),
+            Err(err) => return Err(err).aws_context(|| format!("reading log events (log group {log_group})")),
         };
         events.extend(page.events().iter().cloned());
     }
@@ -103,17 +95,11 @@ pub fn render_event(timestamp_ms: i64, message: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(message) {
         Ok(json @ serde_json::Value::Object(_)) => {
             let pretty = serde_json::to_string_pretty(&json).unwrap_or_else(|_| message.to_owned());
-            format!("{time}\n{}", indent(&pretty))
+            // Indented under the time: two spaces before every line.
+            format!("{time}\n  {}", pretty.replace('\n', "\n  "))
         }
         _ => format!("{time}  {message}"),
     }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// `logs [--follow] [--since D]`: prints, then with `follow` polls for new events until Ctrl-C (or SIGTERM).
@@ -134,7 +120,10 @@ async fn print_then_follow(
     // Listening starts before the first read: a Ctrl-C at any moment from here on ends `--follow` cleanly
     // (a listener created per loop turn would miss a signal that arrives while a read is running).
     let mut stop = follow.then(StopSignals::listen).transpose()?;
-    let mut cursor = Cursor::starting_at(now_ms() - since.as_millis() as i64);
+    let mut cursor = Cursor {
+        newest_ms: now_ms() - since.as_millis() as i64,
+        ..Cursor::default()
+    };
     let printed = print_new_events(ctx, &mut cursor, out).await?;
     let Some(stop) = stop.as_mut() else {
         if printed == 0 {

@@ -52,10 +52,6 @@ impl StackNames {
         }
     }
 
-    pub fn project(&self) -> &str {
-        &self.project
-    }
-
     pub fn stage(&self) -> &str {
         &self.stage
     }
@@ -137,40 +133,36 @@ impl Arns {
         }
     }
 
+    /// `arn:{partition}:{service}:{region}:{account}:{resource}` in this region.
+    fn arn(&self, service: &str, resource: &str) -> String {
+        self.arn_in(&self.region, service, resource)
+    }
+
+    fn arn_in(&self, region: &str, service: &str, resource: &str) -> String {
+        let (partition, account) = (self.partition, &self.account_id);
+        format!("arn:{partition}:{service}:{region}:{account}:{resource}")
+    }
+
+    /// IAM is global: a role's ARN has no region.
     pub fn role(&self, role_name: &str) -> String {
-        format!(
-            "arn:{}:iam::{}:role/{}",
-            self.partition, self.account_id, role_name
-        )
+        self.arn_in("", "iam", &format!("role/{role_name}"))
     }
 
     pub fn table(&self, table_name: &str) -> String {
-        format!(
-            "arn:{}:dynamodb:{}:{}:table/{}",
-            self.partition, self.region, self.account_id, table_name
-        )
+        self.arn("dynamodb", &format!("table/{table_name}"))
     }
 
     pub fn function(&self, function_name: &str) -> String {
-        format!(
-            "arn:{}:lambda:{}:{}:function:{}",
-            self.partition, self.region, self.account_id, function_name
-        )
+        self.arn("lambda", &format!("function:{function_name}"))
     }
 
     pub fn log_group(&self, log_group_name: &str) -> String {
-        format!(
-            "arn:{}:logs:{}:{}:log-group:{}",
-            self.partition, self.region, self.account_id, log_group_name
-        )
+        self.arn("logs", &format!("log-group:{log_group_name}"))
     }
 
     /// The source ARN that may invoke the function: any stage, method and route of this HTTP API.
     pub fn http_api_invoke_source(&self, api_id: &str) -> String {
-        format!(
-            "arn:{}:execute-api:{}:{}:{}/*/*",
-            self.partition, self.region, self.account_id, api_id
-        )
+        self.arn("execute-api", &format!("{api_id}/*/*"))
     }
 }
 
@@ -208,6 +200,20 @@ mod tests {
         assert_eq!(
             names.website_bucket("123456789012", "eu-central-1"),
             "shopsmart-dev-site-123456789012-eu-central-1"
+        );
+    }
+
+    #[test]
+    fn arns_follow_from_names() {
+        let arns = Arns::new("cn-north-1", "123456789012");
+        assert_eq!(arns.role("r"), "arn:aws-cn:iam::123456789012:role/r");
+        assert_eq!(
+            arns.function("f"),
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:f"
+        );
+        assert_eq!(
+            arns.http_api_invoke_source("a1"),
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:a1/*/*"
         );
     }
 

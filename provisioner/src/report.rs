@@ -72,13 +72,8 @@ impl Reporter {
         Self {
             format,
             quiet,
-            json_lines: false,
-            console: if interactive {
-                Console::with_spinners()
-            } else {
-                Console::plain()
-            },
-            recorded: Mutex::new(Vec::new()),
+            console: Console::new(interactive),
+            ..Self::plain()
         }
     }
 
@@ -88,7 +83,7 @@ impl Reporter {
             format: OutputFormat::Text,
             quiet: false,
             json_lines: false,
-            console: Console::plain(),
+            console: Console::new(false),
             recorded: Mutex::new(Vec::new()),
         }
     }
@@ -108,10 +103,6 @@ impl Reporter {
             json_lines: true,
             ..self
         }
-    }
-
-    pub fn format(&self) -> OutputFormat {
-        self.format
     }
 
     fn text(&self) -> bool {
@@ -174,12 +165,7 @@ impl Reporter {
 
     /// A status line that keeps changing, e.g. request counters (see [`Live`]).
     pub fn live(&self, status: &str) -> Live<'_> {
-        let spinner = self.console.spinners().map(|multi| {
-            let bar = multi.add(ProgressBar::new_spinner());
-            bar.enable_steady_tick(Duration::from_millis(200));
-            bar.set_message(status.to_owned());
-            bar
-        });
+        let spinner = self.spinner(status, 200, None);
         Live {
             reporter: self,
             spinner,
@@ -197,20 +183,30 @@ impl Reporter {
     }
 
     pub fn begin(&self, label: &str) -> Step {
-        let spinner = self.console.spinners().map(|multi| {
-            let bar = multi.add(ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
-                    .expect("valid template"),
-            );
-            bar.set_message(label.to_owned());
-            bar.enable_steady_tick(Duration::from_millis(100));
-            bar
-        });
+        let style =
+            ProgressStyle::with_template("  {spinner} {msg} {elapsed}").expect("valid template");
         Step {
             started: Instant::now(),
-            spinner,
+            spinner: self.spinner(label, 100, Some(style)),
         }
+    }
+
+    /// A spinner showing `message` (on a terminal only), ticking every `tick_ms`.
+    fn spinner(
+        &self,
+        message: &str,
+        tick_ms: u64,
+        style: Option<ProgressStyle>,
+    ) -> Option<ProgressBar> {
+        self.console.spinners().map(|multi| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            if let Some(style) = style {
+                bar.set_style(style);
+            }
+            bar.set_message(message.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(tick_ms));
+            bar
+        })
     }
 
     /// Ends a step: one line per change, and remembers them for the summary.
@@ -352,12 +348,10 @@ impl Counts {
                 "status: {} missing, {} drifted, {} as configured",
                 self.create, self.update, self.unchanged
             ),
-            Verb::Destroy => {
-                format!(
-                    "destroy: {} deleted, {} already gone in {secs:.1} s",
-                    self.delete, self.already_gone
-                )
-            }
+            Verb::Destroy => format!(
+                "destroy: {} deleted, {} already gone in {secs:.1} s",
+                self.delete, self.already_gone
+            ),
         }
     }
 }

@@ -10,8 +10,8 @@ use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, GlobalArgs, LogsArgs,
-    OutputsArgs, PlanArgs, StatusArgs, UpArgs,
+    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs,
+    FunctionZipArgs, GlobalArgs, LogsArgs, OutputsArgs, PlanArgs, StatusArgs, UpArgs,
 };
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
@@ -53,22 +53,20 @@ fn workspace_root(config_path: &Path) -> PathBuf {
     }
 }
 
-/// A verb's share of [`StackOptions`]; the rest comes from the global flags and `shopsmart.yaml`.
-#[derive(Debug, Default)]
-struct VerbOptions {
-    function_zip: Option<PathBuf>,
-    reseed: bool,
-    allow_charges: bool,
-}
-
-/// Loads the configuration (with `--stage`/`--region` applied) and checks the verb's flags.
-fn stack_options(global: &GlobalArgs, verb: VerbOptions) -> anyhow::Result<StackOptions> {
+/// Loads the configuration (with `--stage`/`--region` applied) and checks the verb's flags: a verb's share
+/// of [`StackOptions`] (`up` also sets `reseed`); the rest comes from the global flags and `shopsmart.yaml`.
+fn stack_options(
+    global: &GlobalArgs,
+    code: FunctionZipArgs,
+    charges: AllowChargesArgs,
+) -> anyhow::Result<StackOptions> {
     let overrides = Overrides {
         stage: global.stage.clone(),
         region: global.region.clone(),
     };
     let config = config::load(&global.config, &overrides)?;
-    if let Some(zip) = &verb.function_zip {
+    let function_zip = code.function_zip;
+    if let Some(zip) = &function_zip {
         if !zip.is_file() {
             return Err(UsageError(format!(
                 "--function-zip {}: no such file; hint: pass the path of a zip that holds the `bootstrap` binary, \
@@ -87,12 +85,17 @@ fn stack_options(global: &GlobalArgs, verb: VerbOptions) -> anyhow::Result<Stack
         },
         workspace_root: workspace_root(&global.config),
         config,
-        function_zip: verb.function_zip,
-        reseed: verb.reseed,
+        function_zip,
+        reseed: false,
         interceptors: Vec::new(),
         http_client: None,
-        allow_charges: verb.allow_charges,
+        allow_charges: charges.allow_charges,
     })
+}
+
+/// [`stack_options`] for a verb without flags of its own that go there.
+fn config_only(global: &GlobalArgs) -> anyhow::Result<StackOptions> {
+    stack_options(global, Default::default(), Default::default())
 }
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
@@ -113,14 +116,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let opts = stack_options(
-        global,
-        VerbOptions {
-            function_zip: args.code.function_zip,
-            reseed: args.reseed,
-            allow_charges: args.charges.allow_charges,
-        },
-    )?;
+    let opts = StackOptions {
+        reseed: args.reseed,
+        ..stack_options(global, args.code, args.charges)?
+    };
     stack::up(&opts, progress).await?;
     progress.note(&format!(
         "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
@@ -131,14 +130,7 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
 }
 
 async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let opts = stack_options(
-        global,
-        VerbOptions {
-            function_zip: args.code.function_zip,
-            allow_charges: args.charges.allow_charges,
-            ..VerbOptions::default()
-        },
-    )?;
+    let opts = stack_options(global, args.code, args.charges)?;
     stack::plan(&opts, progress).await?;
     progress.note(&cost_summary(&opts.config));
     progress.note("next: `shopsmart-deploy up` makes exactly these changes.");
@@ -150,7 +142,7 @@ async fn destroy(
     args: DestroyArgs,
     progress: &Reporter,
 ) -> anyhow::Result<()> {
-    let opts = stack_options(global, VerbOptions::default())?;
+    let opts = config_only(global)?;
     if !args.yes {
         confirm_destroy(&opts, progress)?;
     }
@@ -164,47 +156,33 @@ async fn destroy(
 }
 
 async fn status(global: &GlobalArgs, args: StatusArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let opts = stack_options(
-        global,
-        VerbOptions {
-            function_zip: args.code.function_zip,
-            ..VerbOptions::default()
-        },
-    )?;
+    let opts = stack_options(global, args.code, AllowChargesArgs::default())?;
     stack::status(&opts, progress).await?;
     Ok(())
 }
 
 async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow::Result<()> {
     // On the emulator nothing is billed: the guard still runs and lists what would cost on AWS.
-    let opts = stack_options(
-        global,
-        VerbOptions {
-            allow_charges: true,
-            ..VerbOptions::default()
-        },
-    )?;
-    let ports = dev::DevPorts {
-        website: args.port,
-        api: args.api_port,
-        emulator: args.emulator_port,
+    let charges = AllowChargesArgs {
+        allow_charges: true,
     };
-    dev::run(opts, ports, progress).await
+    let opts = stack_options(global, FunctionZipArgs::default(), charges)?;
+    dev::run(opts, args, progress).await
 }
 
 fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let config = stack_options(global, VerbOptions::default())?.config;
+    let config = config_only(global)?.config;
     let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
     progress.result(&estimate, freetier::Estimate::render_text)
 }
 
 async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
+    let ctx = stack::context(&config_only(global)?, Mode::Plan).await?;
     logs::run(&ctx, args.since, args.follow, progress).await
 }
 
 async fn outputs(global: &GlobalArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let ctx = stack::context(&stack_options(global, VerbOptions::default())?, Mode::Plan).await?;
+    let ctx = stack::context(&config_only(global)?, Mode::Plan).await?;
     let outputs = outputs::collect(&ctx).await?;
     progress.result(&outputs, outputs::render_text)
 }

@@ -113,7 +113,8 @@ pub async fn check(
                 "The function's log lines of the last minute ({}):",
                 ctx.names.log_group()
             ));
-            let mut cursor = logs::Cursor::starting_at(asked_from_ms - 60_000);
+            let mut cursor = logs::Cursor::default();
+            cursor.newest_ms = asked_from_ms - 60_000;
             if let Err(log_err) = logs::print_new_events(ctx, &mut cursor, progress).await {
                 progress.note(&format!(
                     "  (could not read them: {})",

@@ -10,18 +10,8 @@ use super::scalar::{FromScalar, Scalar};
 
 /// A configuration problem: the CLI exits with code 2.
 #[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ConfigError {
-    pub message: String,
-}
-
-impl ConfigError {
-    fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
-}
+#[error("{0}")]
+pub struct ConfigError(pub String);
 
 const GENERIC_HINT: &str =
     "hint: every key, its default and its allowed values are explained in the comments of the shipped shopsmart.yaml";
@@ -36,7 +26,7 @@ pub struct Overrides {
 /// Reads and validates the file at `path`, then applies `overrides` (validated the same way).
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| {
-        ConfigError::new(format!(
+        ConfigError(format!(
             "{}: cannot read the configuration file: {err}\nhint: run from the directory that holds \
              shopsmart.yaml, or pass --config PATH",
             path.display()
@@ -45,12 +35,12 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let mut config = parse(&text, path)?;
     if let Some(stage) = &overrides.stage {
         config.stage = StageName::from_scalar(Scalar::Str(stage))
-            .map_err(|msg| ConfigError::new(format!("--stage: {msg}")))?
+            .map_err(|msg| ConfigError(format!("--stage: {msg}")))?
             .0;
     }
     if let Some(region) = &overrides.region {
         config.region = RegionName::from_scalar(Scalar::Str(region))
-            .map_err(|msg| ConfigError::new(format!("--region: {msg}")))?
+            .map_err(|msg| ConfigError(format!("--region: {msg}")))?
             .0;
     }
     Ok(config)
@@ -58,17 +48,16 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
 
 /// Parses the text of a `shopsmart.yaml`; `source` names it in messages.
 pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
-    // An empty file (or one with only comments) means "all defaults".
     check_price_literals(text, source)?;
-    let raw: RawConfig = if text
+    // An empty file (or one with only comments) means "all defaults".
+    let blank = text
         .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        serde_yaml::from_str("{}")
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    let raw = if blank {
+        RawConfig::default()
     } else {
-        serde_yaml::from_str(text)
-    }
-    .map_err(|err| located(err, source))?;
+        serde_yaml::from_str(text).map_err(|err| located(err, source))?
+    };
     Ok(into_model(raw, source.to_path_buf()))
 }
 
@@ -89,7 +78,7 @@ fn check_price_literals(text: &str, source: &Path) -> Result<(), ConfigError> {
         if let Err(message) = super::price::decimal_to_cents(value) {
             let start = line.find("price:").map_or(0, |i| i + "price:".len());
             let column = start + line[start..].find(value).unwrap_or(0) + 1;
-            return Err(ConfigError::new(format!(
+            return Err(ConfigError(format!(
                 "{}:{}:{column}: products: {message}\n{GENERIC_HINT}",
                 source.display(),
                 index + 1
@@ -105,14 +94,14 @@ fn located(err: serde_yaml::Error, source: &Path) -> ConfigError {
         Some(loc) => {
             let suffix = format!(" at line {} column {}", loc.line(), loc.column());
             let what = text.strip_suffix(&suffix).unwrap_or(&text);
-            ConfigError::new(format!(
+            ConfigError(format!(
                 "{}:{}:{}: {what}\n{GENERIC_HINT}",
                 source.display(),
                 loc.line(),
                 loc.column()
             ))
         }
-        None => ConfigError::new(format!("{}: {text}\n{GENERIC_HINT}", source.display())),
+        None => ConfigError(format!("{}: {text}\n{GENERIC_HINT}", source.display())),
     }
 }
 
@@ -134,10 +123,7 @@ fn into_model(raw: RawConfig, source: PathBuf) -> Config {
         function: FunctionConfig {
             memory_mb: raw.function.memory_mb.0 .0,
             timeout_s: raw.function.timeout_s.0 .0,
-            architecture: match raw.function.architecture {
-                RawArchitecture::Arm64 => Architecture::Arm64,
-                RawArchitecture::X86_64 => Architecture::X86_64,
-            },
+            architecture: raw.function.architecture,
             log_retention_days: raw.function.log_retention_days.map(|d| d.0 .0),
             reserved_concurrency: raw.function.reserved_concurrency.map(|c| c.0 .0),
             provisioned_concurrency: raw.function.provisioned_concurrency.map(|c| c.0 .0),

@@ -29,9 +29,12 @@ impl Config {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Read from `shopsmart.yaml` as written (`arm64` or `x86_64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Architecture {
     Arm64,
+    #[serde(rename = "x86_64")]
     X86_64,
 }
 

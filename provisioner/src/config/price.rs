@@ -120,41 +120,35 @@ mod tests {
 
     #[test]
     fn bad_prices_are_rejected_with_a_reason() {
-        assert!(decimal_to_cents("12.999")
-            .unwrap_err()
-            .contains("more than two decimal places"));
-        assert!(from_f64(12.345)
-            .unwrap_err()
-            .contains("more than two decimal places"));
-        assert!(decimal_to_cents("-1.00").unwrap_err().contains("negative"));
-        assert!(from_f64(-0.5).unwrap_err().contains("negative"));
-        assert!(decimal_to_cents("1e3")
-            .unwrap_err()
-            .contains("not a plain decimal"));
-        assert!(decimal_to_cents("12.")
-            .unwrap_err()
-            .contains("not a plain decimal"));
-        assert!(decimal_to_cents(".5")
-            .unwrap_err()
-            .contains("not a plain decimal"));
-        assert!(decimal_to_cents("")
-            .unwrap_err()
-            .contains("not a plain decimal"));
-        assert!(decimal_to_cents("1,99")
-            .unwrap_err()
-            .contains("not a plain decimal"));
-        assert!(decimal_to_cents("+3")
-            .unwrap_err()
-            .contains("not a plain decimal"));
-        assert!(decimal_to_cents("1000000.01")
-            .unwrap_err()
-            .contains("maximum"));
-        assert!(decimal_to_cents("99999999999999999999")
-            .unwrap_err()
-            .contains("maximum"));
-        assert!(from_f64(1e300).unwrap_err().contains("maximum"));
-        assert!(PriceCents::from_scalar(Scalar::Float(f64::NAN)).is_err());
-        assert!(PriceCents::from_scalar(Scalar::Float(f64::INFINITY)).is_err());
-        assert!(PriceCents::from_scalar(Scalar::Bool(true)).is_err());
+        for (text, reason) in [
+            ("12.999", "more than two decimal places"),
+            ("-1.00", "negative"),
+            ("1e3", "not a plain decimal"),
+            ("12.", "not a plain decimal"),
+            (".5", "not a plain decimal"),
+            ("", "not a plain decimal"),
+            ("1,99", "not a plain decimal"),
+            ("+3", "not a plain decimal"),
+            ("1000000.01", "maximum"),
+            ("99999999999999999999", "maximum"),
+        ] {
+            let error = decimal_to_cents(text).unwrap_err();
+            assert!(error.contains(reason), "{text:?}: {error}");
+        }
+        for (f, reason) in [
+            (12.345, "more than two decimal places"),
+            (-0.5, "negative"),
+            (1e300, "maximum"),
+        ] {
+            let error = from_f64(f).unwrap_err();
+            assert!(error.contains(reason), "{f}: {error}");
+        }
+        for scalar in [
+            Scalar::Float(f64::NAN),
+            Scalar::Float(f64::INFINITY),
+            Scalar::Bool(true),
+        ] {
+            assert!(PriceCents::from_scalar(scalar).is_err());
+        }
     }
 }

@@ -8,99 +8,72 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::model::Architecture;
 use super::price::PriceCents;
 use super::rules::*;
 use super::scalar::Checked;
 
+// A struct with `#[serde(default)]` takes each missing key from its `Default` below.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawConfig {
-    #[serde(default = "default_project")]
     pub project: Checked<ProjectName>,
-    #[serde(default = "default_stage")]
     pub stage: Checked<StageName>,
-    #[serde(default = "default_region")]
     pub region: Checked<RegionName>,
-    #[serde(default)]
     pub tags: BTreeMap<Checked<TagKey>, Checked<TagText>>,
-    #[serde(default)]
     pub function: RawFunction,
-    #[serde(default)]
     pub tables: RawTables,
-    #[serde(default)]
     pub api: RawApi,
-    #[serde(default)]
     pub website: RawWebsite,
-    #[serde(default)]
     pub products: RawProducts,
-    #[serde(default)]
     pub alerts: Option<RawAlerts>,
 }
 
-fn default_project() -> Checked<ProjectName> {
-    Checked(ProjectName("shopsmart".into()))
-}
-fn default_stage() -> Checked<StageName> {
-    Checked(StageName("dev".into()))
-}
-fn default_region() -> Checked<RegionName> {
-    Checked(RegionName("us-east-1".into()))
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            project: Checked(ProjectName("shopsmart".into())),
+            stage: Checked(StageName("dev".into())),
+            region: Checked(RegionName("us-east-1".into())),
+            tags: BTreeMap::new(),
+            function: RawFunction::default(),
+            tables: RawTables::default(),
+            api: RawApi::default(),
+            website: RawWebsite::default(),
+            products: RawProducts::default(),
+            alerts: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawFunction {
-    #[serde(default = "default_memory")]
     pub memory_mb: Checked<MemoryMb>,
-    #[serde(default = "default_timeout")]
     pub timeout_s: Checked<TimeoutS>,
-    #[serde(default)]
-    pub architecture: RawArchitecture,
+    pub architecture: Architecture,
     /// Absent → 7 days; an explicit `null` means "keep forever" (the Free Tier guard refuses that).
-    #[serde(default = "default_retention")]
     pub log_retention_days: Option<Checked<RetentionDays>>,
-    #[serde(default)]
     pub reserved_concurrency: Option<Checked<ReservedConcurrency>>,
-    #[serde(default)]
     pub provisioned_concurrency: Option<Checked<ProvisionedConcurrency>>,
 }
 
 impl Default for RawFunction {
     fn default() -> Self {
         Self {
-            memory_mb: default_memory(),
-            timeout_s: default_timeout(),
-            architecture: RawArchitecture::default(),
-            log_retention_days: default_retention(),
+            memory_mb: Checked(MemoryMb(128)),
+            timeout_s: Checked(TimeoutS(10)),
+            architecture: Architecture::Arm64,
+            log_retention_days: Some(Checked(RetentionDays(7))),
             reserved_concurrency: None,
             provisioned_concurrency: None,
         }
     }
 }
 
-fn default_memory() -> Checked<MemoryMb> {
-    Checked(MemoryMb(128))
-}
-fn default_timeout() -> Checked<TimeoutS> {
-    Checked(TimeoutS(10))
-}
-fn default_retention() -> Option<Checked<RetentionDays>> {
-    Some(Checked(RetentionDays(7)))
-}
-
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RawArchitecture {
-    #[default]
-    Arm64,
-    #[serde(rename = "x86_64")]
-    X86_64,
-}
-
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawTables {
-    #[serde(default)]
     pub billing: RawBilling,
 }
 
@@ -163,52 +136,44 @@ impl Default for RawBilling {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawCapacities {
-    #[serde(default)]
     pub products: RawCapacity,
-    #[serde(default)]
     pub carts: RawCapacity,
-    #[serde(default)]
     pub orders: RawCapacity,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawCapacity {
-    #[serde(default = "one_unit")]
     pub read: Checked<CapacityUnits>,
-    #[serde(default = "one_unit")]
     pub write: Checked<CapacityUnits>,
 }
 
 impl Default for RawCapacity {
     fn default() -> Self {
         Self {
-            read: one_unit(),
-            write: one_unit(),
+            read: Checked(CapacityUnits(1)),
+            write: Checked(CapacityUnits(1)),
         }
     }
 }
 
-fn one_unit() -> Checked<CapacityUnits> {
-    Checked(CapacityUnits(1))
-}
-
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawApi {
     /// Absent → 10 requests/s, burst 20; an explicit `null` means unthrottled (the guard refuses that).
-    #[serde(default = "default_throttle")]
     pub throttle: Option<RawThrottle>,
-    #[serde(default)]
     pub cors_origins: Vec<Checked<CorsOrigin>>,
 }
 
 impl Default for RawApi {
     fn default() -> Self {
         Self {
-            throttle: default_throttle(),
+            throttle: Some(RawThrottle {
+                rate_per_second: Checked(ThrottleRate(10)),
+                burst: Checked(ThrottleBurst(20)),
+            }),
             cors_origins: Vec::new(),
         }
     }
@@ -221,33 +186,21 @@ pub struct RawThrottle {
     pub burst: Checked<ThrottleBurst>,
 }
 
-fn default_throttle() -> Option<RawThrottle> {
-    Some(RawThrottle {
-        rate_per_second: Checked(ThrottleRate(10)),
-        burst: Checked(ThrottleBurst(20)),
-    })
-}
-
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawWebsite {
-    #[serde(default = "default_index")]
     pub index: Checked<RelativePath>,
-    #[serde(default = "default_index")]
     pub error: Checked<RelativePath>,
 }
 
 impl Default for RawWebsite {
     fn default() -> Self {
+        let index = Checked(RelativePath("index.html".into()));
         Self {
-            index: default_index(),
-            error: default_index(),
+            error: index.clone(),
+            index,
         }
     }
-}
-
-fn default_index() -> Checked<RelativePath> {
-    Checked(RelativePath("index.html".into()))
 }
 
 #[derive(Debug, Deserialize)]

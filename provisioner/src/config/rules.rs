@@ -75,16 +75,6 @@ checked_type!(RegionName(String), "an AWS region such as us-east-1", |s| {
     }
 });
 
-checked_type!(
-    MemoryMb(u32),
-    "a memory size in MB from 128 to 10240",
-    |s| int_in_range(s, 128, 10240, "function.memory_mb").map(|i| i as u32)
-);
-
-checked_type!(TimeoutS(u32), "a timeout in seconds from 1 to 900", |s| {
-    int_in_range(s, 1, 900, "function.timeout_s").map(|i| i as u32)
-});
-
 /// The retention periods CloudWatch Logs accepts.
 pub const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -102,41 +92,28 @@ checked_type!(
     }
 );
 
-checked_type!(
-    ReservedConcurrency(u32),
-    "a reserved concurrency from 0 to 1000",
-    |s| int_in_range(s, 0, 1000, "function.reserved_concurrency").map(|i| i as u32)
-);
+/// Integers within a range: `Type(inner): min..=max, field named in messages, EXPECTING`.
+macro_rules! checked_ints {
+    ($($name:ident($inner:ty): $min:literal..=$max:literal, $what:literal, $expecting:literal;)*) => {
+        $(checked_type!($name($inner), $expecting, |s| {
+            int_in_range(s, $min, $max, $what).map(|i| i as $inner)
+        });)*
+    };
+}
 
-checked_type!(
-    ProvisionedConcurrency(u32),
-    "a provisioned concurrency of at least 1",
-    |s| int_in_range(s, 1, 1000, "function.provisioned_concurrency").map(|i| i as u32)
-);
-
-checked_type!(
-    CapacityUnits(u32),
-    "a capacity from 1 to 40000 units",
-    |s| int_in_range(s, 1, 40000, "table capacity").map(|i| i as u32)
-);
-
-checked_type!(
-    ThrottleRate(u32),
-    "requests per second from 1 to 10000",
-    |s| int_in_range(s, 1, 10000, "api.throttle.rate_per_second").map(|i| i as u32)
-);
-
-checked_type!(ThrottleBurst(u32), "a burst from 1 to 5000 requests", |s| {
-    int_in_range(s, 1, 5000, "api.throttle.burst").map(|i| i as u32)
-});
-
-checked_type!(Stock(i64), "a stock count of 0 or more", |s| int_in_range(
-    s,
-    0,
-    1_000_000_000,
-    "stock"
-)
-.map(|i| i as i64));
+checked_ints! {
+    MemoryMb(u32): 128..=10240, "function.memory_mb", "a memory size in MB from 128 to 10240";
+    TimeoutS(u32): 1..=900, "function.timeout_s", "a timeout in seconds from 1 to 900";
+    ReservedConcurrency(u32): 0..=1000, "function.reserved_concurrency",
+        "a reserved concurrency from 0 to 1000";
+    ProvisionedConcurrency(u32): 1..=1000, "function.provisioned_concurrency",
+        "a provisioned concurrency of at least 1";
+    CapacityUnits(u32): 1..=40000, "table capacity", "a capacity from 1 to 40000 units";
+    ThrottleRate(u32): 1..=10000, "api.throttle.rate_per_second",
+        "requests per second from 1 to 10000";
+    ThrottleBurst(u32): 1..=5000, "api.throttle.burst", "a burst from 1 to 5000 requests";
+    Stock(i64): 0..=1_000_000_000, "stock", "a stock count of 0 or more";
+}
 
 checked_type!(ProductId(String), "a product id such as mug", |s| {
     let id = string(s, "product id")?;

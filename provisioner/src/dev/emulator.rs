@@ -87,14 +87,12 @@ impl Emulator {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
         };
-        if let Err(err) =
-            wait_until_listening(port, Duration::from_secs(30), &mut emulator.child).await
-        {
-            return Err(err.context(format!(
-                "waiting for moto server to listen; its log: {}",
-                log_file.display()
-            )));
-        }
+        wait_until_listening(port, Duration::from_secs(30), &mut emulator.child)
+            .await
+            .with_context(|| {
+                let log = log_file.display();
+                format!("waiting for moto server to listen; its log: {log}")
+            })?;
         Ok(emulator)
     }
 

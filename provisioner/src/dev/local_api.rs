@@ -120,14 +120,12 @@ impl LocalApi {
                 let _ = log.write_all(format!("{line}\n").as_bytes()).await;
             }
         });
-        if let Err(err) =
-            wait_until_listening(settings.port, Duration::from_secs(20), &mut child).await
-        {
-            return Err(err.context(format!(
-                "starting the local API; its log: {}",
-                settings.log_file.display()
-            )));
-        }
+        wait_until_listening(settings.port, Duration::from_secs(20), &mut child)
+            .await
+            .with_context(|| {
+                let log = settings.log_file.display();
+                format!("starting the local API; its log: {log}")
+            })?;
         Ok(Self {
             child,
             url: format!("http://127.0.0.1:{}", settings.port),

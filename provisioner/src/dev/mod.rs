@@ -23,6 +23,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde::Serialize;
 
+use crate::cli::DevArgs;
 use crate::names::TableKind;
 use crate::report::Reporter;
 use crate::resources::website_upload::WebsiteFiles;
@@ -34,16 +35,6 @@ use local_api::{LocalApi, LocalApiSettings};
 use ports::ensure_port_free;
 use website_server::Website;
 
-#[derive(Debug, Clone, Copy)]
-pub struct DevPorts {
-    /// The website (what the learner opens).
-    pub website: u16,
-    /// The shop's API in local mode.
-    pub api: u16,
-    /// moto server, when `dev` starts it.
-    pub emulator: u16,
-}
-
 /// Runs the shop on this machine until Ctrl-C (or SIGTERM), then stops everything it started.
 ///
 /// What it prints goes through `progress`: notes (text only, not with `-q`), the deployment as `up` prints
@@ -52,20 +43,21 @@ pub struct DevPorts {
 /// line each; the notes and the live request counters are text only.
 pub async fn run(
     mut opts: StackOptions,
-    ports: DevPorts,
+    flags: DevArgs,
     progress: &Reporter,
 ) -> anyhow::Result<()> {
-    ensure_port_free(ports.website, "--port")?;
-    ensure_port_free(ports.api, "--api-port")?;
+    ensure_port_free(flags.port, "--port")?;
+    ensure_port_free(flags.api_port, "--api-port")?;
     let cache_dir = opts.workspace_root.join(".cache");
     std::fs::create_dir_all(&cache_dir)
         .with_context(|| format!("creating {}", cache_dir.display()))?;
 
-    let (endpoint, emulator) = connect_to_emulator(&opts, ports, &cache_dir, progress).await?;
+    let (endpoint, emulator) =
+        connect_to_emulator(&opts, flags.emulator_port, &cache_dir, progress).await?;
     use_emulator_credentials(&mut opts, &endpoint);
     let binary = build_function(&mut opts, &cache_dir, progress).await?;
-    allow_website_origin(&mut opts, ports.website);
-    let (outcome, ctx) = provision(&opts, ports.api, progress).await?;
+    allow_website_origin(&mut opts, flags.port);
+    let (outcome, ctx) = provision(&opts, flags.api_port, progress).await?;
 
     let environment = stack::function_environment(
         &ctx,
@@ -73,7 +65,7 @@ pub async fn run(
     );
     let mut api = LocalApi::start(LocalApiSettings {
         binary: &binary,
-        port: ports.api,
+        port: flags.api_port,
         environment: &environment,
         aws_endpoint: &endpoint,
         region: &ctx.region,
@@ -88,9 +80,9 @@ pub async fn run(
         requests: Arc::new(AtomicU64::new(0)),
     };
     let website_requests = website.requests.clone();
-    let server = serve_website(website, ports.website).await?;
+    let server = serve_website(website, flags.port).await?;
 
-    let ready = Ready::new(&ctx, &outcome.bucket, ports.website, &api.url, &endpoint);
+    let ready = Ready::new(&ctx, &outcome.bucket, flags.port, &api.url, &endpoint);
     let result = async {
         progress.result(&ready, Ready::render_text)?;
         serve_until_stopped(&mut api, &website_requests, progress).await
@@ -118,7 +110,7 @@ const API_LOG: &str = "dev-api.log";
 /// returned, so that it stops with `dev`). Only loopback endpoints are accepted.
 async fn connect_to_emulator(
     opts: &StackOptions,
-    ports: DevPorts,
+    emulator_port: u16,
     cache_dir: &Path,
     progress: &Reporter,
 ) -> anyhow::Result<(String, Option<Emulator>)> {
@@ -136,12 +128,9 @@ async fn connect_to_emulator(
         }
         None => {
             let moto_server = emulator::ensure_installed(cache_dir, progress).await?;
-            let emulator = Emulator::start(
-                &moto_server,
-                ports.emulator,
-                &cache_dir.join("dev-moto.log"),
-            )
-            .await?;
+            let emulator =
+                Emulator::start(&moto_server, emulator_port, &cache_dir.join("dev-moto.log"))
+                    .await?;
             progress.note(&format!(
                 "Started the AWS emulator (moto server) on {}.",
                 emulator.endpoint

@@ -14,6 +14,7 @@ use super::money::{cents_half_up, format_usd, group_thousands};
 use super::prices::{Price, PriceSheet};
 use crate::config::model::{Billing, Config};
 use crate::names::TableKind;
+use Free::{Always, TwelveMonth};
 
 const BYTES_PER_GB: u128 = 1 << 30;
 const KB_PER_GB: u128 = 1 << 20;
@@ -147,21 +148,25 @@ struct Exact {
     billed: u128,
 }
 
+/// How much of a quantity a free offer covers (in the quantity's units); no usage line has both kinds.
+#[derive(Clone, Copy)]
+enum Free {
+    /// The always-free tier.
+    Always(u128),
+    /// The 12-month offer (or the sign-up credits).
+    TwelveMonth(u128),
+}
+
 impl Exact {
-    /// Prices `quantity / denominator` units of which `always_free` and then `twelve_month` (same units) are
-    /// covered; the rest is billed.
-    fn price(
-        &mut self,
-        price: Price,
-        quantity: u128,
-        denominator: u128,
-        always_free: u128,
-        twelve_month: u128,
-    ) {
-        let (free, credit, billed) = allocate(quantity, always_free, twelve_month);
-        self.always_free += price.nano_usd(free, denominator);
-        self.twelve_month += price.nano_usd(credit, denominator);
-        self.billed += price.nano_usd(billed, denominator);
+    /// Prices `quantity / denominator` units of which `free` covers its part; the rest is billed.
+    fn price(&mut self, price: Price, quantity: u128, denominator: u128, free: Free) {
+        let (always_free, twelve_month) = match free {
+            Always(units) => (quantity.min(units), 0),
+            TwelveMonth(units) => (0, quantity.min(units)),
+        };
+        self.always_free += price.nano_usd(always_free, denominator);
+        self.twelve_month += price.nano_usd(twelve_month, denominator);
+        self.billed += price.nano_usd(quantity - always_free - twelve_month, denominator);
     }
 
     fn to_cents(&self) -> Split {
@@ -173,30 +178,9 @@ impl Exact {
     }
 }
 
-/// Splits `quantity` into (always free, 12-month, billed) parts, filling the allowances in that order.
-fn allocate(quantity: u128, always_free: u128, twelve_month: u128) -> (u128, u128, u128) {
-    let free = quantity.min(always_free);
-    let credit = (quantity - free).min(twelve_month);
-    (free, credit, quantity - free - credit)
-}
-
 /// The monthly estimate at `requests_per_month` API requests, with the shipped price file.
 pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptions) -> Estimate {
-    monthly_with_prices(
-        config,
-        requests_per_month,
-        assumptions,
-        PriceSheet::current(),
-    )
-}
-
-/// As [`monthly`], with an explicit price sheet.
-pub fn monthly_with_prices(
-    config: &Config,
-    requests_per_month: u64,
-    assumptions: &Assumptions,
-    prices: &PriceSheet,
-) -> Estimate {
+    let prices = PriceSheet::current();
     let requests = u128::from(requests_per_month);
     let page_views = requests.div_ceil(u128::from(assumptions.api_requests_per_page_view.max(1)));
     let mut notes = Vec::new();
@@ -243,22 +227,22 @@ fn lambda(
     prices: &PriceSheet,
 ) -> ServiceCost {
     let lambda = &prices.lambda;
+    let free = &lambda.always_free;
     let mut exact = Exact::default();
-    exact.price(
-        lambda.request,
-        requests,
-        1,
-        lambda.always_free.requests.into(),
-        0,
-    );
+    exact.price(lambda.request, requests, 1, Always(free.requests.into()));
 
     let memory_mb = u128::from(config.function.memory_mb);
     let mb_ms = requests * u128::from(assumptions.avg_duration_ms) * memory_mb;
-    let free_mb_ms = u128::from(lambda.always_free.gb_seconds) * MB_MS_PER_GB_SECOND;
+    let free_mb_ms = u128::from(free.gb_seconds) * MB_MS_PER_GB_SECOND;
     let duration_price = lambda
         .duration_gb_second
         .for_architecture(config.function.architecture);
-    exact.price(duration_price, mb_ms, MB_MS_PER_GB_SECOND, free_mb_ms, 0);
+    exact.price(
+        duration_price,
+        mb_ms,
+        MB_MS_PER_GB_SECOND,
+        Always(free_mb_ms),
+    );
 
     ServiceCost {
         service: Service::Lambda,
@@ -289,8 +273,7 @@ fn http_api(requests: u128, assumptions: &Assumptions, prices: &PriceSheet) -> S
         api.request,
         metered,
         1,
-        0,
-        api.twelve_month_free.requests.into(),
+        TwelveMonth(api.twelve_month_free.requests.into()),
     );
     ServiceCost {
         service: Service::HttpApi,
@@ -313,22 +296,13 @@ fn dynamodb(
     match &config.tables.billing {
         Billing::Provisioned { .. } => {
             let (read, write) = provisioned_totals(&config.tables.billing);
-            let free_read = u128::from(ddb.always_free.read_capacity_units).min(read.into());
-            let free_write = u128::from(ddb.always_free.write_capacity_units).min(write.into());
-            exact.price(
-                ddb.read_capacity_unit_hour,
-                u128::from(read) * hours,
-                1,
-                free_read * hours,
-                0,
-            );
-            exact.price(
-                ddb.write_capacity_unit_hour,
-                u128::from(write) * hours,
-                1,
-                free_write * hours,
-                0,
-            );
+            let unit_hours = |units: u64| u128::from(units) * hours;
+            let free = &ddb.always_free;
+            let (read_hours, write_hours) = (unit_hours(read.into()), unit_hours(write.into()));
+            let free_read = Always(unit_hours(free.read_capacity_units));
+            exact.price(ddb.read_capacity_unit_hour, read_hours, 1, free_read);
+            let free_write = Always(unit_hours(free.write_capacity_units));
+            exact.price(ddb.write_capacity_unit_hour, write_hours, 1, free_write);
             usage.push(format!(
                 "provisioned {read} RCU + {write} WCU over 3 tables, {} hours",
                 prices.hours_per_month
@@ -338,15 +312,11 @@ fn dynamodb(
                  of the account there; this estimate assumes there are none (`plan` checks the real ones)."
                     .to_owned(),
             );
-            let reads_per_second = u128::from(requests_per_second(
-                requests,
-                assumptions.table_reads_per_request,
-            ));
-            let writes_per_second = u128::from(requests_per_second(
-                requests,
-                assumptions.table_writes_per_request,
-            ));
-            if reads_per_second > u128::from(read) || writes_per_second > u128::from(write) {
+            let reads_per_second =
+                requests_per_second(requests, assumptions.table_reads_per_request);
+            let writes_per_second =
+                requests_per_second(requests, assumptions.table_writes_per_request);
+            if reads_per_second > read.into() || writes_per_second > write.into() {
                 notes.push(format!(
                     "At this traffic the average rate (about {reads_per_second} reads/s, {writes_per_second} \
                      writes/s) exceeds the provisioned {read} RCU / {write} WCU: requests would be throttled. \
@@ -357,8 +327,8 @@ fn dynamodb(
         Billing::OnDemand => {
             let reads = requests * u128::from(assumptions.table_reads_per_request);
             let writes = requests * u128::from(assumptions.table_writes_per_request);
-            exact.price(ddb.on_demand_read_request_unit, reads, 1, 0, 0);
-            exact.price(ddb.on_demand_write_request_unit, writes, 1, 0, 0);
+            exact.price(ddb.on_demand_read_request_unit, reads, 1, Always(0));
+            exact.price(ddb.on_demand_write_request_unit, writes, 1, Always(0));
             usage.push(format!(
                 "on-demand {} read + {} write request units (no free tier)",
                 group_u128(reads),
@@ -368,7 +338,7 @@ fn dynamodb(
     }
     let storage_mb = u128::from(assumptions.table_storage_mb);
     let free_mb = u128::from(ddb.always_free.storage_gb) * MB_PER_GB;
-    exact.price(ddb.storage_gb_month, storage_mb, MB_PER_GB, free_mb, 0);
+    exact.price(ddb.storage_gb_month, storage_mb, MB_PER_GB, Always(free_mb));
     usage.push(format!("{} MB stored", assumptions.table_storage_mb));
     ServiceCost {
         service: Service::DynamoDb,
@@ -419,8 +389,7 @@ fn cloudwatch_logs(
         logs.ingestion_gb,
         ingested_bytes,
         BYTES_PER_GB,
-        free_bytes,
-        0,
+        Always(free_bytes),
     );
     let free_left = free_bytes.saturating_sub(ingested_bytes);
     // In steady state the group holds `retention_days` days of logs: ingested x days / 30 byte-months,
@@ -430,8 +399,7 @@ fn cloudwatch_logs(
         logs.storage_gb_month,
         stored_byte_months_x30,
         30 * BYTES_PER_GB,
-        free_left * 30,
-        0,
+        Always(free_left * 30),
     );
     ServiceCost {
         service: Service::CloudWatchLogs,
@@ -457,11 +425,20 @@ fn s3(page_views: u128, assumptions: &Assumptions, prices: &PriceSheet) -> Servi
         s3.storage_gb_month,
         assumptions.website_kb.into(),
         KB_PER_GB,
-        0,
-        u128::from(free.storage_gb) * KB_PER_GB,
+        TwelveMonth(u128::from(free.storage_gb) * KB_PER_GB),
     );
-    exact.price(s3.get_request, gets, 1, 0, free.get_requests.into());
-    exact.price(s3.put_request, puts, 1, 0, free.put_requests.into());
+    exact.price(
+        s3.get_request,
+        gets,
+        1,
+        TwelveMonth(free.get_requests.into()),
+    );
+    exact.price(
+        s3.put_request,
+        puts,
+        1,
+        TwelveMonth(free.put_requests.into()),
+    );
     ServiceCost {
         service: Service::S3,
         usage: vec![
@@ -491,8 +468,7 @@ fn data_transfer(
         transfer.out_to_internet_gb,
         out_kb,
         KB_PER_GB,
-        u128::from(transfer.always_free.out_gb) * KB_PER_GB,
-        0,
+        Always(u128::from(transfer.always_free.out_gb) * KB_PER_GB),
     );
     ServiceCost {
         service: Service::DataTransfer,
@@ -626,7 +602,7 @@ mod tests {
     use crate::config::model::Architecture;
     use crate::freetier::test_config::free_config;
 
-    fn split(
+    const fn split(
         always_free_cents: u64,
         twelve_month_or_credit_cents: u64,
         billed_cents: u64,
@@ -650,11 +626,7 @@ mod tests {
     // Same at every traffic level (the tables' standing capacity and storage are always free):
     //   RCU: 3 x 730 h x 130 µ$ = 284,700 µ$; WCU: 3 x 730 h x 650 µ$ = 1,423,500 µ$;
     //   storage: 100/1024 GB x 250,000 µ$ = 24,414.06 µ$; sum 1,732,614.06 µ$ = 173.26 -> 173 cents free.
-    const DYNAMODB: Split = Split {
-        always_free_cents: 173,
-        twelve_month_or_credit_cents: 0,
-        billed_cents: 0,
-    };
+    const DYNAMODB: Split = split(173, 0, 0);
 
     #[test]
     fn zero_requests_cost_nothing() {

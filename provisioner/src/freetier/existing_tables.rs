@@ -1,7 +1,7 @@
 //! The account's other DynamoDB tables in the stack's region: the 25 free RCU/WCU are shared by all of them.
 //! Read-only (ListTables, DescribeTable).
 
-use anyhow::Context;
+use crate::aws_error::AwsContext;
 use aws_sdk_dynamodb::types::{BillingMode, TableDescription};
 use serde::Serialize;
 
@@ -26,35 +26,20 @@ impl ExistingTable {
             .billing_mode_summary()
             .and_then(|summary| summary.billing_mode())
             .is_some_and(|mode| *mode == BillingMode::PayPerRequest);
-        let units = |value: Option<i64>| {
-            if on_demand {
-                0
-            } else {
-                u64::try_from(value.unwrap_or(0)).unwrap_or(0)
-            }
-        };
-        let mut read_capacity = units(
-            table
-                .provisioned_throughput()
-                .and_then(|t| t.read_capacity_units()),
-        );
-        let mut write_capacity = units(
-            table
-                .provisioned_throughput()
-                .and_then(|t| t.write_capacity_units()),
-        );
         // Global secondary indexes have their own provisioned capacity, billed (and free) like the table's.
-        for index in table.global_secondary_indexes() {
-            read_capacity += units(
-                index
-                    .provisioned_throughput()
-                    .and_then(|t| t.read_capacity_units()),
-            );
-            write_capacity += units(
-                index
-                    .provisioned_throughput()
-                    .and_then(|t| t.write_capacity_units()),
-            );
+        let throughputs = std::iter::once(table.provisioned_throughput())
+            .chain(
+                table
+                    .global_secondary_indexes()
+                    .iter()
+                    .map(|index| index.provisioned_throughput()),
+            )
+            .flatten();
+        let (mut read_capacity, mut write_capacity) = (0, 0);
+        for throughput in throughputs.filter(|_| !on_demand) {
+            let units = |value: Option<i64>| u64::try_from(value.unwrap_or(0)).unwrap_or(0);
+            read_capacity += units(throughput.read_capacity_units());
+            write_capacity += units(throughput.write_capacity_units());
         }
         Self {
             name: name.to_owned(),
@@ -79,7 +64,7 @@ pub async fn existing_tables(ctx: &Ctx) -> anyhow::Result<Vec<ExistingTable>> {
         .send()
         .collect::<Result<Vec<String>, _>>()
         .await
-        .with_context(|| format!("listing DynamoDB tables (region {})", ctx.region))?;
+        .aws_context(|| format!("listing DynamoDB tables (region {})", ctx.region))?;
 
     let mut tables = Vec::new();
     for name in names.into_iter().filter(|name| !ours.contains(name)) {
@@ -95,7 +80,7 @@ pub async fn existing_tables(ctx: &Ctx) -> anyhow::Result<Vec<ExistingTable>> {
                     .as_service_error()
                     .is_some_and(|e| e.is_resource_not_found_exception()) => {}
             Err(error) => {
-                return Err(error).with_context(|| {
+                return Err(error).aws_context(|| {
                     format!("describing DynamoDB table ({name}) in {}", ctx.region)
                 })
             }

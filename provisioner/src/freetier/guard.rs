@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::estimate::{self, provisioned_totals, Assumptions};
 use super::money::{cents_half_up, format_usd};
-use super::prices::PriceSheet;
+use super::prices::{Price, PriceSheet};
 use crate::config::model::{Billing, Config};
 use crate::resources::Ctx;
 
@@ -59,14 +59,7 @@ impl fmt::Display for Finding {
 
 /// The guard's findings for `config`, given the provisioned tables already in its region that are not ours.
 pub fn evaluate(config: &Config, other_tables: &[ExistingTable]) -> Vec<Finding> {
-    evaluate_with_prices(config, other_tables, PriceSheet::current())
-}
-
-pub fn evaluate_with_prices(
-    config: &Config,
-    other_tables: &[ExistingTable],
-    prices: &PriceSheet,
-) -> Vec<Finding> {
+    let prices = PriceSheet::current();
     let mut findings = Vec::new();
     match &config.tables.billing {
         Billing::Provisioned { .. } => {
@@ -75,8 +68,6 @@ pub fn evaluate_with_prices(
                 .iter()
                 .filter(|table| !table.on_demand)
                 .collect();
-            let others_read: u64 = others.iter().map(|table| table.read_capacity).sum();
-            let others_write: u64 = others.iter().map(|table| table.write_capacity).sum();
             let hours = u128::from(prices.hours_per_month);
             let dynamodb = &prices.dynamodb;
             for capacity in [
@@ -85,18 +76,16 @@ pub fn evaluate_with_prices(
                     unit: "RCU",
                     key: "read",
                     ours: ours_read.into(),
-                    others: others_read,
                     free: dynamodb.always_free.read_capacity_units,
-                    unit_hour_nano: dynamodb.read_capacity_unit_hour.nano_usd_for(1),
+                    unit_hour: dynamodb.read_capacity_unit_hour,
                 },
                 Capacity {
                     kind: FindingKind::WriteCapacityOverFree,
                     unit: "WCU",
                     key: "write",
                     ours: ours_write.into(),
-                    others: others_write,
                     free: dynamodb.always_free.write_capacity_units,
-                    unit_hour_nano: dynamodb.write_capacity_unit_hour.nano_usd_for(1),
+                    unit_hour: dynamodb.write_capacity_unit_hour,
                 },
             ] {
                 findings.extend(capacity.finding(config, &others, hours));
@@ -112,10 +101,10 @@ pub fn evaluate_with_prices(
         findings.push(provisioned_concurrency(config, units, prices));
     }
     if config.function.log_retention_days.is_none() {
-        findings.push(log_retention_missing(config, prices));
+        findings.push(log_retention_missing(config));
     }
     if config.api.throttle.is_none() {
-        findings.push(api_throttle_missing(config, prices));
+        findings.push(api_throttle_missing(config));
     }
     findings
 }
@@ -126,25 +115,26 @@ struct Capacity {
     unit: &'static str,
     key: &'static str,
     ours: u64,
-    others: u64,
     free: u64,
-    unit_hour_nano: u128,
+    unit_hour: Price,
 }
 
 impl Capacity {
     fn finding(&self, config: &Config, others: &[&ExistingTable], hours: u128) -> Option<Finding> {
-        let total = self.ours + self.others;
+        let others_total: u64 = others.iter().map(|table| table.capacity(self.kind)).sum();
+        let total = self.ours + others_total;
         if total <= self.free {
             return None;
         }
         // Only the part our tables add is ours to fix; what the other tables use already is their cost.
         let over = (total - self.free).min(self.ours);
-        let monthly_cents = cents_half_up(u128::from(over) * hours * self.unit_hour_nano);
+        let monthly_cents =
+            cents_half_up(u128::from(over) * hours * self.unit_hour.nano_usd_for(1));
         let (unit, key, free, region) = (self.unit, self.key, self.free, &config.region);
         let mut what = format!(
             "DynamoDB provisioned capacity: this stack's tables need {} {unit}, which with the {} {unit} of the \
              account's other tables in {region} is {total}, over the {free} {unit} the Free Tier gives per region",
-            self.ours, self.others
+            self.ours, others_total
         );
         if !others.is_empty() {
             let users: Vec<String> = others
@@ -154,7 +144,7 @@ impl Capacity {
                 .collect();
             what.push_str(&format!(" (other tables: {})", users.join(", ")));
         }
-        let room = free.saturating_sub(self.others);
+        let room = free.saturating_sub(others_total);
         let fix = if room >= 3 {
             format!(
                 "in shopsmart.yaml under `tables: billing: provisioned:`, set `{key}:` of products, carts and \
@@ -193,14 +183,9 @@ fn on_demand(config: &Config, prices: &PriceSheet) -> Finding {
     let assumptions = Assumptions::default();
     let reads = u128::from(QUOTED_REQUESTS) * u128::from(assumptions.table_reads_per_request);
     let writes = u128::from(QUOTED_REQUESTS) * u128::from(assumptions.table_writes_per_request);
-    let nano = prices
-        .dynamodb
-        .on_demand_read_request_unit
-        .nano_usd(reads, 1)
-        + prices
-            .dynamodb
-            .on_demand_write_request_unit
-            .nano_usd(writes, 1);
+    let dynamodb = &prices.dynamodb;
+    let nano = dynamodb.on_demand_read_request_unit.nano_usd(reads, 1)
+        + dynamodb.on_demand_write_request_unit.nano_usd(writes, 1);
     Finding {
         kind: FindingKind::OnDemandTables,
         what: format!(
@@ -243,10 +228,9 @@ fn provisioned_concurrency(config: &Config, units: u32, prices: &PriceSheet) -> 
     }
 }
 
-fn log_retention_missing(config: &Config, prices: &PriceSheet) -> Finding {
+fn log_retention_missing(config: &Config) -> Finding {
     // Priced by the estimate itself, which shows a year of kept logs when no retention is set.
-    let estimate =
-        estimate::monthly_with_prices(config, QUOTED_REQUESTS, &Assumptions::default(), prices);
+    let estimate = estimate::monthly(config, QUOTED_REQUESTS, &Assumptions::default());
     let logs_billed = estimate
         .services
         .iter()
@@ -264,9 +248,8 @@ fn log_retention_missing(config: &Config, prices: &PriceSheet) -> Finding {
     }
 }
 
-fn api_throttle_missing(config: &Config, prices: &PriceSheet) -> Finding {
-    let estimate =
-        estimate::monthly_with_prices(config, FLOOD_REQUESTS, &Assumptions::default(), prices);
+fn api_throttle_missing(config: &Config) -> Finding {
+    let estimate = estimate::monthly(config, FLOOD_REQUESTS, &Assumptions::default());
     Finding {
         kind: FindingKind::ApiThrottleMissing,
         what: "HTTP API without throttling (`api: throttle: null`): a traffic spike or a bot hammering the API is \
@@ -333,7 +316,7 @@ mod tests {
 
     use super::*;
     use crate::config::model::Capacity as TableCapacity;
-    use crate::freetier::test_config::free_config;
+    use crate::freetier::test_config::{assert_contains, free_config};
 
     fn provisioned(read: u64, write: u64) -> ExistingTable {
         ExistingTable {
@@ -362,22 +345,17 @@ mod tests {
         let finding = &findings[0];
         // 24 + 3 = 27 RCU: 2 over x 730 h x 130 µ$ = 189,800 µ$ = 18.98 -> 19 cents.
         assert_eq!(finding.monthly_cents, 19);
-        assert!(
-            finding.what.contains("27") && finding.what.contains("other-20-1 (20)"),
-            "{}",
-            finding.what
-        );
+        assert_contains(&finding.what, "27");
+        assert_contains(&finding.what, "other-20-1 (20)");
         // Only 1 RCU left: three tables cannot fit, so the fix is another region.
-        assert!(finding.fix.contains("`region:`"), "{}", finding.fix);
+        assert_contains(&finding.fix, "`region:`");
     }
 
     #[test]
     fn on_demand_tables_of_others_use_no_capacity() {
         let other = ExistingTable {
-            name: "busy".into(),
-            read_capacity: 0,
-            write_capacity: 0,
             on_demand: true,
+            ..provisioned(0, 0)
         };
         assert_eq!(evaluate(&free_config(), &[other]), vec![]);
     }
@@ -395,16 +373,8 @@ mod tests {
         assert_eq!(kinds(&findings), vec![FindingKind::ReadCapacityOverFree]);
         // 30 RCU: 5 over x 730 x 130 µ$ = 474,500 µ$ = 47.45 -> 47 cents.
         assert_eq!(findings[0].monthly_cents, 47);
-        assert!(
-            findings[0].fix.contains("add up to at most 25"),
-            "{}",
-            findings[0].fix
-        );
-        assert!(
-            findings[0].fix.contains("`read: 1` each"),
-            "{}",
-            findings[0].fix
-        );
+        assert_contains(&findings[0].fix, "add up to at most 25");
+        assert_contains(&findings[0].fix, "`read: 1` each");
     }
 
     #[test]
@@ -426,16 +396,8 @@ mod tests {
         assert_eq!(kinds(&findings), vec![FindingKind::OnDemandTables]);
         // Per million API requests: 2M RRU x 0.125 µ$ + 1M WRU x 0.625 µ$ = 875,000 µ$ = 87.5 -> 88 cents.
         assert_eq!(findings[0].monthly_cents, 88);
-        assert!(
-            findings[0].what.contains("every read and write is billed"),
-            "{}",
-            findings[0].what
-        );
-        assert!(
-            findings[0].fix.contains("billing: { provisioned:"),
-            "{}",
-            findings[0].fix
-        );
+        assert_contains(&findings[0].what, "every read and write is billed");
+        assert_contains(&findings[0].fix, "billing: { provisioned:");
     }
 
     #[test]
@@ -446,12 +408,9 @@ mod tests {
         assert_eq!(kinds(&findings), vec![FindingKind::ProvisionedConcurrency]);
         // 1 x 128 MB x 2,628,000 s / 1,024 = 328,500 GB-s x 3.3334 µ$ = 1,095,021.9 µ$ = 109.5 -> 110 cents.
         assert_eq!(findings[0].monthly_cents, 110);
-        assert!(
-            findings[0]
-                .fix
-                .contains("delete the line `provisioned_concurrency: 1`"),
-            "{}",
-            findings[0].fix
+        assert_contains(
+            &findings[0].fix,
+            "delete the line `provisioned_concurrency: 1`",
         );
         config.function.provisioned_concurrency = Some(0);
         assert_eq!(evaluate(&config, &[]), vec![]);
@@ -467,11 +426,7 @@ mod tests {
         // free left 5,368,709,120 - 512,000,000 = 4,856,709,120 B; billed 1,372,624,213 B = 1.27835 GB
         // x 30,000 µ$ = 38,350.6 µ$ = 3.84 -> 4 cents.
         assert_eq!(findings[0].monthly_cents, 4);
-        assert!(
-            findings[0].fix.contains("log_retention_days: 7"),
-            "{}",
-            findings[0].fix
-        );
+        assert_contains(&findings[0].fix, "log_retention_days: 7");
     }
 
     #[test]
@@ -482,12 +437,9 @@ mod tests {
         assert_eq!(kinds(&findings), vec![FindingKind::ApiThrottleMissing]);
         // The 10M estimate (see estimate.rs tests): 5,245 billed + 101 12-month/credit = 5,346 cents.
         assert_eq!(findings[0].monthly_cents, 5346);
-        assert!(
-            findings[0]
-                .fix
-                .contains("throttle: { rate_per_second: 10, burst: 20 }"),
-            "{}",
-            findings[0].fix
+        assert_contains(
+            &findings[0].fix,
+            "throttle: { rate_per_second: 10, burst: 20 }",
         );
     }
 
@@ -501,22 +453,13 @@ mod tests {
             findings: evaluate(&config, &[]),
         };
         let message = refused.to_string();
-        assert!(message.contains("2 problems"), "{message}");
-        assert!(
-            message.contains("1. CloudWatch Logs without retention"),
-            "{message}"
-        );
-        assert!(
-            message.contains("2. HTTP API without throttling"),
-            "{message}"
-        );
+        assert_contains(&message, "2 problems");
+        assert_contains(&message, "1. CloudWatch Logs without retention");
+        assert_contains(&message, "2. HTTP API without throttling");
         // With no retention either, the 10M flood keeps a year of logs: stored 5.12e9 x 365/30 = 62,293,333,333 B,
         // minus the 248,709,120 B the free 5 GB leaves = 57.783 GB x 30,000 µ$ = 173.35 -> 173 cents of logs
         // instead of 3: 5,346 - 3 + 173 = 5,516.
-        assert!(
-            message.contains("costs: about $55.16 for a month with a flood"),
-            "{message}"
-        );
+        assert_contains(&message, "costs: about $55.16 for a month with a flood");
         assert!(
             message.ends_with("re-run with --allow-charges to accept these charges"),
             "{message}"

@@ -11,9 +11,6 @@ use crate::config::model::Architecture;
 /// The data file as shipped (one place to update figures, with its date and sources).
 pub const EMBEDDED_PRICE_FILE: &str = include_str!("../../data/free-tier.yaml");
 
-/// Micro-dollars per billing unit; 1 USD = 1,000,000.
-pub const MICRO_USD_PER_USD: u128 = 1_000_000;
-
 /// A list price: `micro_usd` for `per` units (so "$0.0000133334 per GB-s" stays exact as 13,333,400 per
 /// 1,000,000 GB-s). Never a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,38 +33,114 @@ impl Price {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriceSheet {
-    /// The day the figures were last checked against `sources` (YYYY-MM-DD).
-    pub as_of: String,
-    pub priced_region: String,
-    pub sources: Vec<String>,
-    pub credits: Credits,
-    pub hours_per_month: u64,
-    pub lambda: LambdaPrices,
-    pub http_api: HttpApiPrices,
-    pub dynamodb: DynamoDbPrices,
-    pub cloudwatch_logs: LogsPrices,
-    pub s3: S3Prices,
-    pub data_transfer: DataTransferPrices,
+/// The file's sections: plain data, and a key the section does not know is an error.
+macro_rules! sections {
+    ($($name:ident { $($(#[$doc:meta])* $field:ident: $type:ty,)* })*) => {$(
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$doc])* pub $field: $type,)*
+        }
+    )*};
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Credits {
-    /// Accounts opened on or after this day get credits instead of 12-month offers.
-    pub new_accounts_since: String,
-    pub signup_credit_cents: u64,
-    pub activity_credit_cents: u64,
-    pub free_plan_months: u32,
-}
+sections! {
+    PriceSheet {
+        /// The day the figures were last checked against `sources` (YYYY-MM-DD).
+        as_of: String,
+        priced_region: String,
+        sources: Vec<String>,
+        credits: Credits,
+        hours_per_month: u64,
+        lambda: LambdaPrices,
+        http_api: HttpApiPrices,
+        dynamodb: DynamoDbPrices,
+        cloudwatch_logs: LogsPrices,
+        s3: S3Prices,
+        data_transfer: DataTransferPrices,
+    }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PerArchitecture {
-    pub arm64: Price,
-    pub x86_64: Price,
+    Credits {
+        /// Accounts opened on or after this day get credits instead of 12-month offers.
+        new_accounts_since: String,
+        signup_credit_cents: u64,
+        activity_credit_cents: u64,
+        free_plan_months: u32,
+    }
+
+    PerArchitecture {
+        arm64: Price,
+        x86_64: Price,
+    }
+
+    LambdaPrices {
+        request: Price,
+        duration_gb_second: PerArchitecture,
+        provisioned_concurrency_gb_second: PerArchitecture,
+        always_free: LambdaFree,
+    }
+
+    LambdaFree {
+        requests: u64,
+        gb_seconds: u64,
+    }
+
+    HttpApiPrices {
+        request: Price,
+        metering_increment_kb: u64,
+        twelve_month_free: HttpApiFree,
+    }
+
+    HttpApiFree {
+        requests: u64,
+    }
+
+    DynamoDbPrices {
+        read_capacity_unit_hour: Price,
+        write_capacity_unit_hour: Price,
+        on_demand_read_request_unit: Price,
+        on_demand_write_request_unit: Price,
+        storage_gb_month: Price,
+        always_free: DynamoDbFree,
+    }
+
+    DynamoDbFree {
+        read_capacity_units: u64,
+        write_capacity_units: u64,
+        storage_gb: u64,
+    }
+
+    LogsPrices {
+        ingestion_gb: Price,
+        storage_gb_month: Price,
+        always_free: LogsFree,
+    }
+
+    LogsFree {
+        data_gb: u64,
+    }
+
+    S3Prices {
+        storage_gb_month: Price,
+        get_request: Price,
+        put_request: Price,
+        twelve_month_free: S3Free,
+    }
+
+    S3Free {
+        storage_gb: u64,
+        get_requests: u64,
+        put_requests: u64,
+    }
+
+    DataTransferPrices {
+        out_to_internet_gb: Price,
+        always_free: DataTransferFree,
+    }
+
+    DataTransferFree {
+        out_gb: u64,
+    }
 }
 
 impl PerArchitecture {
@@ -77,99 +150,6 @@ impl PerArchitecture {
             Architecture::X86_64 => self.x86_64,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LambdaPrices {
-    pub request: Price,
-    pub duration_gb_second: PerArchitecture,
-    pub provisioned_concurrency_gb_second: PerArchitecture,
-    pub always_free: LambdaFree,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LambdaFree {
-    pub requests: u64,
-    pub gb_seconds: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpApiPrices {
-    pub request: Price,
-    pub metering_increment_kb: u64,
-    pub twelve_month_free: HttpApiFree,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpApiFree {
-    pub requests: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DynamoDbPrices {
-    pub read_capacity_unit_hour: Price,
-    pub write_capacity_unit_hour: Price,
-    pub on_demand_read_request_unit: Price,
-    pub on_demand_write_request_unit: Price,
-    pub storage_gb_month: Price,
-    pub always_free: DynamoDbFree,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DynamoDbFree {
-    pub read_capacity_units: u64,
-    pub write_capacity_units: u64,
-    pub storage_gb: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogsPrices {
-    pub ingestion_gb: Price,
-    pub storage_gb_month: Price,
-    pub always_free: LogsFree,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogsFree {
-    pub data_gb: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Prices {
-    pub storage_gb_month: Price,
-    pub get_request: Price,
-    pub put_request: Price,
-    pub twelve_month_free: S3Free,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Free {
-    pub storage_gb: u64,
-    pub get_requests: u64,
-    pub put_requests: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataTransferPrices {
-    pub out_to_internet_gb: Price,
-    pub always_free: DataTransferFree,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataTransferFree {
-    pub out_gb: u64,
 }
 
 impl PriceSheet {
@@ -210,45 +190,25 @@ impl PriceSheet {
         })
     }
 
+    /// Every price with its path in the file, for messages.
     fn all_prices(&self) -> [(&'static str, Price); 13] {
-        [
-            ("lambda.request", self.lambda.request),
-            (
-                "lambda.duration_gb_second.arm64",
-                self.lambda.duration_gb_second.arm64,
-            ),
-            (
-                "lambda.duration_gb_second.x86_64",
-                self.lambda.duration_gb_second.x86_64,
-            ),
-            (
-                "lambda.provisioned_concurrency_gb_second.arm64",
-                self.lambda.provisioned_concurrency_gb_second.arm64,
-            ),
-            (
-                "lambda.provisioned_concurrency_gb_second.x86_64",
-                self.lambda.provisioned_concurrency_gb_second.x86_64,
-            ),
-            ("http_api.request", self.http_api.request),
-            (
-                "dynamodb.read_capacity_unit_hour",
-                self.dynamodb.read_capacity_unit_hour,
-            ),
-            (
-                "dynamodb.write_capacity_unit_hour",
-                self.dynamodb.write_capacity_unit_hour,
-            ),
-            ("dynamodb.storage_gb_month", self.dynamodb.storage_gb_month),
-            (
-                "cloudwatch_logs.ingestion_gb",
-                self.cloudwatch_logs.ingestion_gb,
-            ),
-            ("s3.get_request", self.s3.get_request),
-            ("s3.put_request", self.s3.put_request),
-            (
-                "data_transfer.out_to_internet_gb",
-                self.data_transfer.out_to_internet_gb,
-            ),
+        macro_rules! named {
+            ($($($field:ident).+),* $(,)?) => { [$((stringify!($($field).+), self.$($field).+)),*] };
+        }
+        named![
+            lambda.request,
+            lambda.duration_gb_second.arm64,
+            lambda.duration_gb_second.x86_64,
+            lambda.provisioned_concurrency_gb_second.arm64,
+            lambda.provisioned_concurrency_gb_second.x86_64,
+            http_api.request,
+            dynamodb.read_capacity_unit_hour,
+            dynamodb.write_capacity_unit_hour,
+            dynamodb.storage_gb_month,
+            cloudwatch_logs.ingestion_gb,
+            s3.get_request,
+            s3.put_request,
+            data_transfer.out_to_internet_gb,
         ]
     }
 }
@@ -297,6 +257,14 @@ mod tests {
         );
         let error = PriceSheet::parse(&zero_per).unwrap_err().to_string();
         assert!(error.contains("lambda.request"), "{error}");
+        let sheet = PriceSheet::current();
+        assert_eq!(
+            sheet.all_prices()[3],
+            (
+                "lambda.provisioned_concurrency_gb_second.arm64",
+                sheet.lambda.provisioned_concurrency_gb_second.arm64
+            )
+        );
 
         let bad_date = EMBEDDED_PRICE_FILE.replace("as_of: \"2026-11-01\"", "as_of: \"November\"");
         let error = PriceSheet::parse(&bad_date).unwrap_err().to_string();
