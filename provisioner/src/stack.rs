@@ -30,6 +30,7 @@ use serde_json::json;
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
 use crate::change::Change;
 use crate::config::model::Config;
+use crate::error::UsageError;
 use crate::freetier;
 use crate::graph::{self, Step};
 use crate::names::{website_url, TableKind};
@@ -330,11 +331,20 @@ async fn function_code(opts: &StackOptions, verb: Verb) -> anyhow::Result<Option
     let config = opts.config.clone();
     let root = opts.workspace_root.clone();
     let (prebuilt, emulator_only) = (opts.function_zip.clone(), opts.aws.emulator_credentials);
-    tokio::task::spawn_blocking(move || {
+    let built = tokio::task::spawn_blocking(move || {
         function_code::build(&config, &root, prebuilt.as_deref(), emulator_only).map(Some)
     })
     .await
-    .context("building the function code (the build task panicked)")?
+    .context("building the function code (the build task panicked)")?;
+    // A `--function-zip` that cannot be read or run is the command line's mistake (exit 2); a failed build
+    // of function/ is not.
+    match (&opts.function_zip, built) {
+        (Some(path), Err(err)) => {
+            let why = crate::error::chain(&err);
+            Err(UsageError(format!("--function-zip {}: {why}", path.display())).into())
+        }
+        (_, built) => built,
+    }
 }
 
 /// `up` (Mode::Apply) and `plan`/`status` (Mode::Plan) share this walk over the resources.
