@@ -187,7 +187,7 @@ fn up_steps<'a>(
             "product catalogue",
             &["DynamoDB tables"],
             move || async move {
-                let products = Product::all(ctx, opts.reseed);
+                let products = Product::all(ctx, opts.reseed).await?;
                 all(products.iter().map(|product| change_of(ctx, product))).await
             },
         ),

@@ -53,3 +53,57 @@ def aws_env(endpoint: str) -> dict:
 def summary(label: str, millis: list) -> str:
     return (f"{label}: median {statistics.median(millis):.1f} ms, min {min(millis):.1f}, "
             f"max {max(millis):.1f} ({len(millis)} runs)")
+
+
+@contextlib.contextmanager
+def delayed(endpoint: str, delay_ms: float):
+    """Yields (url, calls): a proxy in front of `endpoint` that holds every request `delay_ms` before
+    forwarding it (roughly a real region's round trip, which moto on loopback does not have), and the list of
+    requests it forwarded as (method, path, X-Amz-Target) — the AWS calls of a run."""
+    import http.client
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    target = urllib.parse.urlsplit(endpoint)
+    calls = []
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def forward(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            time.sleep(delay_ms / 1000)
+            # The operation: the JSON protocols name it in X-Amz-Target, the query protocols (IAM, STS) in Action=.
+            action = next((p[7:] for p in (body or b"").decode(errors="replace").split("&")
+                           if p.startswith("Action=")), None)
+            calls.append((self.command, self.path, self.headers.get("X-Amz-Target") or action))
+            upstream = http.client.HTTPConnection(target.hostname, target.port)
+            upstream.request(self.command, self.path, body, dict(self.headers))
+            answer = upstream.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(name, value)
+            # HEAD answers keep the object's length; every other answer carries the body read.
+            length = answer.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            upstream.close()
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = forward
+
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Forward)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", calls
+    finally:
+        server.shutdown()

@@ -5,13 +5,16 @@
 
 use crate::aws_error::AwsContext;
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::{Changes, Ctx, Mode, Owner, Resource};
 use crate::change::FieldChange;
 use crate::config::model::ProductSeed;
 use crate::names::TableKind;
+use crate::wait;
 
 pub const KIND: &str = "Product";
 
@@ -41,31 +44,71 @@ fn show(value: Option<&AttributeValue>) -> String {
     }
 }
 
-async fn read(ctx: &Ctx, table: &str, id: &str) -> anyhow::Result<Option<Item>> {
-    let result = ctx
-        .aws
-        .dynamodb
-        .get_item()
-        .table_name(table)
-        .key("productId", AttributeValue::S(id.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await;
-    match result {
-        Ok(output) => Ok(output.item),
-        // Only in plan can the table still be missing: everything would then be created.
-        Err(err)
-            if ctx.mode == Mode::Plan
-                && err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => {
-            Err(err).aws_context(|| format!("reading product ({id}) from DynamoDB table ({table})"))
-        }
+/// BatchGetItem takes at most 100 keys a call.
+const BATCH_KEYS: usize = 100;
+/// How long to keep asking for keys DynamoDB left unprocessed (throttling), with backoff.
+const UNPROCESSED_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The products with these ids, by id: one BatchGetItem per 100 ids (strongly consistent), not a GetItem
+/// each. Keys DynamoDB leaves unprocessed are asked for again, bounded.
+async fn read_all(ctx: &Ctx, table: &str, ids: &[String]) -> anyhow::Result<HashMap<String, Item>> {
+    let found = Mutex::new(HashMap::new());
+    for chunk in ids.chunks(BATCH_KEYS) {
+        let key =
+            |id: &String| Item::from([("productId".to_owned(), AttributeValue::S(id.clone()))]);
+        let pending = Mutex::new(chunk.iter().map(key).collect::<Vec<_>>());
+        let what = format!("DynamoDB to return every product of table ({table})");
+        wait::until(&what, UNPROCESSED_DEADLINE, || async {
+            let keys = std::mem::take(&mut *pending.lock().expect("pending keys"));
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()?;
+            let output = ctx
+                .aws
+                .dynamodb
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await;
+            let mut output = match output {
+                Ok(output) => output,
+                // Only in plan can the table still be missing: everything would then be created.
+                Err(err)
+                    if ctx.mode == Mode::Plan
+                        && err
+                            .as_service_error()
+                            .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    return Ok(Some(()));
+                }
+                Err(err) => {
+                    return Err(err)
+                        .aws_context(|| format!("reading products from DynamoDB table ({table})"));
+                }
+            };
+            let items = output
+                .responses
+                .and_then(|mut r| r.remove(table))
+                .unwrap_or_default();
+            let mut found = found.lock().expect("found products");
+            for item in items {
+                if let Some(AttributeValue::S(id)) = item.get("productId") {
+                    found.insert(id.clone(), item);
+                }
+            }
+            let unprocessed = output
+                .unprocessed_keys
+                .as_mut()
+                .and_then(|u| u.remove(table));
+            let left = unprocessed.map(|u| u.keys).unwrap_or_default();
+            let done = left.is_empty();
+            *pending.lock().expect("pending keys") = left;
+            Ok(done.then_some(()))
+        })
+        .await?;
     }
+    Ok(found.into_inner().expect("found products"))
 }
 
 /// One product of the catalogue in the Products table (owned through the table, a step it needs).
@@ -74,21 +117,27 @@ pub struct Product {
     pub seed: ProductSeed,
     pub reseed: bool,
     table: String,
+    /// The item as the catalogue's one batch read found it.
+    live: Option<Item>,
 }
 
 impl Product {
-    /// Every product of the config.
-    pub fn all(ctx: &Ctx, reseed: bool) -> Vec<Product> {
+    /// Every product of the config, each with its live item (read all at once).
+    pub async fn all(ctx: &Ctx, reseed: bool) -> anyhow::Result<Vec<Product>> {
         let table = ctx.names.table(TableKind::Products);
-        ctx.config
+        let ids: Vec<String> = ctx.config.products.iter().map(|p| p.id.clone()).collect();
+        let mut live = read_all(ctx, &table, &ids).await?;
+        Ok(ctx
+            .config
             .products
             .iter()
             .map(|seed| Product {
                 seed: seed.clone(),
                 reseed,
                 table: table.clone(),
+                live: live.remove(&seed.id),
             })
-            .collect()
+            .collect())
     }
 
     /// The attributes to write: the catalogue fields that differ, and the stock with `reseed`.
@@ -115,8 +164,8 @@ impl Resource for Product {
         self.seed.id.clone()
     }
 
-    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Item>> {
-        read(ctx, &self.table, &self.seed.id).await
+    async fn read(&self, _ctx: &Ctx) -> anyhow::Result<Option<Item>> {
+        Ok(self.live.clone())
     }
 
     fn owner<'a>(&self, _live: &'a Item) -> Owner<'a> {

@@ -107,13 +107,13 @@ impl CallLog {
         self.calls.lock().unwrap().clear();
     }
 
-    /// Calls that can change AWS: everything but Get*/List*/Describe*/Head*.
+    /// Calls that can change AWS: everything but Get*/BatchGet*/List*/Describe*/Head*.
     pub fn mutating_calls(&self) -> Vec<String> {
         self.calls()
             .into_iter()
             .filter(|call| {
                 let operation = call.rsplit('.').next().unwrap_or(call);
-                !["Get", "List", "Describe", "Head"]
+                !["Get", "BatchGet", "List", "Describe", "Head"]
                     .iter()
                     .any(|read| operation.starts_with(read))
             })

@@ -160,7 +160,7 @@ pub mod seed {
     use super::*;
 
     pub async fn converge(ctx: &Ctx, reseed: bool) -> anyhow::Result<Vec<Change>> {
-        let products = Product::all(ctx, reseed);
+        let products = Product::all(ctx, reseed).await?;
         futures::future::join_all(products.iter().map(|product| change(ctx, product)))
             .await
             .into_iter()
