@@ -13,6 +13,7 @@ pub mod graph;
 pub mod logs;
 pub mod names;
 pub mod outputs;
+pub mod permissions;
 pub mod report;
 pub mod resources;
 pub mod run;
