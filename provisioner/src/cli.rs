@@ -72,6 +72,8 @@ pub enum Command {
     Outputs(OutputsArgs),
     /// Print the IAM policy your AWS identity needs for this stack, and how to attach it.
     Permissions(PermissionsArgs),
+    /// Check credentials, region, build tools and permissions before the first `up`.
+    Doctor(DoctorArgs),
     /// Print a shell completion script, e.g. `shopsmart-deploy completions bash > ~/.local/share/bash-completion/completions/shopsmart-deploy`.
     Completions(CompletionsArgs),
 }
@@ -184,6 +186,9 @@ pub struct OutputsArgs {}
 
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct PermissionsArgs {}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct DoctorArgs {}
 
 #[derive(Debug, Clone, Copy, Args)]
 pub struct CompletionsArgs {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 mod console;
 pub mod dev;
+pub mod doctor;
 pub mod error;
 pub mod freetier;
 pub mod graph;

@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs,
+    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DoctorArgs,
     FunctionZipArgs, GlobalArgs, LogsArgs, OutputsArgs, PermissionsArgs, PlanArgs, StatusArgs,
     UpArgs,
 };
@@ -20,7 +20,7 @@ use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
-use crate::{dev, freetier, logs, outputs, permissions};
+use crate::{dev, doctor, freetier, logs, outputs, permissions};
 
 /// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
 /// the exit code.
@@ -115,6 +115,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Permissions(PermissionsArgs {}) => {
             permissions::run(&config_only(&global)?, &progress).await
         }
+        Command::Doctor(DoctorArgs {}) => doctor::run(&config_only(&global)?, &progress).await,
         Command::Completions(args) => completions(args, &progress),
     }
 }
