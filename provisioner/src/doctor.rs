@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::aws::{load_sdk_config, Clients};
 use crate::aws_error::{AwsContext, AwsError};
 use crate::config::model::{Architecture, Config};
-use crate::names::partition;
 use crate::permissions;
 use crate::report::Reporter;
 use crate::stack::StackOptions;
@@ -56,7 +55,9 @@ pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .unwrap_or_else(|| "a custom endpoint".to_owned())
     });
-    let mut checks = vec![region(&opts.config.region)];
+    // Config validation has already refused regions outside the commercial partition.
+    let region = format!("{} (commercial AWS)", opts.config.region);
+    let mut checks = vec![check("region", Status::Ok, region, None)];
     let identity = aws
         .sts
         .get_caller_identity()
@@ -96,24 +97,6 @@ pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
         "doctor found {missing} thing(s) to fix before `up`; each MISSING line above says how"
     );
     Ok(())
-}
-
-fn region(region: &str) -> Check {
-    if partition(region) == "aws" {
-        return check(
-            "region",
-            Status::Ok,
-            format!("{region} (commercial AWS)"),
-            None,
-        );
-    }
-    let detail = format!(
-        "{region} is in the {} partition: no Free Tier there",
-        partition(region)
-    );
-    let fix =
-        "set `region:` in shopsmart.yaml (or --region) to a commercial region such as us-east-1";
-    check("region", Status::Missing, detail, Some(fix))
 }
 
 /// cargo, and cargo-lambda with zig to cross-compile for the function's architecture.
@@ -253,13 +236,5 @@ mod tests {
             principal("arn:aws:sts::123456789012:federated-user/bob"),
             None
         );
-    }
-
-    #[test]
-    fn only_commercial_regions_pass() {
-        assert_eq!(region("eu-west-3").status, Status::Ok);
-        let china = region("cn-north-1");
-        assert_eq!(china.status, Status::Missing);
-        assert!(china.fix.unwrap().contains("us-east-1"));
     }
 }
