@@ -126,6 +126,7 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("S3.PutBucketWebsite", "s3:PutBucketWebsite", Bucket),
     ("S3.DeleteBucket", "s3:DeleteBucket", Bucket),
     ("S3.HeadObject", "s3:GetObject", Objects),
+    ("S3.GetObject", "s3:GetObject", Objects),
     ("S3.PutObject", "s3:PutObject", Objects),
     ("S3.DeleteObjects", "s3:DeleteObject", Objects),
     ("S3.DeleteObjects", "s3:DeleteObjectVersion", Objects),
