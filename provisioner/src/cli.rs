@@ -70,6 +70,10 @@ pub enum Command {
     Logs(LogsArgs),
     /// Print the stack's URLs and resource names (with --output json, for scripts).
     Outputs(OutputsArgs),
+    /// Print the IAM policy your AWS identity needs for this stack, and how to attach it.
+    Permissions(PermissionsArgs),
+    /// Check credentials, region, build tools and permissions before the first `up`.
+    Doctor(DoctorArgs),
     /// Print a shell completion script, e.g. `shopsmart-deploy completions bash > ~/.local/share/bash-completion/completions/shopsmart-deploy`.
     Completions(CompletionsArgs),
 }
@@ -179,6 +183,12 @@ pub struct LogsArgs {
 
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct OutputsArgs {}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct PermissionsArgs {}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct DoctorArgs {}
 
 #[derive(Debug, Clone, Copy, Args)]
 pub struct CompletionsArgs {

@@ -10,8 +10,9 @@ use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs,
-    FunctionZipArgs, GlobalArgs, LogsArgs, OutputsArgs, PlanArgs, StatusArgs, UpArgs,
+    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DoctorArgs,
+    FunctionZipArgs, GlobalArgs, LogsArgs, OutputsArgs, PermissionsArgs, PlanArgs, StatusArgs,
+    UpArgs,
 };
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
@@ -19,7 +20,7 @@ use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
-use crate::{dev, freetier, logs, outputs};
+use crate::{dev, doctor, freetier, logs, outputs, permissions};
 
 /// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
 /// the exit code.
@@ -111,6 +112,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Cost(args) => cost(&global, args, &progress),
         Command::Logs(args) => logs(&global, args, &progress).await,
         Command::Outputs(OutputsArgs {}) => outputs(&global, &progress).await,
+        Command::Permissions(PermissionsArgs {}) => {
+            permissions::run(&config_only(&global)?, &progress).await
+        }
+        Command::Doctor(DoctorArgs {}) => doctor::run(&config_only(&global)?, &progress).await,
         Command::Completions(args) => completions(args, &progress),
     }
 }

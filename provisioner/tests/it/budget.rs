@@ -90,7 +90,7 @@ fn emulated_subscribers(request: &SeenRequest, history: &[SeenRequest]) -> Vec<V
 }
 
 /// A fault client that fills exactly moto's Budgets gaps (see the file comment).
-fn budgets_gaps() -> Faults {
+pub(crate) fn budgets_gaps() -> Faults {
     let faults = Faults::new();
     let is = |op: &'static str| move |r: &SeenRequest, _: &[SeenRequest]| operation(r) == Some(op);
     faults.inject_with(usize::MAX, is("ListTagsForResource"), |r, history| {

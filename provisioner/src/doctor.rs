@@ -1,0 +1,240 @@
+//! `shopsmart-deploy doctor`, the learner's first command: are the credentials good and whose are they, is
+//! the region one the tool deploys to, are the build tools there, and may this identity do what
+//! `shopsmart-deploy permissions` lists (asked of IAM's policy simulator). Every line that is not `ok` says
+//! how to fix it; a check that cannot be made is `skipped` with the reason. Exit 1 when anything is missing.
+
+use aws_sdk_iam::types::PolicyEvaluationDecisionType;
+use serde::Serialize;
+
+use crate::aws::{load_sdk_config, Clients};
+use crate::aws_error::{AwsContext, AwsError};
+use crate::config::model::{Architecture, Config};
+use crate::permissions;
+use crate::report::Reporter;
+use crate::stack::StackOptions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Missing,
+    Skipped,
+}
+
+/// One line of the diagnosis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub check: &'static str,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>) -> Check {
+    let fix = fix.map(str::to_owned);
+    Check {
+        check,
+        status,
+        detail,
+        fix,
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Diagnosis {
+    /// The emulator endpoint when one is used instead of AWS.
+    emulator: Option<String>,
+    checks: Vec<Check>,
+}
+
+pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
+    let aws = Clients::new(&load_sdk_config(&opts.aws).await, &opts.interceptors);
+    let emulator = aws.custom_endpoint.then(|| {
+        (opts.aws.endpoint_url.clone())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_else(|| "a custom endpoint".to_owned())
+    });
+    // Config validation has already refused regions outside the commercial partition.
+    let region = format!("{} (commercial AWS)", opts.config.region);
+    let mut checks = vec![check("region", Status::Ok, region, None)];
+    let identity = aws
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .aws_context(|| "asking STS who your credentials belong to (GetCallerIdentity)");
+    match identity {
+        Ok(id) => {
+            let (arn, account) = (id.arn().unwrap_or_default(), id.account().unwrap_or("*"));
+            let detail = format!("{arn} (account {account})");
+            checks.push(check("credentials", Status::Ok, detail, None));
+            checks.extend(simulate(&aws, &opts.config, arn, account).await);
+        }
+        Err(err) => {
+            let fix = "configure credentials (`aws configure`, or `aws sso login` and --profile NAME), then check \
+                       them with `aws sts get-caller-identity`";
+            checks.push(check(
+                "credentials",
+                Status::Missing,
+                crate::error::chain(&err),
+                Some(fix),
+            ));
+            let why = "could not check permissions: no working credentials".to_owned();
+            checks.push(check("permissions", Status::Skipped, why, None));
+        }
+    }
+    checks.extend(toolchain(opts.config.function.architecture));
+    let diagnosis = Diagnosis { emulator, checks };
+    out.result(&diagnosis, render_text)?;
+    let missing = diagnosis
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Missing)
+        .count();
+    anyhow::ensure!(
+        missing == 0,
+        "doctor found {missing} thing(s) to fix before `up`; each MISSING line above says how"
+    );
+    Ok(())
+}
+
+/// cargo, and cargo-lambda with zig to cross-compile for the function's architecture.
+fn toolchain(architecture: Architecture) -> Vec<Check> {
+    let arch = architecture.lambda_name();
+    let tool = |name: &'static str, args: &[&str], missing: Status, why: String, fix: &str| {
+        match std::process::Command::new(args[0])
+            .args(&args[1..])
+            .output()
+        {
+            Ok(o) if o.status.success() => {
+                let version = String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                check(name, Status::Ok, format!("{version} ({why})"), None)
+            }
+            _ => check(
+                name,
+                missing,
+                format!("not found on PATH ({why})"),
+                Some(fix),
+            ),
+        }
+    };
+    vec![
+        tool("cargo", &["cargo", "--version"], Status::Missing, "builds the function".into(),
+            "install Rust from https://rustup.rs, or pass --function-zip PATH to up"),
+        tool("cargo-lambda", &["cargo-lambda", "--version"], Status::Missing,
+            format!("builds the function for Lambda's {arch} Amazon Linux"),
+            "pip3 install cargo-lambda (brings zig), or see https://www.cargo-lambda.info; or pass --function-zip PATH"),
+        tool("zig", &["zig", "version"], Status::Skipped, format!("the linker cargo-lambda uses for {arch}"),
+            "none needed if cargo-lambda came from pip3 (its ziglang package); else install zig from https://ziglang.org"),
+    ]
+}
+
+/// The IAM principal the simulator takes for a caller ARN: users and roles as they are; an assumed-role
+/// session (`arn:aws:sts::ACCT:assumed-role/NAME/SESSION`) as its role.
+pub fn principal(arn: &str) -> Option<String> {
+    let [_, partition, _, _, account, resource] = arn.splitn(6, ':').collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let resource = match resource.strip_prefix("assumed-role/") {
+        Some(session) => format!("role/{}", session.split('/').next()?),
+        None if resource.starts_with("user/") || resource.starts_with("role/") => {
+            resource.to_owned()
+        }
+        None => return None,
+    };
+    Some(format!("arn:{partition}:iam::{account}:{resource}"))
+}
+
+/// Every statement of the policy through SimulatePrincipalPolicy: one `missing` line per refused action.
+async fn simulate(aws: &Clients, config: &Config, arn: &str, account: &str) -> Vec<Check> {
+    let skipped = |why: String| {
+        let detail = format!("could not check permissions: {why}");
+        let fix = "compare the policies attached to you with `shopsmart-deploy permissions`";
+        vec![check("permissions", Status::Skipped, detail, Some(fix))]
+    };
+    let Some(principal) = principal(arn) else {
+        return skipped(format!(
+            "{arn} is not an IAM user or role (the root user may do everything; AWS advises an IAM user or \
+             IAM Identity Center instead)"
+        ));
+    };
+    let fix = format!("attach the policy `shopsmart-deploy permissions` prints to {principal} (README: Permissions)");
+    let mut refused = Vec::new();
+    for statement in permissions::statements(config, account) {
+        let results = (aws.iam.simulate_principal_policy())
+            .policy_source_arn(&principal)
+            .set_action_names(Some(statement.action.clone()))
+            .set_resource_arns(Some(statement.resource.clone()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await;
+        match results.map_err(AwsError::new) {
+            Ok(results) => refused.extend(
+                results
+                    .iter()
+                    .filter(|r| *r.eval_decision() != PolicyEvaluationDecisionType::Allowed)
+                    .map(|r| {
+                        let detail = format!("{} on {}", r.eval_action_name(), statement.resource.join(", "));
+                        check("permission", Status::Missing, detail, Some(&fix))
+                    }),
+            ),
+            Err(err) if err.is_access_denied() => {
+                return skipped(format!(
+                    "{principal} may not use the IAM policy simulator (iam:SimulatePrincipalPolicy on itself)"
+                ))
+            }
+            Err(err) => return skipped(format!("the IAM policy simulator answered {err}")),
+        }
+    }
+    if refused.is_empty() {
+        let detail = format!("{principal} may do everything `shopsmart-deploy permissions` lists");
+        return vec![check("permissions", Status::Ok, detail, None)];
+    }
+    refused
+}
+
+fn render_text(diagnosis: &Diagnosis) -> String {
+    let mut lines = Vec::new();
+    if let Some(url) = &diagnosis.emulator {
+        lines.push(format!("note: talking to an emulator at {url}, not to AWS: these answers say nothing about your AWS account"));
+    }
+    for c in &diagnosis.checks {
+        let status = match c.status {
+            Status::Ok => "ok",
+            Status::Missing => "MISSING",
+            Status::Skipped => "skipped",
+        };
+        lines.push(format!("  {status:<8} {}: {}", c.check, c.detail));
+        if let Some(fix) = &c.fix.as_ref().filter(|_| c.status != Status::Ok) {
+            lines.push(format!("           fix: {fix}"));
+        }
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulated_principal_is_the_user_or_the_sessions_role() {
+        let user = "arn:aws:iam::123456789012:user/ana";
+        assert_eq!(principal(user).as_deref(), Some(user));
+        assert_eq!(
+            principal("arn:aws:sts::123456789012:assumed-role/Admin/ana@example.com").as_deref(),
+            Some("arn:aws:iam::123456789012:role/Admin")
+        );
+        assert_eq!(principal("arn:aws:iam::123456789012:root"), None);
+        assert_eq!(
+            principal("arn:aws:sts::123456789012:federated-user/bob"),
+            None
+        );
+    }
+}
