@@ -65,7 +65,7 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("DynamoDB.UpdateTimeToLive", "dynamodb:UpdateTimeToLive", Tables),
     ("DynamoDB.ListTagsOfResource", "dynamodb:ListTagsOfResource", Tables),
     ("DynamoDB.TagResource", "dynamodb:TagResource", Tables),
-    ("DynamoDB.GetItem", "dynamodb:GetItem", Tables),
+    ("DynamoDB.BatchGetItem", "dynamodb:BatchGetItem", Tables),
     ("DynamoDB.PutItem", "dynamodb:PutItem", Tables),
     ("DynamoDB.UpdateItem", "dynamodb:UpdateItem", Tables),
     ("CloudWatch Logs.DescribeLogGroups", "logs:DescribeLogGroups", Any),
