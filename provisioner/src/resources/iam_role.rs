@@ -107,6 +107,7 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveRole>> {
     }))
 }
 
+/// The role's tags; none when there is no role (read beside GetRole, not after it).
 async fn read_tags(ctx: &Ctx) -> anyhow::Result<Tags> {
     let name = ctx.names.role();
     let mut tags = Tags::new();
@@ -118,7 +119,16 @@ async fn read_tags(ctx: &Ctx) -> anyhow::Result<Tags> {
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.aws_context(|| format!("listing tags of IAM role ({name})"))?;
+        let page = match page {
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                return Ok(Tags::new())
+            }
+            page => page.aws_context(|| format!("listing tags of IAM role ({name})"))?,
+        };
         tags.extend(
             page.tags()
                 .iter()
@@ -191,11 +201,8 @@ impl Resource for Role {
     }
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedRole>> {
-        let Some(role) = read(ctx).await? else {
-            return Ok(None);
-        };
-        let tags = read_tags(ctx).await?;
-        Ok(Some(ObservedRole { role, tags }))
+        let (role, tags) = tokio::try_join!(read(ctx), read_tags(ctx))?;
+        Ok(role.map(|role| ObservedRole { role, tags }))
     }
 
     fn owner<'a>(&self, live: &'a ObservedRole) -> Owner<'a> {

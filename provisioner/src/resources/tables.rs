@@ -220,12 +220,14 @@ impl Resource for Table {
             TableStatus::Active => table,
             _ => wait_until_active(ctx, name).await?,
         };
-        let tags = read_settled_tags(ctx, name, &table).await?;
-        let ttl = if self.kind == TableKind::Carts && self.settings.is_some() {
-            read_ttl(ctx, name).await?
-        } else {
-            Ttl::Ours
+        let ttl = async {
+            if self.kind == TableKind::Carts && self.settings.is_some() {
+                read_ttl(ctx, name).await
+            } else {
+                Ok(Ttl::Ours)
+            }
         };
+        let (tags, ttl) = tokio::try_join!(read_settled_tags(ctx, name, &table), ttl)?;
         Ok(Some(ObservedTable { table, tags, ttl }))
     }
 

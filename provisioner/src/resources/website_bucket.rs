@@ -207,10 +207,12 @@ impl Resource for Bucket {
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveBucket>> {
         let bucket = &self.name;
-        if !exists(ctx, bucket).await? {
+        // Both at once; the tags' answer counts only for a bucket HeadBucket found (and explained).
+        let (exists, tags) = tokio::join!(exists(ctx, bucket), read_tags(ctx, bucket));
+        if !exists? {
             return Ok(None);
         }
-        let mut live = LiveBucket::tagged(read_tags(ctx, bucket).await?);
+        let mut live = LiveBucket::tagged(tags?);
         // Settings are read only for what `up` compares, and only on a bucket that is ours.
         if self.website.is_some() && ctx.is_ours(&live.tags) {
             (
