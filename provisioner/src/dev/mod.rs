@@ -28,6 +28,7 @@ use crate::names::TableKind;
 use crate::report::Reporter;
 use crate::resources::website_upload::WebsiteFiles;
 use crate::resources::{self, function_code, Ctx, Mode};
+use crate::smoke;
 use crate::stack::{self, StackOptions, UpOutcome};
 
 use emulator::Emulator;
@@ -84,6 +85,21 @@ pub async fn run(
 
     let ready = Ready::new(&ctx, &outcome.bucket, flags.port, &api.url, &endpoint);
     let result = async {
+        // As `up` does on AWS: the URLs are printed once the API answers for a product.
+        let url = smoke::products_url(&api.url);
+        let answered = smoke::first_answer(&url, smoke::DEADLINE)
+            .await
+            .with_context(|| {
+                let log = cache_dir.join(API_LOG);
+                format!(
+                    "the local API does not answer; read its log, {}",
+                    log.display()
+                )
+            })?;
+        progress.note(&format!(
+            "The local API answers: GET /products?limit=1 → 200 in {:.0} ms",
+            answered.latency.as_secs_f64() * 1000.0
+        ));
         progress.result(&ready, Ready::render_text)?;
         serve_until_stopped(&mut api, &website_requests, progress).await
     }

@@ -80,7 +80,7 @@ async fn fetch(website: &Website, key: &str) -> Result<Option<Response>, String>
             return Err(format!(
                 "reading S3 object ({}/{key}) from the emulator failed: {}",
                 website.bucket,
-                aws_smithy_types::error::display::DisplayErrorContext(&err)
+                crate::aws_error::AwsError::new(err)
             ))
         }
     };

@@ -479,6 +479,13 @@ fn dev_twice_against_one_emulator_serves_the_shop_and_stops_cleanly() {
                     .unwrap(),
             );
         }
+        assert!(
+            printed
+                .iter()
+                .any(|line| line
+                    .starts_with("The local API answers: GET /products?limit=1 → 200 in")),
+            "dev checks that the shop answers before it prints the URLs: {printed:?}"
+        );
         if run == 2 {
             assert!(
                 printed.iter().all(|line| !line.contains("+ created")),
