@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use aws_sdk_budgets::types::{
-    Budget, BudgetType, ComparisonOperator, Notification, NotificationType,
+    Budget, BudgetType, ComparisonOperator, CostTypes, Notification, NotificationType,
     NotificationWithSubscribers, ResourceTag, Spend, Subscriber, SubscriptionType, ThresholdType,
     TimeUnit,
 };
@@ -32,6 +32,9 @@ pub struct LiveBudget {
     /// `0.01 USD`, or the raw amount when it is not a whole number of cents.
     pub limit: String,
     pub period: String,
+    /// Whether usage paid by credits counts toward the budget (`CostTypes.IncludeCredit`; AWS's default is
+    /// true).
+    pub include_credit: bool,
 }
 
 /// The budget's ARN, the form the Budgets tagging API takes (Budgets is global: no region).
@@ -83,6 +86,7 @@ fn desired_limit() -> String {
     format!("{} {CURRENCY}", format_cents(LIMIT_CENTS))
 }
 
+#[allow(deprecated)]
 fn desired_budget(ctx: &Ctx) -> anyhow::Result<Budget> {
     Budget::builder()
         .budget_name(ctx.names.budget())
@@ -95,6 +99,11 @@ fn desired_budget(ctx: &Ctx) -> anyhow::Result<Budget> {
                 .build()
                 .context("building the budget limit")?,
         )
+        // Usage paid by credits is still usage that is no longer free: the alert must fire at it, which
+        // AWS's default (credits subtracted) would hide. The SDK marks CostTypes deprecated in favour of
+        // Metrics + FilterExpression; AWS still takes either pair (UpdateBudget's reference), and CostTypes
+        // says this in one flag.
+        .cost_types(CostTypes::builder().include_credit(false).build())
         .build()
         .context("building the budget")
 }
@@ -166,6 +175,11 @@ pub async fn read(ctx: &Ctx) -> anyhow::Result<Option<LiveBudget>> {
     Ok(output.and_then(|o| o.budget).map(|budget| LiveBudget {
         limit: show_spend(budget.budget_limit()),
         period: budget.time_unit().as_str().to_owned(),
+        #[allow(deprecated)]
+        include_credit: budget
+            .cost_types()
+            .and_then(|c| c.include_credit())
+            .unwrap_or(true),
     }))
 }
 
@@ -313,6 +327,11 @@ impl Resource for ZeroSpendBudget {
                 live.budget.period.clone(),
                 TimeUnit::Monthly.as_str().to_owned(),
             ),
+            (
+                "cost_types.include_credit",
+                live.budget.include_credit.to_string(),
+                false.to_string(),
+            ),
         ]);
         for notification in &live.stale {
             fields.push(FieldChange::new(
@@ -355,7 +374,7 @@ impl Resource for ZeroSpendBudget {
             .email
             .as_deref()
             .context("internal error: updating a budget alert without an email")?;
-        if changes.has("limit") || changes.has("period") {
+        if changes.has("limit") || changes.has("period") || changes.has("cost_types") {
             ctx.aws
                 .budgets
                 .update_budget()

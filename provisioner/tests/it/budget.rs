@@ -222,6 +222,11 @@ async fn the_alert_is_created_kept_changed_and_removed() {
         create_body["NotificationsWithSubscribers"][0]["Subscribers"],
         json!([{ "SubscriptionType": "EMAIL", "Address": "first@example.com" }])
     );
+    // Usage paid by credits counts: the alert fires when usage stops being free, credits or not.
+    assert_eq!(
+        create_body["Budget"]["CostTypes"]["IncludeCredit"],
+        json!(false)
+    );
     let tags = create_body["ResourceTags"].as_array().unwrap();
     assert!(
         tags.contains(&json!({ "Key": "shopsmart:stack", "Value": format!("shopsmart-{stage}") }))
@@ -431,4 +436,66 @@ async fn without_alerts_a_refused_budget_read_is_a_note_not_a_failure() {
     .await;
     let err = shopsmart_deploy::error::chain(&budget::converge(&on).await.unwrap_err());
     assert!(err.contains("may not do budgets:ViewBudget"), "{err}");
+}
+
+/// A budget that subtracts credits (AWS's default, or one made before this rule) is changed to count them:
+/// plan names the field, apply updates the budget, and a second run finds nothing to do. moto answers
+/// UpdateBudget with a 500, so the fault layer stands in for it and for DescribeBudget (documented shapes):
+/// IncludeCredit is true until an UpdateBudget was sent.
+#[tokio::test]
+async fn a_budget_that_subtracts_credits_is_changed_to_count_them() {
+    let faults = budgets_gaps();
+    let log = CallLog::default();
+    let config = alert_config(&unique_stage(), Some("a@example.com"));
+    let apply = ctx(config.clone(), Mode::Apply, &log, &faults).await;
+    budget::converge(&apply).await.unwrap();
+    let name = apply.names.budget();
+    faults.inject(
+        usize::MAX,
+        |r, _| operation(r) == Some("UpdateBudget"),
+        Canned::aws_json_ok(json!({})),
+    );
+    faults.inject_with(
+        usize::MAX,
+        |r, _| operation(r) == Some("DescribeBudget"),
+        move |_, history| {
+            let updated = history.iter().any(|r| operation(r) == Some("UpdateBudget"));
+            Canned::aws_json_ok(json!({ "Budget": {
+                "BudgetName": name,
+                "BudgetLimit": { "Amount": "0.01", "Unit": "USD" },
+                "CostTypes": { "IncludeCredit": !updated },
+                "TimeUnit": "MONTHLY",
+                "BudgetType": "COST"
+            }}))
+        },
+    );
+    let expected = Action::Update {
+        fields: vec![FieldChange::new(
+            "cost_types.include_credit",
+            "true",
+            "false",
+        )],
+    };
+    let plan = ctx(config, Mode::Plan, &log, &faults).await;
+    assert_eq!(
+        budget::converge(&plan).await.unwrap().unwrap().action,
+        expected
+    );
+    log.clear();
+    assert_eq!(
+        budget::converge(&apply).await.unwrap().unwrap().action,
+        expected
+    );
+    assert_eq!(log.mutating_calls(), vec!["Budgets.UpdateBudget"]);
+    let sent = faults
+        .history()
+        .into_iter()
+        .find(|r| operation(r) == Some("UpdateBudget"));
+    assert_eq!(
+        body(&sent.unwrap())["NewBudget"]["CostTypes"]["IncludeCredit"],
+        json!(false)
+    );
+    let again = budget::converge(&apply).await.unwrap().unwrap();
+    assert_eq!(again.action, Action::Unchanged);
+    budget::destroy(&apply).await.unwrap();
 }
