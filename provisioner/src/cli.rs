@@ -64,7 +64,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Run the whole shop on this machine against a local AWS emulator (no AWS account needed).
     Dev(DevArgs),
-    /// Estimate the monthly bill at a given traffic, split into free, 12-month/credit and billed parts.
+    /// Estimate the monthly bill at a given traffic, split into what you pay, what credits or a 12-month offer pay, and what is always free.
     Cost(CostArgs),
     /// Show the function's log events from CloudWatch Logs.
     Logs(LogsArgs),

@@ -198,7 +198,7 @@ pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptio
         total.add(service.cost);
     }
     notes.push(format!(
-        "Accounts opened on or after {} have no 12-month offers: the \"12-month/credit\" column is paid from \
+        "Accounts opened on or after {} have no 12-month offers: the \"credits or 12-month\" column is paid from \
          the sign-up credits ({} plus up to {} more) while they last, during the free plan's first {} months.",
         prices.credits.new_accounts_since,
         format_usd(prices.credits.signup_credit_cents),
@@ -504,7 +504,18 @@ impl Estimate {
             self.prices_as_of
         );
         let _ = writeln!(out);
-        write_row(out, "service", "always free", "12-month/credit", "billed");
+        let _ = writeln!(
+            out,
+            "\"you pay\": billed to you. \"credits or 12-month\": paid by a 12-month offer or the sign-up credits while \
+             they last,\nthen by you. \"always free (value)\": what AWS's permanent allowances cover, never a charge.");
+        let _ = writeln!(out);
+        write_row(
+            out,
+            "service",
+            "you pay",
+            "credits or 12-month",
+            "always free (value)",
+        );
         for service in &self.services {
             write_cost_row(out, service.service.display_name(), &service.cost);
             for usage in &service.usage {
@@ -573,10 +584,10 @@ impl Estimate {
 }
 
 /// One row of the cost table: a label and three right-aligned columns.
-fn write_row(out: &mut String, label: &str, always_free: &str, twelve_month: &str, billed: &str) {
+fn write_row(out: &mut String, label: &str, billed: &str, twelve_month: &str, always_free: &str) {
     let _ = writeln!(
         out,
-        "{label:<24}{always_free:>14}{twelve_month:>18}{billed:>12}"
+        "{label:<24}{billed:>10}{twelve_month:>22}{always_free:>22}"
     );
 }
 
@@ -584,9 +595,9 @@ fn write_cost_row(out: &mut String, label: &str, cost: &Split) {
     write_row(
         out,
         label,
-        &format_usd(cost.always_free_cents),
-        &format_usd(cost.twelve_month_or_credit_cents),
         &format_usd(cost.billed_cents),
+        &format_usd(cost.twelve_month_or_credit_cents),
+        &format_usd(cost.always_free_cents),
     );
 }
 
@@ -759,6 +770,28 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
+        // What you pay comes first; the always-free value last, labelled as never a charge.
+        let header = text.lines().find(|l| l.starts_with("service")).unwrap();
+        let words: Vec<&str> = header
+            .split("  ")
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "service",
+                "you pay",
+                "credits or 12-month",
+                "always free (value)"
+            ]
+        );
+        let total = text.lines().find(|l| l.starts_with("total")).unwrap();
+        assert_eq!(
+            total.split_whitespace().collect::<Vec<_>>(),
+            ["total", "$0.05", "$0.11", "$2.23"]
+        );
+        assert!(text.contains("never a charge"), "{text}");
     }
 
     #[test]
