@@ -138,6 +138,9 @@ async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyho
     let opts = stack_options(global, args.code, args.charges)?;
     stack::plan(&opts, progress).await?;
     progress.note(&cost_summary(&opts.config));
+    if let Some(worst) = freetier::worst_case(&opts.config) {
+        progress.note(&worst.sentence());
+    }
     progress.note("next: `shopsmart-deploy up` makes exactly these changes.");
     Ok(())
 }
@@ -178,7 +181,17 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
 fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
     let config = config_only(global)?.config;
     let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
-    progress.result(&estimate, freetier::Estimate::render_text)
+    let worst = freetier::worst_case(&config);
+    let mut report = serde_json::to_value(&estimate)?;
+    report["worst_case"] = serde_json::to_value(&worst)?;
+    progress.result(&report, |_| match &worst {
+        Some(worst) => format!(
+            "{}\n{}",
+            estimate.render_text().trim_end(),
+            worst.sentence()
+        ),
+        None => estimate.render_text(),
+    })
 }
 
 async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {

@@ -8,10 +8,12 @@ pub mod existing_tables;
 pub mod guard;
 pub mod money;
 pub mod prices;
+pub mod worst_case;
 
 pub use estimate::{monthly, Assumptions, Estimate, Service, ServiceCost, Split};
 pub use guard::{evaluate, preflight, ChargesRefused, ExistingTable, Finding, FindingKind};
 pub use prices::{Price, PriceSheet};
+pub use worst_case::{worst_case, WorstCase};
 
 #[cfg(test)]
 mod test_config;

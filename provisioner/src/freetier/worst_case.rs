@@ -1,0 +1,105 @@
+//! The worst case: a public API can be called by anyone, as fast as the stage's throttle lets through. A
+//! month of that, priced like `cost` (API requests, Lambda at the configured memory, logs, data transfer),
+//! once at the estimate's average duration and once with every request running until the function's timeout.
+
+use serde::Serialize;
+
+use super::estimate::{monthly, Assumptions};
+use super::money::{format_usd, group_thousands};
+use super::prices::PriceSheet;
+use crate::config::model::Config;
+
+/// The estimate's month: 730 hours.
+const SECONDS_A_MONTH: u64 = 730 * 3600;
+
+/// What a flood at the throttle would bill in a month (what credits or a 12-month offer would pay included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorstCase {
+    pub rate_per_second: u32,
+    pub requests_per_month: u64,
+    pub typical_cents: u64,
+    pub at_timeout_cents: u64,
+    /// S3 GET requests cannot be throttled: the price of a million beyond the free ones.
+    pub website_get_per_million_cents: u64,
+}
+
+/// `None` for an unthrottled API (the guard refuses that on its own).
+pub fn worst_case(config: &Config) -> Option<WorstCase> {
+    let throttle = config.api.throttle?;
+    let requests = u64::from(throttle.rate_per_second) * SECONDS_A_MONTH;
+    // A flood of API calls, not of page views: no website traffic with it.
+    let flood = Assumptions {
+        api_requests_per_page_view: u64::MAX,
+        ..Assumptions::default()
+    };
+    let bill = |assumptions: &Assumptions| {
+        let total = monthly(config, requests, assumptions).total;
+        total.billed_cents + total.twelve_month_or_credit_cents
+    };
+    let at_timeout = Assumptions {
+        avg_duration_ms: u64::from(config.function.timeout_s) * 1000,
+        ..flood.clone()
+    };
+    let get = &PriceSheet::current().s3.get_request;
+    Some(WorstCase {
+        rate_per_second: throttle.rate_per_second,
+        requests_per_month: requests,
+        typical_cents: bill(&flood),
+        at_timeout_cents: bill(&at_timeout),
+        website_get_per_million_cents: (get.nano_usd_for(1_000_000) / 10_000_000) as u64,
+    })
+}
+
+impl WorstCase {
+    pub fn sentence(&self) -> String {
+        format!(
+            "worst case if flooded: the API's throttle lets through {} requests a second, {} a month, which would \
+             bill about {} (about {} if every request ran until the function's timeout). The website's bucket \
+             cannot be throttled: each million GETs beyond the free ones costs {}.",
+            self.rate_per_second,
+            group_thousands(self.requests_per_month),
+            format_usd(self.typical_cents),
+            format_usd(self.at_timeout_cents),
+            format_usd(self.website_get_per_million_cents)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::freetier::test_config::free_config;
+
+    /// By hand, from data/free-tier.yaml (us-east-1) and the free default (10 requests/s, 128 MB arm64, 10 s
+    /// timeout, 2 KB payload, 512 log bytes a request kept 7 days): 10 × 2,628,000 s = 26,280,000 requests.
+    /// - HTTP API: 1M free for 12 months ($1.00), then 25,280,000 × $1.00/M = $25.28.
+    /// - Lambda requests: 1M always free, 25,280,000 × $0.20/M = $5.056; 26.28M × 0.05 s × 0.125 GB =
+    ///   164,250 GB-s, inside the free 400,000.
+    /// - Logs: 26,280,000 × 512 B = 12,832 MB = 12.531 GB ingested, 5 GB free: 7.531 × $0.50 = $3.766; 2,994 MB
+    ///   (2.924 GB) stored × $0.03 = $0.088; $3.853.
+    /// - Data transfer 51,328 MB (50.1 GB) is inside the free 100 GB; the tables' capacity is free.
+    ///
+    /// Sum: 100 + 2,528 + 506 + 385 = 3,519 cents. At the timeout: 26.28M × 10 s × 0.125 GB = 32,850,000 GB-s,
+    /// 32,450,000 beyond the free 400,000 × $0.0000133334 = $432.67, so about 3,519 + 43,267 = 46,786 cents.
+    #[test]
+    fn a_flood_at_the_default_throttle() {
+        let worst = worst_case(&free_config()).unwrap();
+        assert_eq!(worst.rate_per_second, 10);
+        assert_eq!(worst.requests_per_month, 26_280_000);
+        assert_eq!(worst.typical_cents, 3_519);
+        assert!(worst.at_timeout_cents.abs_diff(46_786) <= 1, "{worst:?}");
+        assert_eq!(worst.website_get_per_million_cents, 40);
+        let sentence = worst.sentence();
+        assert!(
+            sentence.contains("26,280,000 a month") && sentence.contains("$35.19"),
+            "{sentence}"
+        );
+    }
+
+    #[test]
+    fn an_unthrottled_api_has_no_bound() {
+        let mut config = free_config();
+        config.api.throttle = None;
+        assert_eq!(worst_case(&config), None);
+    }
+}
