@@ -166,5 +166,8 @@ fn into_model(raw: RawConfig, source: PathBuf) -> Config {
         alerts: raw.alerts.map(|a| AlertsConfig {
             email: a.email.0 .0,
         }),
+        guard: GuardConfig {
+            max_worst_case_cents: raw.guard.max_worst_case_usd.0 .0.unsigned_abs(),
+        },
     }
 }

@@ -21,6 +21,14 @@ pub struct Config {
     pub website: WebsiteConfig,
     pub products: Vec<ProductSeed>,
     pub alerts: Option<AlertsConfig>,
+    pub guard: GuardConfig,
+}
+
+/// Limits of the Free Tier guard beyond "no standing cost".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardConfig {
+    /// The most a month of requests at the API's throttle (a flood) may bill.
+    pub max_worst_case_cents: u64,
 }
 
 impl Config {

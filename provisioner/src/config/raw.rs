@@ -27,6 +27,22 @@ pub struct RawConfig {
     pub website: RawWebsite,
     pub products: RawProducts,
     pub alerts: Option<RawAlerts>,
+    pub guard: RawGuard,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawGuard {
+    /// The most a month of requests at the API's throttle may bill (a decimal in USD).
+    pub max_worst_case_usd: Checked<PriceCents>,
+}
+
+impl Default for RawGuard {
+    fn default() -> Self {
+        Self {
+            max_worst_case_usd: Checked(PriceCents(1000)),
+        }
+    }
 }
 
 impl Default for RawConfig {
@@ -42,6 +58,7 @@ impl Default for RawConfig {
             website: RawWebsite::default(),
             products: RawProducts::default(),
             alerts: None,
+            guard: RawGuard::default(),
         }
     }
 }
@@ -162,7 +179,7 @@ impl Default for RawCapacity {
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawApi {
-    /// Absent → 10 requests/s, burst 20; an explicit `null` means unthrottled (the guard refuses that).
+    /// Absent → 3 requests/s, burst 10; an explicit `null` means unthrottled (the guard refuses that).
     pub throttle: Option<RawThrottle>,
     pub cors_origins: Vec<Checked<CorsOrigin>>,
 }
@@ -171,8 +188,8 @@ impl Default for RawApi {
     fn default() -> Self {
         Self {
             throttle: Some(RawThrottle {
-                rate_per_second: Checked(ThrottleRate(10)),
-                burst: Checked(ThrottleBurst(20)),
+                rate_per_second: Checked(ThrottleRate(3)),
+                burst: Checked(ThrottleBurst(10)),
             }),
             cors_origins: Vec::new(),
         }

@@ -7,9 +7,10 @@ use std::fmt;
 use serde::Serialize;
 
 use super::estimate::{self, provisioned_totals, Assumptions};
-use super::money::{cents_half_up, format_usd};
+use super::money::{cents_half_up, format_usd, group_thousands};
 use super::prices::{Price, PriceSheet};
-use crate::config::model::{Billing, Config};
+use super::worst_case::worst_case;
+use crate::config::model::{Billing, Config, Throttle};
 use crate::resources::Ctx;
 
 pub use super::existing_tables::{existing_tables, ExistingTable};
@@ -28,6 +29,7 @@ pub enum FindingKind {
     ProvisionedConcurrency,
     LogRetentionMissing,
     ApiThrottleMissing,
+    WorstCaseOverLimit,
 }
 
 /// One thing in the configuration that costs money.
@@ -106,7 +108,61 @@ pub fn evaluate(config: &Config, other_tables: &[ExistingTable]) -> Vec<Finding>
     if config.api.throttle.is_none() {
         findings.push(api_throttle_missing(config));
     }
+    findings.extend(worst_case_over_limit(config));
     findings
+}
+
+/// A throttle that lets a month-long flood bill more than `guard.max_worst_case_usd`; the fix names the
+/// highest rate that fits.
+fn worst_case_over_limit(config: &Config) -> Option<Finding> {
+    let worst = worst_case(config)?;
+    let limit = config.guard.max_worst_case_cents;
+    if worst.typical_cents <= limit {
+        return None;
+    }
+    let at_rate = |rate_per_second: u32| {
+        let mut lower = config.clone();
+        lower.api.throttle = Some(Throttle {
+            rate_per_second,
+            ..lower.api.throttle?
+        });
+        worst_case(&lower)
+    };
+    // The bill grows with the rate: the highest rate that fits, by bisection.
+    let (mut fits, mut over) = (0, worst.rate_per_second);
+    while over - fits > 1 {
+        let mid = fits + (over - fits) / 2;
+        match at_rate(mid) {
+            Some(w) if w.typical_cents <= limit => fits = mid,
+            _ => over = mid,
+        }
+    }
+    let raise = format!(
+        "raise `max_worst_case_usd` under `guard:` above {}",
+        format_usd(worst.typical_cents)
+    );
+    let fix = match at_rate(fits).filter(|_| fits > 0) {
+        Some(w) => format!(
+            "in shopsmart.yaml set `rate_per_second: {fits}` under `api: throttle:` (a flood then bills about {}), \
+             or {raise}",
+            format_usd(w.typical_cents)
+        ),
+        None => format!("in shopsmart.yaml {raise} (even 1 request a second bills more)"),
+    };
+    Some(Finding {
+        kind: FindingKind::WorstCaseOverLimit,
+        what: format!(
+            "the API's throttle lets anyone send {} requests a second, {} a month, which would bill about {}: \
+             more than `guard: max_worst_case_usd` ({})",
+            worst.rate_per_second,
+            group_thousands(worst.requests_per_month),
+            format_usd(worst.typical_cents),
+            format_usd(limit)
+        ),
+        monthly_cents: worst.typical_cents,
+        cost_basis: "for a month of requests at the throttle's rate (a public API can be flooded)".to_owned(),
+        fix,
+    })
 }
 
 /// One dimension (read or write) of the region-wide provisioned-capacity allowance.
@@ -257,7 +313,7 @@ fn api_throttle_missing(config: &Config) -> Finding {
             .to_owned(),
         monthly_cents: estimate.total.billed_cents + estimate.total.twelve_month_or_credit_cents,
         cost_basis: "for a month with a flood of 10 million requests".to_owned(),
-        fix: "in shopsmart.yaml set `throttle: { rate_per_second: 10, burst: 20 }` under `api:` (or delete the \
+        fix: "in shopsmart.yaml set `throttle: { rate_per_second: 3, burst: 10 }` under `api:` (or delete the \
               line: that is the default)"
             .to_owned(),
     }
@@ -316,6 +372,7 @@ mod tests {
 
     use super::*;
     use crate::config::model::Capacity as TableCapacity;
+    use crate::config::model::Throttle;
     use crate::freetier::test_config::{assert_contains, free_config};
 
     fn provisioned(read: u64, write: u64) -> ExistingTable {
@@ -393,7 +450,11 @@ mod tests {
         let mut config = free_config();
         config.tables.billing = Billing::OnDemand;
         let findings = evaluate(&config, &[provisioned(25, 25)]);
-        assert_eq!(kinds(&findings), vec![FindingKind::OnDemandTables]);
+        // A flood at the throttle's rate is billed per read and write too: over the worst-case limit as well.
+        assert_eq!(
+            kinds(&findings),
+            vec![FindingKind::OnDemandTables, FindingKind::WorstCaseOverLimit]
+        );
         // Per million API requests: 2M RRU x 0.125 µ$ + 1M WRU x 0.625 µ$ = 875,000 µ$ = 87.5 -> 88 cents.
         assert_eq!(findings[0].monthly_cents, 88);
         assert_contains(&findings[0].what, "every read and write is billed");
@@ -421,7 +482,14 @@ mod tests {
         let mut config = free_config();
         config.function.log_retention_days = None;
         let findings = evaluate(&config, &[]);
-        assert_eq!(kinds(&findings), vec![FindingKind::LogRetentionMissing]);
+        // A flood's logs kept forever: over the worst-case limit as well.
+        assert_eq!(
+            kinds(&findings),
+            vec![
+                FindingKind::LogRetentionMissing,
+                FindingKind::WorstCaseOverLimit
+            ]
+        );
         // A year at 1M requests: 512,000,000 B ingested/month; kept 365 days = 512e6 x 365/30 = 6,229,333,333 B;
         // free left 5,368,709,120 - 512,000,000 = 4,856,709,120 B; billed 1,372,624,213 B = 1.27835 GB
         // x 30,000 µ$ = 38,350.6 µ$ = 3.84 -> 4 cents.
@@ -439,8 +507,28 @@ mod tests {
         assert_eq!(findings[0].monthly_cents, 5346);
         assert_contains(
             &findings[0].fix,
-            "throttle: { rate_per_second: 10, burst: 20 }",
+            "throttle: { rate_per_second: 3, burst: 10 }",
         );
+    }
+
+    #[test]
+    fn a_throttle_whose_flood_bills_over_the_limit_is_refused_with_the_rate_that_fits() {
+        let mut config = free_config();
+        config.api.throttle = Some(Throttle {
+            rate_per_second: 10,
+            burst: 20,
+        });
+        let findings = evaluate(&config, &[]);
+        assert_eq!(kinds(&findings), vec![FindingKind::WorstCaseOverLimit]);
+        // 10/s: $35.19 and 3/s: $9.26 (worst_case.rs tests); 4/s is over $10.
+        assert_eq!(findings[0].monthly_cents, 3519);
+        assert_contains(&findings[0].what, "26,280,000 a month");
+        assert_contains(&findings[0].fix, "`rate_per_second: 3`");
+        assert_contains(&findings[0].fix, "about $9.26");
+        config.guard.max_worst_case_cents = 4000;
+        assert_eq!(evaluate(&config, &[]), vec![]);
+        config.guard.max_worst_case_cents = 50;
+        assert_contains(&evaluate(&config, &[])[0].fix, "even 1 request a second");
     }
 
     #[test]

@@ -70,8 +70,36 @@ mod tests {
     use super::*;
     use crate::freetier::test_config::free_config;
 
-    /// By hand, from data/free-tier.yaml (us-east-1) and the free default (10 requests/s, 128 MB arm64, 10 s
-    /// timeout, 2 KB payload, 512 log bytes a request kept 7 days): 10 × 2,628,000 s = 26,280,000 requests.
+    fn at_rate(rate_per_second: u32) -> WorstCase {
+        let mut config = free_config();
+        config.api.throttle = Some(crate::config::model::Throttle {
+            rate_per_second,
+            burst: 10,
+        });
+        worst_case(&config).unwrap()
+    }
+
+    /// By hand, the shipped default: 3 requests/s × 2,628,000 s = 7,884,000 requests (128 MB arm64, 10 s
+    /// timeout, 2 KB payload, 512 log bytes a request kept 7 days; us-east-1 prices of data/free-tier.yaml).
+    /// - HTTP API: 1M free for 12 months ($1.00), then 6,884,000 × $1.00/M = $6.884 → 688 cents.
+    /// - Lambda requests: 1M always free, 6,884,000 × $0.20/M = $1.3768 → 138 cents; 7.884M × 0.05 s ×
+    ///   0.125 GB = 49,275 GB-s, inside the free 400,000.
+    /// - Logs: 7,884,000 × 512 B = 3,849 MB ingested, inside the free 5 GB.
+    ///
+    /// Sum: 100 + 688 + 138 = 926 cents, under the default `guard.max_worst_case_usd` of $10. At the timeout:
+    /// 7.884M × 10 s × 0.125 GB = 9,855,000 GB-s, 9,455,000 beyond the free 400,000 × $0.0000133334 =
+    /// $126.07, so about 926 + 12,607 = 13,533 cents.
+    #[test]
+    fn a_flood_at_the_shipped_throttle_fits_the_default_limit() {
+        let worst = worst_case(&free_config()).unwrap();
+        assert_eq!(worst.rate_per_second, 3);
+        assert_eq!(worst.requests_per_month, 7_884_000);
+        assert_eq!(worst.typical_cents, 926);
+        assert!(worst.at_timeout_cents.abs_diff(13_533) <= 1, "{worst:?}");
+        assert!(worst.typical_cents <= free_config().guard.max_worst_case_cents);
+    }
+
+    /// By hand at 10 requests/s: 10 × 2,628,000 s = 26,280,000 requests.
     /// - HTTP API: 1M free for 12 months ($1.00), then 25,280,000 × $1.00/M = $25.28.
     /// - Lambda requests: 1M always free, 25,280,000 × $0.20/M = $5.056; 26.28M × 0.05 s × 0.125 GB =
     ///   164,250 GB-s, inside the free 400,000.
@@ -82,8 +110,8 @@ mod tests {
     /// Sum: 100 + 2,528 + 506 + 385 = 3,519 cents. At the timeout: 26.28M × 10 s × 0.125 GB = 32,850,000 GB-s,
     /// 32,450,000 beyond the free 400,000 × $0.0000133334 = $432.67, so about 3,519 + 43,267 = 46,786 cents.
     #[test]
-    fn a_flood_at_the_default_throttle() {
-        let worst = worst_case(&free_config()).unwrap();
+    fn a_flood_at_ten_requests_a_second() {
+        let worst = at_rate(10);
         assert_eq!(worst.rate_per_second, 10);
         assert_eq!(worst.requests_per_month, 26_280_000);
         assert_eq!(worst.typical_cents, 3_519);

@@ -306,7 +306,10 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         &freetier::Assumptions::default(),
     );
     assert_eq!(cost["total"], serde_json::to_value(expected.total).unwrap());
-    assert_eq!(cost, serde_json::to_value(&expected).unwrap());
+    let mut expected_json = serde_json::to_value(&expected).unwrap();
+    let worst = freetier::worst_case(&stage.config()).unwrap();
+    expected_json["worst_case"] = serde_json::to_value(&worst).unwrap();
+    assert_eq!(cost, expected_json);
     assert_eq!(cost["requests_per_month"], 1_000_000);
 
     let text = stage.ok(&["cost", "--requests", "1000000"]);
@@ -314,11 +317,17 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         text.contains(&format!("as of {}", expected.prices_as_of)),
         "{text}"
     );
+    assert!(text.trim_end().ends_with(&worst.sentence()), "{text}");
 
     let plan = stage.ok(&["plan", "--function-zip", stage.zip.to_str().unwrap()]);
-    // It ends with the cost line, then what to do next.
+    // It ends with the cost line, the worst case, then what to do next.
     let lines: Vec<&str> = plan.lines().collect();
-    let (cost, next) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+    let (cost, flood, next) = (
+        lines[lines.len() - 3],
+        lines[lines.len() - 2],
+        lines[lines.len() - 1],
+    );
+    assert_eq!(flood, worst.sentence());
     assert!(
         cost.starts_with("cost at 100,000 API requests a month: "),
         "{plan}"

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ProvisionedThroughput, ScalarAttributeType,
 };
-use shopsmart_deploy::config::model::{Billing, Capacity, Config};
+use shopsmart_deploy::config::model::{Billing, Capacity, Config, Throttle};
 use shopsmart_deploy::freetier::guard::{self, ChargesRefused, FindingKind};
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::Mode;
@@ -273,9 +273,17 @@ async fn refuses_each_over_free_configuration_and_allow_charges_lets_it_through(
             config.function.log_retention_days = None;
             config
         }),
+        (FindingKind::WorstCaseOverLimit, "`rate_per_second: 3`", {
+            let mut config = free.clone();
+            config.api.throttle = Some(Throttle {
+                rate_per_second: 10,
+                burst: 20,
+            });
+            config
+        }),
         (
             FindingKind::ApiThrottleMissing,
-            "throttle: { rate_per_second: 10, burst: 20 }",
+            "throttle: { rate_per_second: 3, burst: 10 }",
             {
                 let mut config = free.clone();
                 config.api.throttle = None;
@@ -283,11 +291,19 @@ async fn refuses_each_over_free_configuration_and_allow_charges_lets_it_through(
             },
         ),
     ];
+    // A flood at the throttle's rate also costs more with on-demand tables or logs kept forever: those two
+    // are refused for the worst case as well.
+    let with_flood = |kind| match kind {
+        FindingKind::OnDemandTables | FindingKind::LogRetentionMissing => {
+            vec![kind, FindingKind::WorstCaseOverLimit]
+        }
+        _ => vec![kind],
+    };
     for (kind, fix, config) in cases {
         let refused = refusal(config.clone())
             .await
             .unwrap_or_else(|| panic!("{kind:?} was not refused"));
-        assert_eq!(kinds(&refused), vec![kind]);
+        assert_eq!(kinds(&refused), with_flood(kind));
         let finding = &refused.findings[0];
         assert!(finding.fix.contains(fix), "{kind:?}: {}", finding.fix);
         assert!(
@@ -304,7 +320,7 @@ async fn refuses_each_over_free_configuration_and_allow_charges_lets_it_through(
             .expect("--allow-charges accepts the charges");
         assert_eq!(
             findings.iter().map(|f| f.kind).collect::<Vec<_>>(),
-            vec![kind]
+            with_flood(kind)
         );
     }
 }

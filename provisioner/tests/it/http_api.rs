@@ -108,8 +108,8 @@ async fn create_converge_update_and_destroy() {
         .unwrap();
     assert_eq!(stage.auto_deploy(), Some(true));
     let settings = stage.default_route_settings().unwrap();
-    assert_eq!(settings.throttling_burst_limit(), Some(20));
-    assert_eq!(settings.throttling_rate_limit(), Some(10.0));
+    assert_eq!(settings.throttling_burst_limit(), Some(10));
+    assert_eq!(settings.throttling_rate_limit(), Some(3.0));
 
     // Converge again: unchanged, zero writes, same API.
     log.clear();
@@ -146,7 +146,7 @@ async fn create_converge_update_and_destroy() {
     // with 500, so the apply is not exercised here.)
     let mut faster = config.clone();
     faster.api.throttle = Some(shopsmart_deploy::config::model::Throttle {
-        rate_per_second: 10,
+        rate_per_second: 3,
         burst: 50,
     });
     let plan_faster = ctx(faster, Mode::Plan, &[]).await;
@@ -154,7 +154,7 @@ async fn create_converge_update_and_destroy() {
     assert_eq!(
         change.action,
         Action::Update {
-            fields: vec![FieldChange::new("stage.throttle.burst", "20", "50")]
+            fields: vec![FieldChange::new("stage.throttle.burst", "10", "50")]
         }
     );
 

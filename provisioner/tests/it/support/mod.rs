@@ -66,8 +66,8 @@ pub fn test_config(stage: &str, region: &str) -> Config {
         },
         api: ApiConfig {
             throttle: Some(Throttle {
-                rate_per_second: 10,
-                burst: 20,
+                rate_per_second: 3,
+                burst: 10,
             }),
             extra_cors_origins: vec![],
         },
@@ -85,6 +85,9 @@ pub fn test_config(stage: &str, region: &str) -> Config {
             stock: 10,
         }],
         alerts: None,
+        guard: GuardConfig {
+            max_worst_case_cents: 1000,
+        },
     }
 }
 
