@@ -114,6 +114,23 @@ async fn outputs_and_status_give_each_resource_its_console_link() {
         links["carts_table_items"].is_string() && links["bucket"].is_string(),
         "{status:#}"
     );
+
+    // up's summary ends with the three links a learner opens first.
+    let dir = tempfile::tempdir().unwrap();
+    let zip = write_test_zip(dir.path());
+    let up = cli.ok(&[
+        "up",
+        "--function-zip",
+        zip.to_str().unwrap(),
+        "--allow-charges",
+    ]);
+    let summary = up.split("up: ").nth(1).expect("the count sentence");
+    let open_first: Vec<&str> = summary.lines().skip(1).take(4).collect();
+    assert_eq!(open_first[0], "open first:", "{up}");
+    assert!(open_first[1].contains(".s3-website."), "{up}");
+    assert!(open_first[2].contains(&items), "{up}");
+    assert!(open_first[3].contains("#logsV2:log-groups"), "{up}");
+    cli.ok(&["destroy", "--yes"]);
 }
 
 /// An order as the function stores it (`Order::to_item`), of `cents` in one line of `qty` mugs.
