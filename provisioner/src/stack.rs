@@ -423,20 +423,18 @@ fn summary(
     if ctx.config.alerts.is_some() && has_billing(opts) {
         links = links.with_budget(&ctx.names, &ctx.region);
     }
-    let extra = match verb {
-        _ if opts.aws.emulator_credentials => return details,
-        Verb::Status => ("console_links", json!(links)),
-        Verb::Up => (
-            "open_first",
-            json!({
+    match verb {
+        _ if opts.aws.emulator_credentials => {}
+        Verb::Status => details["console_links"] = json!(links),
+        Verb::Up => {
+            details["open_first"] = json!({
                 "website": outcome.website_url,
                 "orders_table_items": links.orders_table_items,
                 "function_logs": links.log_group,
-            }),
-        ),
-        _ => return details,
-    };
-    details[extra.0] = extra.1;
+            })
+        }
+        _ => {}
+    }
     details
 }
 
