@@ -68,6 +68,13 @@ pub enum Command {
     Cost(CostArgs),
     /// Show the function's log events from CloudWatch Logs.
     Logs(LogsArgs),
+    /// Show the newest orders from the Orders table (with --follow, new ones as they are placed).
+    ///
+    /// Reads only. The table has no index by time, so each read is a Scan of at most 4 pages of 50 orders
+    /// (200 orders): about 25 RCUs for 200 orders of ~1 KB, 2 RCUs for a shop with 10, never more than 512;
+    /// a table with more orders is read in part, and this says so. --follow reads again every 5 s. Works
+    /// against `dev` too: pass --endpoint-url http://127.0.0.1:5005 (its emulator).
+    Orders(OrdersArgs),
     /// Print the stack's URLs and resource names (with --output json, for scripts).
     Outputs(OutputsArgs),
     /// Print the IAM policy your AWS identity needs for this stack, and how to attach it.
@@ -179,6 +186,16 @@ pub struct LogsArgs {
     /// How far back to start, e.g. 10m, 2h, 1d.
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     pub since: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OrdersArgs {
+    /// How many of the newest orders to show (at most the 200 one read takes).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub last: u16,
+    /// Keep printing new orders as they are placed (a read every 5 s) until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, Args)]

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
+use crate::console_links::Links;
 use crate::names::{website_url, TableKind};
+use crate::report::group_lines;
 use crate::resources::http_api::HttpApi;
 use crate::resources::{Ctx, Mode, Resource};
 
@@ -20,6 +22,8 @@ pub struct Outputs {
     pub role: String,
     pub log_group: String,
     pub tables: Tables,
+    /// AWS console links to each resource.
+    pub console: Links,
 }
 
 /// The DynamoDB table names, by role.
@@ -40,6 +44,15 @@ pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
         .read(ctx)
         .await?
         .filter(|api| ctx.is_ours(&api.tags));
+    let mut console = Links::new(
+        names,
+        &ctx.region,
+        &bucket,
+        api.as_ref().map(|api| api.info.api_id.as_str()),
+    );
+    if ctx.config.alerts.is_some() {
+        console = console.with_budget(names, &ctx.region);
+    }
     Ok(Outputs {
         stack: names.stack_id(),
         region: ctx.region.clone(),
@@ -55,6 +68,7 @@ pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
             carts: names.table(TableKind::Carts),
             orders: names.table(TableKind::Orders),
         },
+        console,
     })
 }
 
@@ -79,5 +93,11 @@ pub fn render_text(outputs: &Outputs) -> String {
             outputs.tables.products, outputs.tables.carts, outputs.tables.orders
         ),
     ]
+    .into_iter()
+    .chain(group_lines(
+        "console_links",
+        &serde_json::json!(outputs.console),
+    ))
+    .collect::<Vec<_>>()
     .join("\n")
 }

@@ -67,6 +67,7 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("DynamoDB.TagResource", "dynamodb:TagResource", Tables),
     ("DynamoDB.BatchGetItem", "dynamodb:BatchGetItem", Tables),
     ("DynamoDB.PutItem", "dynamodb:PutItem", Tables),
+    ("DynamoDB.Scan", "dynamodb:Scan", Tables),
     ("DynamoDB.UpdateItem", "dynamodb:UpdateItem", Tables),
     ("CloudWatch Logs.DescribeLogGroups", "logs:DescribeLogGroups", Any),
     ("CloudWatch Logs.CreateLogGroup", "logs:CreateLogGroup", LogGroup),

@@ -152,6 +152,19 @@ impl Reporter {
         self.console.line(line)
     }
 
+    /// One item of a stream (`orders --follow`): a JSON line with `--output json`, else `render_text(value)`;
+    /// like [`Reporter::stream`], a closed pipe comes back as an error.
+    pub fn stream_value<T: Serialize>(
+        &self,
+        value: &T,
+        render_text: impl FnOnce(&T) -> String,
+    ) -> std::io::Result<()> {
+        match self.format {
+            OutputFormat::Json => self.stream(&serde_json::to_string(value)?),
+            OutputFormat::Text => self.stream(&render_text(value)),
+        }
+    }
+
     /// Asks a question on stdout and reads one line of answer from stdin.
     pub fn ask(&self, question: &str) -> anyhow::Result<String> {
         self.console.prompt(question).context("writing to stdout")?;
@@ -249,15 +262,17 @@ impl Reporter {
                     .line(&self.json(&document).expect("serialisable"));
             }
             OutputFormat::Text if !self.quiet => {
-                if let serde_json::Value::Object(map) = &extra {
-                    for (key, value) in map {
-                        let value = value
-                            .as_str()
-                            .map_or_else(|| value.to_string(), str::to_owned);
-                        self.note(&format!("{}: {value}", label(key)));
-                    }
+                let map = extra.as_object().cloned().unwrap_or_default();
+                let (groups, values): (Vec<_>, Vec<_>) =
+                    map.iter().partition(|(_, value)| value.is_object());
+                for (key, value) in values {
+                    self.note(&format!("{}: {}", label(key), plain(value)));
                 }
                 self.note(&counts.sentence(verb, elapsed));
+                // Groups (console links) come last: what to open next ends the summary.
+                for (key, group) in groups {
+                    self.note(&group_lines(key, group).join("\n"));
+                }
             }
             OutputFormat::Text => {}
         }
@@ -296,6 +311,22 @@ impl Drop for Live<'_> {
             spinner.finish_and_clear();
         }
     }
+}
+
+/// A JSON value as text: strings without their quotes.
+fn plain(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// A JSON object as a heading and one indented line per entry: `console links` / `  function  https://...`.
+pub fn group_lines(key: &str, group: &serde_json::Value) -> Vec<String> {
+    let entries = group.as_object().into_iter().flatten();
+    let lines = entries.map(|(key, value)| format!("  {:<22} {}", label(key), plain(value)));
+    std::iter::once(format!("{}:", label(key)))
+        .chain(lines)
+        .collect()
 }
 
 /// `website_url` → `website URL`: JSON keys read as words in text output.

@@ -11,8 +11,8 @@ use clap::{CommandFactory, Parser};
 use crate::aws::AwsSettings;
 use crate::cli::{
     AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DoctorArgs,
-    FunctionZipArgs, GlobalArgs, LogsArgs, OutputsArgs, PermissionsArgs, PlanArgs, StatusArgs,
-    UpArgs,
+    FunctionZipArgs, GlobalArgs, LogsArgs, OrdersArgs, OutputsArgs, PermissionsArgs, PlanArgs,
+    StatusArgs, UpArgs,
 };
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
@@ -20,7 +20,7 @@ use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
-use crate::{dev, doctor, freetier, logs, outputs, permissions};
+use crate::{dev, doctor, freetier, logs, orders, outputs, permissions};
 
 /// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
 /// the exit code.
@@ -111,6 +111,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Dev(args) => dev(&global, args, &progress.json_lines()).await,
         Command::Cost(args) => cost(&global, args, &progress),
         Command::Logs(args) => logs(&global, args, &progress).await,
+        Command::Orders(args) => orders(&global, args, &progress).await,
         Command::Outputs(OutputsArgs {}) => outputs(&global, &progress).await,
         Command::Permissions(PermissionsArgs {}) => {
             permissions::run(&config_only(&global)?, &progress).await
@@ -197,6 +198,11 @@ fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Res
 async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {
     let ctx = stack::context(&config_only(global)?, Mode::Plan).await?;
     logs::run(&ctx, args.since, args.follow, progress).await
+}
+
+async fn orders(global: &GlobalArgs, args: OrdersArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let ctx = stack::context(&config_only(global)?, Mode::Plan).await?;
+    orders::run(&ctx, args.last.into(), args.follow, progress).await
 }
 
 async fn outputs(global: &GlobalArgs, progress: &Reporter) -> anyhow::Result<()> {

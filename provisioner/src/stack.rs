@@ -25,11 +25,12 @@ use anyhow::Context;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use futures::future::join_all;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
 use crate::change::Change;
 use crate::config::model::Config;
+use crate::console_links::Links;
 use crate::error::UsageError;
 use crate::freetier;
 use crate::graph::{self, Step};
@@ -397,17 +398,44 @@ async fn converge_all(
         api_url,
         bucket,
     };
-    progress.finish(
-        verb,
-        started.elapsed(),
-        json!({
-            "website_url": outcome.website_url,
-            "api_url": outcome.api_url.clone().unwrap_or_else(|| "(not created yet)".into()),
-            "account": ctx.account_id,
-            "region": ctx.region,
-        }),
-    );
+    let api_id = facts.api.get().cloned().flatten().map(|api| api.api_id);
+    let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());
+    progress.finish(verb, started.elapsed(), details);
     Ok(outcome)
+}
+
+/// The summary's details: the URLs, and console links (not in `dev`, whose resources live in the emulator):
+/// every resource's for `status`, the three a learner opens first for `up`.
+fn summary(
+    opts: &StackOptions,
+    ctx: &Ctx,
+    verb: Verb,
+    outcome: &UpOutcome,
+    api_id: Option<&str>,
+) -> Value {
+    let mut details = json!({
+        "website_url": outcome.website_url,
+        "api_url": outcome.api_url.clone().unwrap_or_else(|| "(not created yet)".into()),
+        "account": ctx.account_id,
+        "region": ctx.region,
+    });
+    let mut links = Links::new(&ctx.names, &ctx.region, &outcome.bucket, api_id);
+    if ctx.config.alerts.is_some() && has_billing(opts) {
+        links = links.with_budget(&ctx.names, &ctx.region);
+    }
+    match verb {
+        _ if opts.aws.emulator_credentials => {}
+        Verb::Status => details["console_links"] = json!(links),
+        Verb::Up => {
+            details["open_first"] = json!({
+                "website": outcome.website_url,
+                "orders_table_items": links.orders_table_items,
+                "function_logs": links.log_group,
+            })
+        }
+        _ => {}
+    }
+    details
 }
 
 /// Converges the whole stack; a second run with nothing changed makes no mutating call.

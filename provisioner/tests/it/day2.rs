@@ -147,7 +147,11 @@ fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
 }
 
 /// Reads lines until one contains `needle`; panics after `deadline` with what was read.
-fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, deadline: Duration) -> Vec<String> {
+pub(crate) fn wait_for_line(
+    lines: &mpsc::Receiver<String>,
+    needle: &str,
+    deadline: Duration,
+) -> Vec<String> {
     let started = Instant::now();
     let mut seen = Vec::new();
     while let Some(left) = deadline.checked_sub(started.elapsed()) {
@@ -163,6 +167,45 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, deadline: Duratio
         }
     }
     panic!("`{needle}` did not appear within {deadline:?}; read so far:\n{seen:#?}");
+}
+
+/// Starts a `--follow` run (stderr dropped) and the reader of its stdout lines.
+pub(crate) fn spawn_follower(
+    cli: &Cli,
+    args: &[&str],
+) -> (std::process::Child, mpsc::Receiver<String>) {
+    let mut follower = cli
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(follower.stdout.take().unwrap());
+    (follower, lines)
+}
+
+/// Sends `signal` (`-INT` for Ctrl-C, `-TERM`) to a `--follow` run, which must then end with exit 0 within 5 s.
+pub(crate) fn stop_follower(follower: &mut std::process::Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &follower.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = follower.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            follower.kill().unwrap();
+            panic!("--follow did not stop within 5 s of kill {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.success(),
+        "--follow ended with {status} after kill {signal}"
+    );
 }
 
 #[tokio::test]
@@ -208,13 +251,7 @@ async fn logs_prints_events_and_follows_new_ones_until_ctrl_c() {
     assert!(printed.contains("\n      \"status\": 200"), "{printed}");
 
     // --follow: a new event written after it started shows up; Ctrl-C ends it with exit 0.
-    let mut follower = stage
-        .command(&["logs", "--follow", "--since", "1h"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(follower.stdout.take().unwrap());
+    let (mut follower, lines) = spawn_follower(&stage, &["logs", "--follow", "--since", "1h"]);
     wait_for_line(&lines, "7f3c-day2", Duration::from_secs(20));
     put_events(
         &ctx,
@@ -223,23 +260,7 @@ async fn logs_prints_events_and_follows_new_ones_until_ctrl_c() {
     )
     .await;
     wait_for_line(&lines, "9a1e-followed", Duration::from_secs(20));
-    let interrupted = Command::new("kill")
-        .args(["-INT", &follower.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = follower.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(5) {
-            follower.kill().unwrap();
-            panic!("logs --follow did not stop within 5 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "logs --follow ended with {status}");
+    stop_follower(&mut follower, "-INT");
     stage.destroy();
 }
 

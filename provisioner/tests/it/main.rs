@@ -18,6 +18,7 @@ mod interrupted_up;
 mod lambda_function;
 mod lambda_permission;
 mod log_group;
+mod orders_and_links;
 mod permissions;
 mod real_account;
 mod seed;

@@ -1,5 +1,5 @@
 //! `permissions` covers what the verbs really send. Every AWS operation recorded (CallLog) over a cold `up`,
-//! a no-op `up`, `plan`, `status`, `logs`, `outputs` and `destroy` against moto, with alerts off and on (then
+//! a no-op `up`, `plan`, `status`, `logs`, `outputs`, `orders` and `destroy` against moto, with alerts off and on (then
 //! through budget.rs's stand-in for the Budgets calls moto lacks, and with an `up` that changes the email),
 //! must be in `permissions::OPERATIONS`, and each of its IAM actions must be allowed, on the resource the
 //! operation acts on (IAM wildcard matching), by the policy `shopsmart-deploy permissions --output json`
@@ -15,7 +15,7 @@ use shopsmart_deploy::permissions::{needed, OPERATIONS};
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::Mode;
 use shopsmart_deploy::stack::{self, StackOptions};
-use shopsmart_deploy::{logs, outputs};
+use shopsmart_deploy::{logs, orders, outputs};
 
 use crate::support::cli::Cli;
 use crate::support::*;
@@ -134,7 +134,7 @@ fn printed_policy(cli: &Cli) -> Value {
     serde_json::from_str(&cli.ok(&["permissions", "--output", "json"])).expect("a JSON document")
 }
 
-/// Every operation a cold `up`, a no-op `up`, `plan`, `status`, `logs`, `outputs` and `destroy` send for
+/// Every operation a cold `up`, a no-op `up`, `plan`, `status`, `logs`, `outputs`, `orders` and `destroy` send for
 /// `cli`'s configuration; with alerts, through budget.rs's stand-in for the Budgets calls moto lacks, and
 /// with an `up` that changes the alert's email.
 async fn every_verb(cli: &Cli) -> Vec<String> {
@@ -155,6 +155,7 @@ async fn every_verb(cli: &Cli) -> Vec<String> {
         .await
         .unwrap();
     outputs::collect(&read).await.unwrap();
+    orders::run(&read, 10, false, &quiet).await.unwrap();
     if let Some(alerts) = &mut config.alerts {
         alerts.email = "other@example.com".into();
         let changed = StackOptions {
@@ -176,6 +177,7 @@ async fn every_operation_the_verbs_send_without_alerts_is_allowed_by_the_printed
         "Lambda.CreateFunction",
         "S3.DeleteObjects",
         "CloudWatch Logs.FilterLogEvents",
+        "DynamoDB.Scan",
     ];
     let policy = printed_policy(&cli);
     assert_covered(&every_verb(&cli).await, &sent, &policy, &cli.config());
