@@ -21,13 +21,12 @@ use crate::change::FieldChange;
 use crate::config::model::ProductSeed;
 use crate::names::TableKind;
 use crate::wait;
+use shopsmart_function::contract::ON_SALE_ATTRIBUTE as ON_SALE;
 
 pub const KIND: &str = "Product";
 
 /// The attribute marking an item as seeded by a stack (its value: the stack id).
 pub const SEEDED_BY: &str = "seededBy";
-/// `false` takes a product off sale (the function neither lists nor sells it); missing means on sale.
-pub const ON_SALE: &str = "onSale";
 
 /// The catalogue fields as stored, in the attribute names the function reads, and our marker.
 fn catalogue_fields(product: &ProductSeed, stack: String) -> [(&'static str, AttributeValue); 7] {
