@@ -9,7 +9,7 @@
 //! by hand or by anything else) are never touched unless their id is in the file.
 
 use crate::aws_error::AwsContext;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -124,7 +124,7 @@ fn missing_in_plan(ctx: &Ctx, err: &impl ProvideErrorMetadata) -> bool {
 /// The items this stack seeded (`seededBy` = the stack id), by id, with only `productId` and `onSale`.
 /// One paginated, strongly consistent Scan: the filter is applied after the read, so it costs 1 RCU per
 /// 4 KB of the whole table (a 10-product catalogue of ~300 B items: 1 RCU, one call; 1 MB a page).
-async fn read_seeded(ctx: &Ctx, table: &str) -> anyhow::Result<HashMap<String, Item>> {
+async fn read_seeded(ctx: &Ctx, table: &str) -> anyhow::Result<BTreeMap<String, Item>> {
     let pages = ctx
         .aws
         .dynamodb
@@ -149,13 +149,8 @@ async fn read_seeded(ctx: &Ctx, table: &str) -> anyhow::Result<HashMap<String, I
                 .aws_context(|| format!("finding seeded products in DynamoDB table ({table})"))
         }
     };
-    Ok(items
-        .into_iter()
-        .filter_map(|item| match item.get("productId") {
-            Some(AttributeValue::S(id)) => Some((id.clone(), item)),
-            _ => None,
-        })
-        .collect())
+    let by_id = |item: Item| Some((item.get("productId")?.as_s().ok()?.clone(), item));
+    Ok(items.into_iter().filter_map(by_id).collect())
 }
 
 /// One product of the catalogue in the Products table (owned through the table, a step it needs).
@@ -166,7 +161,7 @@ pub struct Product {
     pub seed: Option<ProductSeed>,
     pub reseed: bool,
     table: String,
-    /// The item as the catalogue's one batch read found it.
+    /// The item as the catalogue's one batch read (or, off the file, the Scan) found it.
     live: Option<Item>,
 }
 
@@ -190,13 +185,9 @@ impl Product {
             .products
             .iter()
             .map(|seed| product(&seed.id, Some(seed.clone()), live.remove(&seed.id)));
-        let mut left: Vec<_> = seeded
+        let left = seeded
             .into_iter()
             .filter(|(id, _)| !ids.contains(id))
-            .collect();
-        left.sort_by(|a, b| a.0.cmp(&b.0));
-        let left = left
-            .into_iter()
             .map(|(id, item)| product(&id, None, Some(item)));
         Ok(listed.chain(left).collect())
     }
