@@ -36,6 +36,10 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// The response header carrying the request's id, for the shopper to quote.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The Products attribute that takes a product off sale when `false` (missing: on sale). The deployer sets
+/// it; the API then neither lists nor sells the product.
+pub const ON_SALE_ATTRIBUTE: &str = "onSale";
+
 /// The methods a browser may use cross-origin: those of [`ROUTES`] plus the preflight's OPTIONS.
 pub const CORS_ALLOW_METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "OPTIONS"];
 /// The request headers a browser may send cross-origin (lower case, as HTTP/2 and API Gateway write them).

@@ -1,15 +1,18 @@
 //! The catalogue: `GET /products`, `GET /products/{productId}`, and the batch read that cart and
-//! checkout use to price lines on the server.
+//! checkout use to price lines on the server. A product whose `onSale` is `false` (the deployer takes a
+//! product that left `shopsmart.yaml` off sale) is not sold: it is not listed, and to carts and checkout it
+//! is absent; items without `onSale` are on sale.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use aws_sdk_dynamodb::types::KeysAndAttributes;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::contract::ON_SALE_ATTRIBUTE as ON_SALE;
 use crate::cursor::{decode_cursor, encode_cursor};
 use crate::error::{ApiError, ApiResult};
 use crate::item::{self, Item};
@@ -22,6 +25,11 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 const BATCH_GET_MAX_KEYS: usize = 100;
 /// UnprocessedKeys happen under throttling; retry a few times with growing pauses, then give up (500).
 const BATCH_GET_MAX_ATTEMPTS: u32 = 5;
+
+/// Whether the item is for sale: `onSale` missing or not `false`.
+fn on_sale(item: &Item) -> bool {
+    item.get(ON_SALE) != Some(&AttributeValue::Bool(false))
+}
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -96,6 +104,10 @@ pub async fn list_products(
         .dynamodb
         .scan()
         .table_name(&state.tables.products)
+        // Applied after the `limit` items are read: a page may hold fewer (the cursor still goes on).
+        .filter_expression("attribute_not_exists(#onSale) OR #onSale <> :off")
+        .expression_attribute_names("#onSale", ON_SALE)
+        .expression_attribute_values(":off", AttributeValue::Bool(false))
         .limit(limit);
     if let Some(start) = &start {
         scan = scan.exclusive_start_key("productId", item::s(start.as_str()));
@@ -152,11 +164,15 @@ pub async fn load_product(
         .send()
         .await
         .with_context(|| format!("reading product ({})", product_id.as_str()))?;
-    output.item().map(Product::from_item).transpose()
+    output
+        .item()
+        .filter(|item| on_sale(item))
+        .map(Product::from_item)
+        .transpose()
 }
 
 /// Reads many products in one round trip (per 100 ids), retrying UnprocessedKeys with bounded backoff.
-/// Absent products are simply missing from the map.
+/// Absent and off-sale products are simply missing from the map.
 pub async fn load_products(
     state: &AppState,
     product_ids: &[&str],
@@ -193,6 +209,7 @@ pub async fn load_products(
                 .and_then(|r| r.get(&state.tables.products))
                 .into_iter()
                 .flatten()
+                .filter(|item| on_sale(item))
             {
                 let product = Product::from_item(found)?;
                 products.insert(product.product_id.clone(), product);

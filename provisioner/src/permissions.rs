@@ -66,6 +66,7 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("DynamoDB.ListTagsOfResource", "dynamodb:ListTagsOfResource", Tables),
     ("DynamoDB.TagResource", "dynamodb:TagResource", Tables),
     ("DynamoDB.BatchGetItem", "dynamodb:BatchGetItem", Tables),
+    ("DynamoDB.Scan", "dynamodb:Scan", Tables),
     ("DynamoDB.PutItem", "dynamodb:PutItem", Tables),
     ("DynamoDB.Scan", "dynamodb:Scan", Tables),
     ("DynamoDB.UpdateItem", "dynamodb:UpdateItem", Tables),

@@ -266,6 +266,53 @@ async fn checkout_of_a_removed_product_is_a_409() {
         .expect_error(409, "product_unavailable");
 }
 
+/// What the deployer does to a product that left `shopsmart.yaml`: `onSale` = false, the item stays.
+#[tokio::test]
+async fn an_off_sale_product_is_not_listed_nor_sold_and_its_past_orders_still_read() {
+    let shop = TestShop::new().await;
+    let (bought, holding) = (new_cart_id(), new_cart_id());
+    shop.add(&bought, "mug", 2).await.expect(200);
+    let order = shop.send(Req::post("/checkout").cart(&bought)).await;
+    let order = order.expect(201).clone();
+    shop.add(&holding, "mug", 1).await.expect(200);
+    shop.add(&holding, "tee", 1).await.expect(200);
+    shop.client
+        .update_item()
+        .table_name(&shop.tables.products)
+        .key("productId", AttributeValue::S("mug".into()))
+        .update_expression("SET onSale = :off")
+        .expression_attribute_values(":off", AttributeValue::Bool(false))
+        .send()
+        .await
+        .unwrap();
+
+    let listed = shop.send(Req::get("/products")).await;
+    let ids = listed.expect(200)["products"].as_array().unwrap().iter();
+    let ids = ids
+        .map(|p| p["productId"].as_str().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(!ids.contains(&"mug"), "{ids:?}");
+    shop.send(Req::get("/products/mug"))
+        .await
+        .expect_error(404, "product_not_found");
+    let before = shop.snapshot().await;
+    let answer = shop.send(Req::post("/checkout").cart(&holding)).await;
+    answer.expect_error(409, "product_unavailable");
+    assert!(answer.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mug"));
+    assert_eq!(shop.snapshot().await, before);
+
+    let order_id = order["orderId"].as_str().unwrap();
+    let fetched = shop
+        .send(Req::get(&format!("/orders/{order_id}")).cart(&bought))
+        .await;
+    assert_eq!(fetched.expect(200), &order);
+    assert_eq!(order["lines"][0]["productId"], "mug");
+}
+
 #[tokio::test]
 async fn repeated_checkout_with_the_same_key_returns_the_same_order() {
     let shop = TestShop::new().await;

@@ -1,6 +1,6 @@
 //! Seeding the Products table against moto: new products get the configured stock; a second converge
 //! writes nothing; a price change rewrites only the catalogue fields and keeps sold stock; `--reseed` resets
-//! stock.
+//! stock; a product that left the file goes off sale, and only if this stack seeded it.
 
 use crate::support::resources::{seed, tables};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -32,11 +32,8 @@ fn n(value: &AttributeValue) -> &str {
     value.as_n().unwrap()
 }
 
-#[tokio::test]
-async fn seed_writes_only_what_changed_and_keeps_sold_stock() {
-    let log = CallLog::default();
-    let mut config = test_config(&unique_stage(), "us-east-1");
-    config.products.push(ProductSeed {
+fn tote() -> ProductSeed {
+    ProductSeed {
         id: "tote".into(),
         name: "Tote bag".into(),
         description: "Carries things".into(),
@@ -44,7 +41,14 @@ async fn seed_writes_only_what_changed_and_keeps_sold_stock() {
         currency: "USD".into(),
         image_url: "images/tote.svg".into(),
         stock: 5,
-    });
+    }
+}
+
+#[tokio::test]
+async fn seed_writes_only_what_changed_and_keeps_sold_stock() {
+    let log = CallLog::default();
+    let mut config = test_config(&unique_stage(), "us-east-1");
+    config.products.push(tote());
 
     // Plan before the table exists: everything would be created, nothing is written.
     let plan_ctx = support::ctx(config.clone(), Mode::Plan, &[log.interceptor()]).await;
@@ -111,6 +115,103 @@ async fn seed_writes_only_what_changed_and_keeps_sold_stock() {
         }
     );
     assert_eq!(n(&item(&ctx, "tote").await["stock"]), "5");
+
+    tables::destroy(&ctx).await.unwrap();
+}
+
+fn update(field: &str, old: &str, new: &str) -> Action {
+    Action::Update {
+        fields: vec![FieldChange::new(field, old, new)],
+    }
+}
+
+/// The (id, action) of each change, to compare in one assertion.
+fn actions(changes: &[shopsmart_deploy::change::Change]) -> Vec<(String, Action)> {
+    changes
+        .iter()
+        .map(|c| (c.id.clone(), c.action.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_product_that_left_the_file_goes_off_sale_and_hand_written_ones_stay() {
+    let log = CallLog::default();
+    let mut config = test_config(&unique_stage(), "us-east-1");
+    config.products.push(tote());
+    let ctx = support::ctx(config.clone(), Mode::Apply, &[log.interceptor()]).await;
+    let (stack, table) = (ctx.names.stack_id(), ctx.names.table(TableKind::Products));
+    tables::converge(&ctx).await.unwrap();
+    seed::converge(&ctx, false).await.unwrap();
+    let tote_item = item(&ctx, "tote").await;
+    assert_eq!(tote_item["seededBy"].as_s().unwrap(), &stack);
+    assert_eq!(tote_item["onSale"], AttributeValue::Bool(true));
+
+    // A product written by hand (no marker), and the mug as the seeding before the marker left it.
+    let by_hand = [("productId", "scarf"), ("name", "Scarf")]
+        .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.into())));
+    let put = ctx.aws.dynamodb.put_item().table_name(&table);
+    put.set_item(Some(by_hand.into())).send().await.unwrap();
+    let scarf = item(&ctx, "scarf").await;
+    ctx.aws
+        .dynamodb
+        .update_item()
+        .table_name(&table)
+        .key("productId", AttributeValue::S("mug".into()))
+        .update_expression("REMOVE seededBy, onSale")
+        .send()
+        .await
+        .unwrap();
+
+    // The tote leaves the file: plan shows it going off sale and the mug getting the marker, writes nothing.
+    config.products.truncate(1);
+    let plan = support::ctx(config.clone(), Mode::Plan, &[log.interceptor()]).await;
+    log.clear();
+    let expected = vec![
+        (
+            "mug".to_owned(),
+            Action::Update {
+                fields: vec![
+                    FieldChange::new("seededBy", "(missing)", &stack),
+                    FieldChange::new("onSale", "(missing)", "true"),
+                ],
+            },
+        ),
+        ("tote".to_owned(), update("onSale", "true", "false")),
+    ];
+    assert_eq!(
+        actions(&seed::converge(&plan, false).await.unwrap()),
+        expected
+    );
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+    assert_eq!(item(&ctx, "tote").await, tote_item);
+
+    let ctx = support::ctx(config.clone(), Mode::Apply, &[log.interceptor()]).await;
+    assert_eq!(
+        actions(&seed::converge(&ctx, false).await.unwrap()),
+        expected
+    );
+    let mut off_sale = tote_item.clone();
+    off_sale.insert("onSale".into(), AttributeValue::Bool(false));
+    assert_eq!(item(&ctx, "tote").await, off_sale);
+    assert_eq!(item(&ctx, "mug").await["seededBy"].as_s().unwrap(), &stack);
+    assert_eq!(item(&ctx, "scarf").await, scarf);
+
+    // Again: nothing to do, nothing written; the scarf is never even reported.
+    log.clear();
+    let again = seed::converge(&ctx, false).await.unwrap();
+    let unchanged = ["mug", "tote"].map(|id| (id.to_owned(), Action::Unchanged));
+    assert_eq!(actions(&again), unchanged.to_vec());
+    let mut calls = log.calls();
+    calls.sort();
+    assert_eq!(calls, ["DynamoDB.BatchGetItem", "DynamoDB.Scan"]);
+
+    // Back into the file: on sale again.
+    config.products.push(tote());
+    let ctx = support::ctx(config, Mode::Apply, &[log.interceptor()]).await;
+    let back = seed::converge(&ctx, false).await.unwrap();
+    assert_eq!(back[1].action, update("onSale", "false", "true"));
+    assert_eq!(item(&ctx, "tote").await, tote_item);
+    assert_eq!(item(&ctx, "scarf").await, scarf);
 
     tables::destroy(&ctx).await.unwrap();
 }

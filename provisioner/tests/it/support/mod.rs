@@ -110,15 +110,17 @@ impl CallLog {
         self.calls.lock().unwrap().clear();
     }
 
-    /// Calls that can change AWS: everything but Get*/BatchGet*/List*/Describe*/Head*.
+    /// Calls that can change AWS: everything but Get*/BatchGet*/List*/Describe*/Head*/Scan/Query.
     pub fn mutating_calls(&self) -> Vec<String> {
         self.calls()
             .into_iter()
             .filter(|call| {
                 let operation = call.rsplit('.').next().unwrap_or(call);
-                !["Get", "BatchGet", "List", "Describe", "Head"]
-                    .iter()
-                    .any(|read| operation.starts_with(read))
+                ![
+                    "Get", "BatchGet", "List", "Describe", "Head", "Scan", "Query",
+                ]
+                .iter()
+                .any(|read| operation.starts_with(read))
             })
             .collect()
     }
