@@ -29,6 +29,9 @@ routes![
     ("GET", "/orders/{orderId}"),
 ];
 
+/// The path prefix under which CloudFront (`website.https: true`) sends the API's requests.
+pub const CLOUDFRONT_PREFIX: &str = "/api";
+
 /// The request header naming the shopper's cart (a UUID v4 the browser keeps).
 pub const CART_ID_HEADER: &str = "x-cart-id";
 /// The request header that makes a checkout safe to repeat.

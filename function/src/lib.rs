@@ -29,12 +29,16 @@ pub use state::{AppState, TableNames};
 use error::error_body;
 use json_body::MAX_BODY_BYTES;
 
-/// The API: exactly the routes of [`contract::ROUTES`], each with its handler.
+/// The API: exactly the routes of [`contract::ROUTES`], each with its handler, also under
+/// [`contract::CLOUDFRONT_PREFIX`] (CloudFront forwards `/api/products` unchanged with `website.https`).
 pub fn app(state: AppState) -> Router {
     contract::ROUTES
         .iter()
         .fold(Router::new(), |router, &(method, path)| {
-            router.route(path, handler(method, path))
+            let prefixed = format!("{}{path}", contract::CLOUDFRONT_PREFIX);
+            router
+                .route(path, handler(method, path))
+                .route(&prefixed, handler(method, path))
         })
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

@@ -53,6 +53,7 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
     pub budgets: aws_sdk_budgets::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
     /// Whether an emulator endpoint is in use (S3 then needs path-style addressing).
     pub custom_endpoint: bool,
 }
@@ -80,6 +81,7 @@ impl Clients {
             logs: client!(aws_sdk_cloudwatchlogs),
             sts: client!(aws_sdk_sts),
             budgets: client!(aws_sdk_budgets),
+            cloudfront: client!(aws_sdk_cloudfront),
             custom_endpoint,
         }
     }

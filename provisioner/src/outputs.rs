@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use crate::console_links::Links;
-use crate::names::{website_url, TableKind};
+use crate::names::TableKind;
 use crate::report::group_lines;
+use crate::resources::cdn::Distribution;
 use crate::resources::http_api::HttpApi;
 use crate::resources::{Ctx, Mode, Resource};
 
@@ -38,7 +39,14 @@ pub async fn collect(ctx: &Ctx) -> anyhow::Result<Outputs> {
     assert_eq!(ctx.mode, Mode::Plan, "outputs only reads");
     let names = &ctx.names;
     let bucket = names.website_bucket(&ctx.account_id, &ctx.region);
-    let site = website_url(&bucket, &ctx.region);
+    let cdn = match ctx.config.website.https {
+        true => Distribution::existing(ctx)
+            .read(ctx)
+            .await?
+            .filter(|d| ctx.is_ours(&d.tags)),
+        false => None,
+    };
+    let site = crate::stack::site_url(ctx, cdn.map(|d| d.info).as_ref());
     // Only an API that carries our tag is this stack's.
     let api = HttpApi::existing(ctx)
         .read(ctx)

@@ -32,6 +32,9 @@ pub enum On {
     Bucket,
     Objects,
     Budget,
+    /// CloudFront ids are AWS's: every distribution / OAC of the account (CloudFront is global).
+    Distributions,
+    OriginAccessControls,
 }
 
 use On::*;
@@ -132,6 +135,20 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("S3.PutObject", "s3:PutObject", Objects),
     ("S3.DeleteObjects", "s3:DeleteObject", Objects),
     ("S3.DeleteObjects", "s3:DeleteObjectVersion", Objects),
+    ("CloudFront.ListDistributions", "cloudfront:ListDistributions", Any),
+    ("CloudFront.GetDistribution", "cloudfront:GetDistribution", Distributions),
+    ("CloudFront.GetDistributionConfig", "cloudfront:GetDistributionConfig", Distributions),
+    ("CloudFront.ListTagsForResource", "cloudfront:ListTagsForResource", Distributions),
+    ("CloudFront.CreateDistributionWithTags", "cloudfront:CreateDistribution", Distributions),
+    ("CloudFront.CreateDistributionWithTags", "cloudfront:TagResource", Distributions),
+    ("CloudFront.UpdateDistribution", "cloudfront:UpdateDistribution", Distributions),
+    ("CloudFront.TagResource", "cloudfront:TagResource", Distributions),
+    ("CloudFront.DeleteDistribution", "cloudfront:DeleteDistribution", Distributions),
+    ("CloudFront.ListOriginAccessControls", "cloudfront:ListOriginAccessControls", Any),
+    ("CloudFront.GetOriginAccessControl", "cloudfront:GetOriginAccessControl", OriginAccessControls),
+    ("CloudFront.CreateOriginAccessControl", "cloudfront:CreateOriginAccessControl", OriginAccessControls),
+    ("CloudFront.UpdateOriginAccessControl", "cloudfront:UpdateOriginAccessControl", OriginAccessControls),
+    ("CloudFront.DeleteOriginAccessControl", "cloudfront:DeleteOriginAccessControl", OriginAccessControls),
     ("Budgets.DescribeBudget", "budgets:ViewBudget", Budget),
     ("Budgets.DescribeNotificationsForBudget", "budgets:ViewBudget", Budget),
     ("Budgets.DescribeSubscribersForNotification", "budgets:ViewBudget", Budget),
@@ -192,6 +209,12 @@ pub fn resources(on: On, config: &Config, account: &str) -> Vec<String> {
         ApiTags => vec![format!("arn:{partition}:apigateway:{region}::/tags/*")],
         Objects => vec![format!("{bucket}/*")],
         Bucket => vec![bucket],
+        Distributions => vec![format!(
+            "arn:{partition}:cloudfront::{account}:distribution/*"
+        )],
+        OriginAccessControls => vec![format!(
+            "arn:{partition}:cloudfront::{account}:origin-access-control/*"
+        )],
         Budget => vec![format!(
             "arn:{partition}:budgets::{account}:budget/{}",
             names.budget()
@@ -240,6 +263,7 @@ fn label(service: &str) -> &str {
         "apigateway" => "APIGateway",
         "s3" => "S3",
         "budgets" => "Budgets",
+        "cloudfront" => "CloudFront",
         other => other,
     }
 }

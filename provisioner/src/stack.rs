@@ -37,6 +37,7 @@ use crate::graph::{self, Step};
 use crate::names::{website_url, TableKind};
 use crate::report::{Reporter, Verb};
 use crate::resources::budget;
+use crate::resources::cdn::{self, CdnInfo, Distribution, OriginAccessControl};
 use crate::resources::function_code::{self, FunctionZip};
 use crate::resources::http_api::{ApiInfo, HttpApi};
 use crate::resources::iam_role::{Role, RolePolicy};
@@ -165,6 +166,9 @@ struct Facts {
     code: OnceLock<Option<FunctionZip>>,
     /// `None` only in plan before the API exists.
     api: OnceLock<Option<ApiInfo>>,
+    /// With `website.https`: the OAC's id and the distribution (`None` in plan before they exist).
+    oac: OnceLock<Option<String>>,
+    cdn: OnceLock<Option<CdnInfo>>,
 }
 
 /// A value a step's need has set.
@@ -201,8 +205,9 @@ fn up_steps<'a>(
         Step::new("log group", &[], move || async move {
             Ok(vec![change_of(ctx, &LogGroup::new(ctx)).await?])
         }),
-        Step::new("website bucket", &[], move || async move {
-            Ok(vec![change_of(ctx, &Bucket::new(ctx)).await?])
+        Step::new("website bucket", bucket_needs(ctx), move || async move {
+            let arn = facts.cdn.get().cloned().flatten().map(|cdn| cdn.arn);
+            Ok(vec![change_of(ctx, &Bucket::new(ctx).behind(arn)).await?])
         }),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
@@ -236,19 +241,81 @@ fn up_steps<'a>(
             "website files",
             &["HTTP API", "website bucket"],
             move || async move {
-                let api_url = fact(&facts.api).as_ref().map(|api| api.endpoint.as_str());
+                let api_url = config_js_api(ctx, fact(&facts.api).as_ref());
                 let frontend = opts.workspace_root.join("frontend");
                 let files = WebsiteFiles::new(ctx, &frontend, api_url)?;
                 Ok(vec![change_of(ctx, &files).await?])
             },
         ),
     ];
+    steps.extend(cdn_steps(ctx, facts));
     if has_billing(opts) {
         steps.push(Step::new("budget alert", &[], move || async move {
             Ok(budget::converge(ctx).await?.into_iter().collect())
         }));
     }
     steps
+}
+
+/// What config.js points the storefront at: `/api` on CloudFront's own address, or the API's URL.
+fn config_js_api<'a>(ctx: &Ctx, api: Option<&'a ApiInfo>) -> Option<&'a str> {
+    match ctx.config.website.https {
+        true => Some(shopsmart_function::contract::CLOUDFRONT_PREFIX),
+        false => api.map(|api| api.endpoint.as_str()),
+    }
+}
+
+/// With `website.https` the bucket's policy names the distribution, so the bucket follows it.
+fn bucket_needs(ctx: &Ctx) -> &'static [&'static str] {
+    match ctx.config.website.https {
+        true => &["CloudFront distribution"],
+        false => &[],
+    }
+}
+
+/// `website.https`: the OAC, then the distribution (which needs the API's address). Without it, a
+/// distribution an earlier `up` made is removed (one ListDistributions), and its OAC with it.
+fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
+    if !ctx.config.website.https {
+        return vec![Step::new(
+            "CloudFront distribution",
+            &[],
+            move || async move {
+                let Some(removed) = resources::prune(ctx, &Distribution::existing(ctx)).await?
+                else {
+                    return Ok(Vec::new());
+                };
+                let oac = resources::prune(ctx, &OriginAccessControl::new(ctx)).await?;
+                Ok([Some(removed), oac].into_iter().flatten().collect())
+            },
+        )];
+    }
+    vec![
+        Step::new("origin access control", &[], move || async move {
+            let oac = OriginAccessControl::new(ctx);
+            let converged = resources::converge(ctx, &oac).await?;
+            let id = converged
+                .live
+                .map(|l| l.id)
+                .or_else(|| oac.created.get().cloned());
+            let _ = facts.oac.set(id);
+            Ok(vec![converged.change])
+        }),
+        Step::new(
+            "CloudFront distribution",
+            &["origin access control", "HTTP API"],
+            move || async move {
+                let desired = cdn::Desired {
+                    oac_id: fact(&facts.oac).clone(),
+                    api_url: fact(&facts.api).as_ref().map(|api| api.endpoint.clone()),
+                };
+                let distribution = Distribution::new(ctx, desired);
+                let converged = resources::converge(ctx, &distribution).await?;
+                let _ = facts.cdn.set(distribution.info(converged.live.as_ref()));
+                Ok(vec![converged.change])
+            },
+        ),
+    ]
 }
 
 /// `destroy`'s graph: what uses a resource goes before it.
@@ -292,6 +359,16 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
                 resources::destroy(ctx, &Bucket::to_delete(ctx)).await?,
             ])
         }),
+        // Looked for whatever `https` says now (it may have been on for an earlier `up`); reported only when
+        // found unless `https` is on.
+        Step::new("CloudFront distribution", &[], move || async move {
+            cdn_gone(ctx, &Distribution::existing(ctx)).await
+        }),
+        Step::new(
+            "origin access control",
+            &["CloudFront distribution"],
+            move || async move { cdn_gone(ctx, &OriginAccessControl::new(ctx)).await },
+        ),
     ];
     if has_billing(opts) {
         steps.push(Step::new("budget alert", &[], move || async move {
@@ -301,10 +378,26 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
     steps
 }
 
+async fn cdn_gone<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Vec<Change>> {
+    if ctx.config.website.https {
+        return Ok(vec![resources::destroy(ctx, resource).await?]);
+    }
+    Ok(resources::prune(ctx, resource).await?.into_iter().collect())
+}
+
 /// The zero-spend budget is left out in `dev`: the local emulator has no billing, and its Budgets API lacks
 /// the tagging calls that prove a budget is ours.
 fn has_billing(opts: &StackOptions) -> bool {
     !opts.aws.emulator_credentials
+}
+
+/// The shop's address: the distribution's with `website.https`, the bucket's website otherwise.
+pub fn site_url(ctx: &Ctx, cdn: Option<&CdnInfo>) -> String {
+    match (ctx.config.website.https, cdn) {
+        (true, Some(cdn)) => cdn.url(),
+        (true, None) => "(CloudFront distribution not created yet)".to_owned(),
+        (false, _) => website_url(&bucket_name(ctx), &ctx.region),
+    }
 }
 
 /// The origins the API allows: the website's and the configured extras.
@@ -392,9 +485,10 @@ async fn converge_all(
         }
     }
     let bucket = bucket_name(ctx);
+    let cdn = facts.cdn.get().cloned().flatten();
     let outcome = UpOutcome {
         changes,
-        website_url: website_url(&bucket, &ctx.region),
+        website_url: site_url(ctx, cdn.as_ref()),
         api_url,
         bucket,
     };

@@ -98,3 +98,19 @@ async fn api_gateway_events_drive_every_kind_of_route() {
     let no_cart = via_request(&shop, "apigw-v2-post-checkout", "").await;
     no_cart.expect_error(400, "invalid_cart_id");
 }
+
+/// `website.https`: CloudFront forwards `/api/products` unchanged through the HTTP API's `ANY /api/{proxy+}`
+/// route; the function serves its routes under `/api` too.
+#[tokio::test]
+async fn the_cloudfront_prefix_reaches_the_same_routes() {
+    let shop = TestShop::new().await;
+    let event = fixture("apigw-v2-get-products", &new_cart_id())
+        .replace("\"/products\"", "\"/api/products\"")
+        .replace(
+            "\"routeKey\": \"$default\"",
+            "\"routeKey\": \"ANY /api/{proxy+}\"",
+        );
+    let request = lambda_http::request::from_str(&event).expect("a valid v2 event");
+    let answer = Answer::read(shop.router.clone().oneshot(request).await.unwrap()).await;
+    assert_eq!(answer.expect(200)["products"].as_array().unwrap().len(), 2);
+}

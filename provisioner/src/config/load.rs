@@ -148,6 +148,7 @@ fn into_model(raw: RawConfig, source: PathBuf) -> Config {
         website: WebsiteConfig {
             index_document: raw.website.index.0 .0,
             error_document: raw.website.error.0 .0,
+            https: raw.website.https,
         },
         products: raw
             .products

@@ -135,6 +135,8 @@ pub struct ApiConfig {
 pub struct WebsiteConfig {
     pub index_document: String,
     pub error_document: String,
+    /// `website.https`: a CloudFront distribution serves the private bucket and the API under `/api`.
+    pub https: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -208,6 +208,8 @@ pub struct RawThrottle {
 pub struct RawWebsite {
     pub index: Checked<RelativePath>,
     pub error: Checked<RelativePath>,
+    /// CloudFront in front of a private bucket and the API (minutes to deploy and to delete on AWS).
+    pub https: bool,
 }
 
 impl Default for RawWebsite {
@@ -216,6 +218,7 @@ impl Default for RawWebsite {
         Self {
             error: index.clone(),
             index,
+            https: false,
         }
     }
 }

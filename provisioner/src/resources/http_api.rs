@@ -20,6 +20,18 @@ pub const STAGE: &str = "$default";
 const PAYLOAD_FORMAT_VERSION: &str = "2.0";
 /// Every route the function serves, as route keys (the function crate's contract).
 pub use shopsmart_function::contract::ROUTE_KEYS as ROUTES;
+/// With `website.https`, CloudFront forwards `/api/...` unchanged; the function serves its routes under that
+/// prefix too, so one catch-all route reaches it.
+pub const CLOUDFRONT_ROUTE: &str = "ANY /api/{proxy+}";
+
+/// The route keys this stack's API serves.
+pub fn routes(ctx: &Ctx) -> Vec<&'static str> {
+    let mut routes = ROUTES.to_vec();
+    if ctx.config.website.https {
+        routes.push(CLOUDFRONT_ROUTE);
+    }
+    routes
+}
 use shopsmart_function::contract::{
     CORS_ALLOW_HEADERS as CORS_HEADERS, CORS_ALLOW_METHODS as CORS_METHODS,
 };
@@ -260,7 +272,7 @@ impl Resource for HttpApi {
         };
         let mut fields = cors_diff(&live.cors, &desired.cors);
         fields.extend(integration_diff(ctx, live.integration.as_ref()));
-        fields.extend(routes_diff(live));
+        fields.extend(routes_diff(&routes(ctx), live));
         fields.extend(stage_diff(live.stage.as_ref(), desired.throttle));
         fields
     }
@@ -377,11 +389,11 @@ fn integration_diff(ctx: &Ctx, live: Option<&LiveIntegration>) -> Vec<FieldChang
 }
 
 /// Exactly the function's routes, each targeting the integration.
-fn routes_diff(live: &ObservedApi) -> Vec<FieldChange> {
+fn routes_diff(routes: &[&str], live: &ObservedApi) -> Vec<FieldChange> {
     let target = route_target(live.integration.as_ref().map(|i| i.id.as_str()));
     let mut fields = Vec::new();
-    for route_key in ROUTES {
-        match live.routes.get(route_key) {
+    for route_key in routes {
+        match live.routes.get(*route_key) {
             None => fields.push(FieldChange::new(
                 format!("route {route_key}"),
                 "(none)",
@@ -393,7 +405,7 @@ fn routes_diff(live: &ObservedApi) -> Vec<FieldChange> {
             Some(_) => {}
         }
     }
-    for (route_key, (_, old)) in extra_routes(&live.routes) {
+    for (route_key, (_, old)) in extra_routes(routes, &live.routes) {
         fields.push(FieldChange::new(
             format!("route {route_key}"),
             old,
@@ -408,11 +420,12 @@ fn route_target(integration_id: Option<&str>) -> String {
 }
 
 /// Live routes the function does not serve.
-fn extra_routes(
-    live: &BTreeMap<String, (String, String)>,
-) -> impl Iterator<Item = (&String, &(String, String))> {
+fn extra_routes<'a>(
+    routes: &'a [&str],
+    live: &'a BTreeMap<String, (String, String)>,
+) -> impl Iterator<Item = (&'a String, &'a (String, String))> {
     live.iter()
-        .filter(|(key, _)| !ROUTES.contains(&key.as_str()))
+        .filter(|(key, _)| !routes.contains(&key.as_str()))
 }
 
 fn stage_diff(live: Option<&LiveStage>, throttle: Throttle) -> Vec<FieldChange> {
@@ -562,12 +575,13 @@ async fn apply_routes(
 ) -> anyhow::Result<()> {
     let api = &ctx.aws.apigateway;
     let target = route_target(Some(integration_id));
-    for route_key in ROUTES {
-        match live.get(route_key) {
+    let routes = routes(ctx);
+    for route_key in &routes {
+        match live.get(*route_key) {
             None => {
                 api.create_route()
                     .api_id(api_id)
-                    .route_key(route_key)
+                    .route_key(*route_key)
                     .target(&target)
                     .send()
                     .await
@@ -589,7 +603,7 @@ async fn apply_routes(
             Some(_) => {}
         }
     }
-    for (route_key, (route_id, _)) in extra_routes(live) {
+    for (route_key, (route_id, _)) in extra_routes(&routes, live) {
         api.delete_route()
             .api_id(api_id)
             .route_id(route_id)
@@ -703,7 +717,7 @@ mod tests {
         routes.remove(1);
         routes.push(("GET /admin", "integrations/i1"));
         assert_eq!(
-            routes_diff(&live(&routes)),
+            routes_diff(&ROUTES, &live(&routes)),
             vec![
                 FieldChange::new("route GET /products", "integrations/old", "integrations/i1"),
                 FieldChange::new(

@@ -25,6 +25,7 @@ pub mod driver;
 pub mod ownership;
 
 pub mod budget;
+pub mod cdn;
 pub mod function_code;
 pub mod http_api;
 pub mod iam_role;

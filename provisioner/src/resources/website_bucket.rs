@@ -56,6 +56,22 @@ const DESIRED_BPA: PublicAccessBlock = PublicAccessBlock {
     restrict_public_buckets: false,
 };
 
+/// With `website.https` only CloudFront reads the bucket: everything public is blocked.
+const ALL_BLOCKED: PublicAccessBlock = PublicAccessBlock {
+    block_public_acls: true,
+    ignore_public_acls: true,
+    block_public_policy: true,
+    restrict_public_buckets: true,
+};
+
+fn desired_bpa(ctx: &Ctx) -> PublicAccessBlock {
+    if ctx.config.website.https {
+        ALL_BLOCKED
+    } else {
+        DESIRED_BPA
+    }
+}
+
 /// A bucket without its own Block Public Access configuration.
 const NOTHING_BLOCKED: PublicAccessBlock = PublicAccessBlock {
     block_public_acls: false,
@@ -88,8 +104,28 @@ pub fn bucket_name(ctx: &Ctx) -> String {
     ctx.names.website_bucket(&ctx.account_id, &ctx.region)
 }
 
-/// Allows only reading objects, to everyone: what a static website needs and nothing more.
-fn desired_policy(ctx: &Ctx, bucket: &str) -> serde_json::Value {
+/// Allows only reading objects, to everyone: what a static website needs and nothing more. With
+/// `website.https`, only to CloudFront on behalf of this stack's distribution (`distribution`: its ARN).
+fn desired_policy(ctx: &Ctx, bucket: &str, distribution: Option<&str>) -> serde_json::Value {
+    let objects = format!(
+        "arn:{}:s3:::{bucket}/*",
+        crate::names::partition(&ctx.region)
+    );
+    if ctx.config.website.https {
+        return serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "CloudFrontReadsWebsiteObjects",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudfront.amazonaws.com" },
+                "Action": "s3:GetObject",
+                "Resource": objects,
+                "Condition": { "StringEquals": {
+                    "AWS:SourceArn": distribution.unwrap_or("(the distribution, once created)")
+                } },
+            }]
+        });
+    }
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -97,7 +133,7 @@ fn desired_policy(ctx: &Ctx, bucket: &str) -> serde_json::Value {
             "Effect": "Allow",
             "Principal": "*",
             "Action": "s3:GetObject",
-            "Resource": format!("arn:{}:s3:::{bucket}/*", crate::names::partition(&ctx.region)),
+            "Resource": objects,
         }]
     })
 }
@@ -152,6 +188,8 @@ pub struct Bucket {
     pub website: Option<(String, String)>,
     /// How long to wait for S3 to release the name ([`NAME_RELEASE_DEADLINE`]).
     pub name_release: Duration,
+    /// With `website.https`: the ARN of the distribution the policy lets read (`None` before it exists).
+    pub distribution_arn: Option<String>,
 }
 
 impl Bucket {
@@ -163,6 +201,15 @@ impl Bucket {
                 ctx.config.website.error_document.clone(),
             )),
             name_release: NAME_RELEASE_DEADLINE,
+            distribution_arn: None,
+        }
+    }
+
+    /// With `website.https`: the bucket that only the distribution `arn` reads.
+    pub fn behind(self, arn: Option<String>) -> Self {
+        Self {
+            distribution_arn: arn,
+            ..self
         }
     }
 
@@ -248,7 +295,7 @@ impl Resource for Bucket {
             .public_access_block
             .fields()
             .into_iter()
-            .zip(DESIRED_BPA.fields())
+            .zip(desired_bpa(ctx).fields())
             .filter(|((_, old), (_, new))| old != new)
         {
             fields.push(FieldChange::new(
@@ -257,10 +304,14 @@ impl Resource for Bucket {
                 new,
             ));
         }
-        let wanted_policy = desired_policy(ctx, &self.name);
+        let wanted_policy = desired_policy(ctx, &self.name, self.distribution_arn.as_deref());
         if live.policy.as_ref() != Some(&wanted_policy) {
             let old = live.policy.as_ref().map_or_else(none, |p| p.to_string());
             fields.push(FieldChange::new("policy", old, wanted_policy.to_string()));
+        }
+        if ctx.config.website.https {
+            // Only CloudFront reads the bucket: a website configuration left from before is harmless.
+            return fields;
         }
         let (old_index, old_error) = live
             .website
@@ -296,8 +347,12 @@ impl Resource for Bucket {
         let bucket = &self.name;
         put_tags(ctx, bucket, ctx.tags()).await?;
         put_ownership(ctx, bucket).await?;
+        if ctx.config.website.https {
+            put_policy(ctx, bucket, self.distribution_arn.as_deref()).await?;
+            return put_public_access_block(ctx, bucket).await;
+        }
         put_public_access_block(ctx, bucket).await?;
-        put_policy(ctx, bucket).await?;
+        put_policy(ctx, bucket, None).await?;
         put_website(ctx, bucket).await
     }
 
@@ -324,11 +379,18 @@ impl Resource for Bucket {
         if changes.has("object_ownership") {
             put_ownership(ctx, bucket).await?;
         }
+        let arn = self.distribution_arn.as_deref();
+        // Going private: the CloudFront-only policy first, then block everything public; going public: the
+        // other way round (S3 refuses a public policy while BlockPublicPolicy is on).
+        let https = ctx.config.website.https;
+        if https && changes.has("policy") {
+            put_policy(ctx, bucket, arn).await?;
+        }
         if changes.has("public_access_block") {
             put_public_access_block(ctx, bucket).await?;
         }
-        if changes.has("policy") {
-            put_policy(ctx, bucket).await?;
+        if !https && changes.has("policy") {
+            put_policy(ctx, bucket, arn).await?;
         }
         if changes.has("website") {
             put_website(ctx, bucket).await?;
@@ -511,12 +573,10 @@ async fn put_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> 
         .s3
         .put_public_access_block()
         .bucket(bucket)
-        .public_access_block_configuration(DESIRED_BPA.to_sdk())
+        .public_access_block_configuration(desired_bpa(ctx).to_sdk())
         .send()
         .await
-        .aws_context(|| {
-            format!("relaxing Block Public Access (policies only) on S3 bucket ({bucket})")
-        })?;
+        .aws_context(|| format!("setting Block Public Access on S3 bucket ({bucket})"))?;
     Ok(())
 }
 
@@ -533,8 +593,8 @@ async fn read_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<serde_jso
     }))
 }
 
-async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
-    let policy = desired_policy(ctx, bucket).to_string();
+async fn put_policy(ctx: &Ctx, bucket: &str, distribution: Option<&str>) -> anyhow::Result<()> {
+    let policy = desired_policy(ctx, bucket, distribution).to_string();
     let is_access_denied = |err: &SdkError<PutBucketPolicyError, HttpResponse>| {
         err.as_service_error()
             .is_some_and(|e| is_code(e, "AccessDenied"))
@@ -561,7 +621,8 @@ async fn put_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
             format!(
                 "putting the public-read policy on S3 bucket ({bucket}): access denied for {} s. If the message \
                  mentions BlockPublicPolicy, Block Public Access is on for the whole account (S3 console → Block \
-                 Public Access settings for this account); allow public bucket policies there, or host elsewhere",
+                 Public Access settings for this account); allow public bucket policies there, or set \
+                 `website.https: true` (CloudFront in front of a bucket that stays private works with it)",
                 POLICY_AFTER_BPA_DEADLINE.as_secs()
             )
         }),

@@ -9,6 +9,7 @@ mod support;
 
 mod budget;
 mod builds_and_regions;
+mod cdn;
 mod config_validation;
 mod day2;
 mod freetier_guard;

@@ -93,6 +93,11 @@ fn examples(call: &str, action: &str, config: &Config) -> Vec<String> {
         ("apigateway", "GetApis" | "CreateApi") => apis,
         ("apigateway", _) => format!("{apis}/a1b2c3/routes/r4d5"),
         ("budgets", _) => format!("arn:aws:budgets::{account}:budget/{stack}-zero-spend"),
+        ("cloudfront", "ListDistributions" | "ListOriginAccessControls") => "*".into(),
+        ("cloudfront", op) if op.contains("OriginAccessControl") => {
+            format!("arn:aws:cloudfront::{account}:origin-access-control/E2OAC")
+        }
+        ("cloudfront", _) => format!("arn:aws:cloudfront::{account}:distribution/E2DIST"),
         (service, _) => panic!("{call}: no example resource for {service} in this test"),
     };
     vec![one]

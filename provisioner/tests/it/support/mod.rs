@@ -74,6 +74,7 @@ pub fn test_config(stage: &str, region: &str) -> Config {
         website: WebsiteConfig {
             index_document: "index.html".into(),
             error_document: "index.html".into(),
+            https: false,
         },
         products: vec![ProductSeed {
             id: "mug".into(),

@@ -1,0 +1,698 @@
+//! `website.https: true`: a CloudFront distribution in front of the private website bucket (origin `site`,
+//! through the Origin Access Control `{stack}-site-oac`, SigV4, always signing) and the HTTP API under
+//! `/api/*` (origin `api`, caching disabled, every viewer header but Host forwarded). A distribution has no
+//! name: ours is the one whose comment is [`comment`], and it carries the stack tag. OACs carry no tags: the
+//! name holds the stack id and the distribution step that uses it vouches for it.
+//!
+//! Every distribution write needs the ETag of the config it replaces (`IfMatch`). On AWS a distribution takes
+//! minutes to deploy: `up` does not wait (the address answers once it is Deployed); `destroy` must disable it,
+//! wait for Deployed, then delete it, and it reads the state each time, so an interrupted destroy resumes.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use aws_sdk_cloudfront::types::{
+    AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
+    CustomErrorResponses, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
+    HttpVersion, Method, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes,
+    OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, OriginProtocolPolicy,
+    OriginSslProtocols, Origins, PriceClass, S3OriginConfig, SslProtocol, Tag, Tags as CfTags,
+    ViewerProtocolPolicy,
+};
+
+use super::ownership::{found, service_error};
+use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
+use crate::change::FieldChange;
+use crate::wait;
+
+/// Managed policies (the same ids in every account): CachingOptimized, CachingDisabled, and the origin
+/// request policy AllViewerExceptHostHeader (API Gateway needs its own Host header).
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/// How long `destroy` waits for a disabled distribution to be Deployed (usually a few minutes).
+pub const DEPLOYED_DEADLINE: Duration = Duration::from_secs(45 * 60);
+/// How long deleting the OAC is retried while AWS still counts the just-deleted distribution as its user.
+const OAC_IN_USE_DEADLINE: Duration = Duration::from_secs(120);
+const API_PATTERN: &str = "/api/*";
+
+/// The comment that identifies this stack's distribution.
+pub fn comment(ctx: &Ctx) -> String {
+    format!("{} website (shopsmart-deploy)", ctx.names.stack_id())
+}
+
+pub fn oac_name(ctx: &Ctx) -> String {
+    format!("{}-site-oac", ctx.names.stack_id())
+}
+
+/// The Origin Access Control the distribution signs its bucket requests with.
+#[derive(Default)]
+pub struct OriginAccessControl {
+    pub name: String,
+    /// The id AWS gave it, when `create` made it.
+    pub created: OnceLock<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveOac {
+    pub id: String,
+    settings: [String; 3],
+}
+
+fn oac_settings() -> [String; 3] {
+    ["always", "sigv4", "s3"].map(str::to_owned)
+}
+
+impl OriginAccessControl {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            name: oac_name(ctx),
+            created: OnceLock::new(),
+        }
+    }
+
+    fn config(&self, ctx: &Ctx) -> anyhow::Result<OriginAccessControlConfig> {
+        Ok(OriginAccessControlConfig::builder()
+            .name(&self.name)
+            .description(format!("shopsmart:stack={}", ctx.stack_tag_value()))
+            .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+            .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+            .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+            .build()?)
+    }
+
+    async fn etag(&self, ctx: &Ctx, id: &str) -> anyhow::Result<Option<String>> {
+        let got = found(
+            ctx.aws
+                .cloudfront
+                .get_origin_access_control()
+                .id(id)
+                .send()
+                .await,
+            |e| e.is_no_such_origin_access_control(),
+        )
+        .aws_context(|| format!("reading CloudFront origin access control ({})", self.name))?;
+        Ok(got.map(|out| out.e_tag().unwrap_or_default().to_owned()))
+    }
+}
+
+impl Resource for OriginAccessControl {
+    type Live = LiveOac;
+    const KIND: &'static str = "CloudFront origin access control";
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveOac>> {
+        let mut marker = None;
+        loop {
+            let page = ctx
+                .aws
+                .cloudfront
+                .list_origin_access_controls()
+                .set_marker(marker)
+                .send()
+                .await
+                .aws_context(|| "listing CloudFront origin access controls")?;
+            let Some(list) = page.origin_access_control_list() else {
+                return Ok(None);
+            };
+            if let Some(oac) = list.items().iter().find(|o| o.name() == self.name) {
+                return Ok(Some(LiveOac {
+                    id: oac.id().to_owned(),
+                    settings: [
+                        oac.signing_behavior().as_str().to_owned(),
+                        oac.signing_protocol().as_str().to_owned(),
+                        oac.origin_access_control_origin_type().as_str().to_owned(),
+                    ],
+                }));
+            }
+            marker = list
+                .next_marker()
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned);
+            if !list.is_truncated() || marker.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn owner<'a>(&self, _live: &'a LiveOac) -> Owner<'a> {
+        Owner::Parent
+    }
+
+    fn diff(&self, _ctx: &Ctx, live: &LiveOac) -> Vec<FieldChange> {
+        let names = ["signing_behavior", "signing_protocol", "origin_type"];
+        differing_fields(
+            names
+                .into_iter()
+                .zip(live.settings.clone())
+                .zip(oac_settings())
+                .map(|((n, o), w)| (n, o, w)),
+        )
+    }
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let out = ctx
+            .aws
+            .cloudfront
+            .create_origin_access_control()
+            .origin_access_control_config(self.config(ctx)?)
+            .send()
+            .await
+            .aws_context(|| format!("creating CloudFront origin access control ({})", self.name))?;
+        let id = out
+            .origin_access_control()
+            .map(|o| o.id().to_owned())
+            .unwrap_or_default();
+        let _ = self.created.set(id);
+        Ok(())
+    }
+
+    async fn update(&self, ctx: &Ctx, live: &LiveOac, _changes: &Changes) -> anyhow::Result<()> {
+        let etag = self.etag(ctx, &live.id).await?.unwrap_or_default();
+        ctx.aws
+            .cloudfront
+            .update_origin_access_control()
+            .id(&live.id)
+            .if_match(etag)
+            .origin_access_control_config(self.config(ctx)?)
+            .send()
+            .await
+            .aws_context(|| format!("updating CloudFront origin access control ({})", self.name))?;
+        Ok(())
+    }
+
+    /// AWS may count a distribution deleted moments ago as a user for a little while: retried, bounded.
+    async fn delete(&self, ctx: &Ctx, live: &LiveOac) -> anyhow::Result<bool> {
+        let what = format!(
+            "CloudFront origin access control ({}) to be free",
+            self.name
+        );
+        let delete = || async {
+            let Some(etag) = self.etag(ctx, &live.id).await? else {
+                return Ok(false);
+            };
+            let result = ctx
+                .aws
+                .cloudfront
+                .delete_origin_access_control()
+                .id(&live.id)
+                .if_match(etag)
+                .send()
+                .await;
+            super::ownership::deleted(result, |e| e.is_no_such_origin_access_control()).aws_context(
+                || format!("deleting CloudFront origin access control ({})", self.name),
+            )
+        };
+        wait::retry_while(&what, OAC_IN_USE_DEADLINE, delete, |err: &anyhow::Error| {
+            service_error::<aws_sdk_cloudfront::operation::delete_origin_access_control::DeleteOriginAccessControlError>(err)
+                .is_some_and(|e| e.is_origin_access_control_in_use())
+        })
+        .await
+    }
+}
+
+/// What the distribution points at: the OAC's id and the API's URL (`None` in plan, before they exist).
+pub struct Desired {
+    pub oac_id: Option<String>,
+    pub api_url: Option<String>,
+}
+
+/// The distribution; `desired` is `None` for `destroy` and `outputs`, which only find it.
+pub struct Distribution {
+    pub comment: String,
+    pub desired: Option<Desired>,
+    pub created: OnceLock<CdnInfo>,
+}
+
+/// The id, ARN and address of the distribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdnInfo {
+    pub id: String,
+    pub arn: String,
+    pub domain: String,
+}
+
+impl CdnInfo {
+    pub fn url(&self) -> String {
+        format!("https://{}", self.domain)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LiveDistribution {
+    pub info: CdnInfo,
+    pub tags: Tags,
+    pub status: String,
+    config: Option<DistributionConfig>,
+}
+
+impl Distribution {
+    pub fn new(ctx: &Ctx, desired: Desired) -> Self {
+        Self {
+            desired: Some(desired),
+            ..Self::existing(ctx)
+        }
+    }
+
+    pub fn existing(ctx: &Ctx) -> Self {
+        Self {
+            comment: comment(ctx),
+            desired: None,
+            created: OnceLock::new(),
+        }
+    }
+
+    pub fn info(&self, live: Option<&LiveDistribution>) -> Option<CdnInfo> {
+        live.map(|l| l.info.clone())
+            .or_else(|| self.created.get().cloned())
+    }
+
+    fn desired_config(
+        &self,
+        ctx: &Ctx,
+        caller_reference: &str,
+    ) -> anyhow::Result<DistributionConfig> {
+        let desired = self
+            .desired
+            .as_ref()
+            .context("internal error: no desired distribution")?;
+        desired_config(ctx, desired, caller_reference, &self.comment)
+    }
+}
+
+impl Resource for Distribution {
+    type Live = LiveDistribution;
+    const KIND: &'static str = "CloudFront distribution";
+
+    fn id(&self) -> String {
+        self.comment.clone()
+    }
+
+    async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveDistribution>> {
+        let Some(info) = find(ctx, &self.comment).await? else {
+            return Ok(None);
+        };
+        let cf = &ctx.aws.cloudfront;
+        let (tags, got) = tokio::join!(
+            cf.list_tags_for_resource().resource(&info.0.arn).send(),
+            cf.get_distribution_config().id(&info.0.id).send()
+        );
+        let what = || format!("reading CloudFront distribution ({})", info.0.id);
+        let got = found(got, |e| e.is_no_such_distribution()).aws_context(what)?;
+        let Some(got) = got else { return Ok(None) };
+        let tags = tags
+            .aws_context(|| format!("reading tags of CloudFront distribution ({})", info.0.id))?;
+        let tags = tags.tags().map(|t| t.items()).unwrap_or_default();
+        Ok(Some(LiveDistribution {
+            info: info.0,
+            status: info.1,
+            tags: tags
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+                .collect(),
+            config: got.distribution_config().cloned(),
+        }))
+    }
+
+    fn owner<'a>(&self, live: &'a LiveDistribution) -> Owner<'a> {
+        Owner::Tags(&live.tags)
+    }
+
+    fn diff(&self, ctx: &Ctx, live: &LiveDistribution) -> Vec<FieldChange> {
+        let Some(config) = &live.config else {
+            return Vec::new();
+        };
+        let Ok(wanted) = self.desired_config(ctx, config.caller_reference()) else {
+            return Vec::new();
+        };
+        differing_fields(
+            shape(config)
+                .into_iter()
+                .zip(shape(&wanted))
+                .map(|((f, old), (_, new))| (f, old, new)),
+        )
+    }
+
+    async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
+        let reference = format!("{}-{}", ctx.names.stack_id(), uuid::Uuid::new_v4());
+        let tags: Vec<Tag> = ctx
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<_, _>>()?;
+        let with_tags = aws_sdk_cloudfront::types::DistributionConfigWithTags::builder()
+            .distribution_config(self.desired_config(ctx, &reference)?)
+            .tags(CfTags::builder().set_items(Some(tags)).build())
+            .build();
+        let out = ctx
+            .aws
+            .cloudfront
+            .create_distribution_with_tags()
+            .distribution_config_with_tags(with_tags)
+            .send()
+            .await
+            .aws_context(|| format!("creating CloudFront distribution ({})", self.comment))?;
+        if let Some(d) = out.distribution() {
+            let info = CdnInfo {
+                id: d.id().to_owned(),
+                arn: d.arn().to_owned(),
+                domain: d.domain_name().to_owned(),
+            };
+            let _ = self.created.set(info);
+        }
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        live: &LiveDistribution,
+        _changes: &Changes,
+    ) -> anyhow::Result<()> {
+        let id = &live.info.id;
+        let (current, etag) = config_and_etag(ctx, id).await?;
+        let wanted = self.desired_config(ctx, current.caller_reference())?;
+        put_config(ctx, id, wanted, &etag).await
+    }
+
+    async fn add_tags(
+        &self,
+        ctx: &Ctx,
+        live: &LiveDistribution,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let items = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        ctx.aws
+            .cloudfront
+            .tag_resource()
+            .resource(&live.info.arn)
+            .tags(CfTags::builder().set_items(Some(items)).build())
+            .send()
+            .await
+            .aws_context(|| format!("tagging CloudFront distribution ({})", live.info.id))?;
+        Ok(())
+    }
+
+    /// Disable, wait until Deployed, delete with the latest ETag. Each step reads the state first, so a
+    /// destroy cut anywhere resumes where it stopped.
+    async fn delete(&self, ctx: &Ctx, live: &LiveDistribution) -> anyhow::Result<bool> {
+        let id = &live.info.id;
+        let (mut config, etag) = config_and_etag(ctx, id).await?;
+        if config.enabled() {
+            config.enabled = false;
+            put_config(ctx, id, config, &etag).await?;
+        }
+        let etag = wait_deployed(ctx, id).await?;
+        let result = ctx
+            .aws
+            .cloudfront
+            .delete_distribution()
+            .id(id)
+            .if_match(etag)
+            .send()
+            .await;
+        super::ownership::deleted(result, |e| e.is_no_such_distribution())
+            .aws_context(|| format!("deleting CloudFront distribution ({id})"))
+    }
+}
+
+/// The distribution whose comment is `comment`, with its status (ListDistributions, every page).
+async fn find(ctx: &Ctx, comment: &str) -> anyhow::Result<Option<(CdnInfo, String)>> {
+    let mut marker = None;
+    loop {
+        let page = ctx
+            .aws
+            .cloudfront
+            .list_distributions()
+            .set_marker(marker)
+            .send()
+            .await
+            .aws_context(|| "listing CloudFront distributions")?;
+        let Some(list) = page.distribution_list() else {
+            return Ok(None);
+        };
+        if let Some(d) = list.items().iter().find(|d| d.comment() == comment) {
+            let info = CdnInfo {
+                id: d.id().to_owned(),
+                arn: d.arn().to_owned(),
+                domain: d.domain_name().to_owned(),
+            };
+            return Ok(Some((info, d.status().to_owned())));
+        }
+        marker = list
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        if !list.is_truncated() || marker.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
+async fn config_and_etag(ctx: &Ctx, id: &str) -> anyhow::Result<(DistributionConfig, String)> {
+    let out = ctx
+        .aws
+        .cloudfront
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .aws_context(|| format!("reading CloudFront distribution ({id})"))?;
+    let config = out
+        .distribution_config()
+        .cloned()
+        .context("GetDistributionConfig returned no config")?;
+    Ok((config, out.e_tag().unwrap_or_default().to_owned()))
+}
+
+async fn put_config(
+    ctx: &Ctx,
+    id: &str,
+    config: DistributionConfig,
+    etag: &str,
+) -> anyhow::Result<()> {
+    ctx.aws
+        .cloudfront
+        .update_distribution()
+        .id(id)
+        .if_match(etag)
+        .distribution_config(config)
+        .send()
+        .await
+        .aws_context(|| format!("updating CloudFront distribution ({id})"))?;
+    Ok(())
+}
+
+/// Waits until the distribution is Deployed (minutes on AWS), saying every 30 s how long it has waited;
+/// its ETag then.
+async fn wait_deployed(ctx: &Ctx, id: &str) -> anyhow::Result<String> {
+    let started = Instant::now();
+    let said = std::cell::Cell::new(Duration::ZERO);
+    let what = format!("CloudFront distribution ({id}) to be Deployed");
+    wait::until(&what, DEPLOYED_DEADLINE, || async {
+        let out = ctx.aws.cloudfront.get_distribution().id(id).send().await
+            .aws_context(|| format!("reading CloudFront distribution ({id})"))?;
+        let status = out.distribution().map(|d| d.status().to_owned()).unwrap_or_default();
+        if status == "Deployed" {
+            return Ok(Some(out.e_tag().unwrap_or_default().to_owned()));
+        }
+        let waited = started.elapsed();
+        if waited >= said.get() + Duration::from_secs(30) || said.get().is_zero() {
+            said.set(waited.max(Duration::from_millis(1)));
+            ctx.notes.say(format!(
+                "CloudFront distribution {id} is {status} (waited {} s; disabling and deleting takes minutes)",
+                waited.as_secs()
+            ));
+        }
+        Ok(None)
+    })
+    .await
+}
+
+fn methods(items: &[Method]) -> anyhow::Result<AllowedMethods> {
+    let cached = CachedMethods::builder()
+        .quantity(2)
+        .items(Method::Get)
+        .items(Method::Head)
+        .build()?;
+    Ok(AllowedMethods::builder()
+        .quantity(items.len() as i32)
+        .set_items(Some(items.to_vec()))
+        .cached_methods(cached)
+        .build()?)
+}
+
+/// Origin `site` (the bucket through the OAC) and `api` (the HTTP API, HTTPS only).
+fn origins(ctx: &Ctx, desired: &Desired) -> anyhow::Result<Origins> {
+    let bucket = super::website_bucket::bucket_name(ctx);
+    let api_domain = desired.api_url.as_deref().map_or("(new)", |u| {
+        u.trim_start_matches("https://").trim_end_matches('/')
+    });
+    let site = Origin::builder()
+        .id("site")
+        .domain_name(format!("{bucket}.s3.{}.amazonaws.com", ctx.region))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .origin_access_control_id(desired.oac_id.as_deref().unwrap_or("(new)"))
+        .build()?;
+    let tls = OriginSslProtocols::builder()
+        .quantity(1)
+        .items(SslProtocol::TlSv12)
+        .build()?;
+    let custom = CustomOriginConfig::builder()
+        .http_port(80)
+        .https_port(443)
+        .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+        .origin_ssl_protocols(tls)
+        .build()?;
+    let api = Origin::builder()
+        .id("api")
+        .domain_name(api_domain)
+        .custom_origin_config(custom)
+        .build()?;
+    Ok(Origins::builder()
+        .quantity(2)
+        .items(site)
+        .items(api)
+        .build()?)
+}
+
+/// `/api/*` to the API: every method, nothing cached, every viewer header but Host forwarded.
+fn api_behaviors() -> anyhow::Result<CacheBehaviors> {
+    use Method::*;
+    let api = CacheBehavior::builder()
+        .path_pattern(API_PATTERN)
+        .target_origin_id("api")
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .compress(true)
+        .cache_policy_id(CACHING_DISABLED)
+        .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
+        .allowed_methods(methods(&[Get, Head, Options, Put, Post, Patch, Delete])?)
+        .build()?;
+    Ok(CacheBehaviors::builder().quantity(1).items(api).build()?)
+}
+
+/// The storefront's error page for objects that are missing (403 from a private bucket, or 404).
+fn error_responses(ctx: &Ctx) -> anyhow::Result<CustomErrorResponses> {
+    let page = format!("/{}", ctx.config.website.error_document);
+    let errors = [403, 404]
+        .map(|code| {
+            CustomErrorResponse::builder()
+                .error_code(code)
+                .response_page_path(&page)
+                .response_code("404")
+                .error_caching_min_ttl(10)
+                .build()
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CustomErrorResponses::builder()
+        .quantity(2)
+        .set_items(Some(errors))
+        .build()?)
+}
+
+/// The whole desired config: everything but `/api/*` cached from the bucket, HTTPS only for viewers.
+fn desired_config(
+    ctx: &Ctx,
+    desired: &Desired,
+    caller_reference: &str,
+    comment: &str,
+) -> anyhow::Result<DistributionConfig> {
+    let default = DefaultCacheBehavior::builder()
+        .target_origin_id("site")
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .compress(true)
+        .cache_policy_id(CACHING_OPTIMIZED)
+        .allowed_methods(methods(&[Method::Get, Method::Head])?)
+        .build()?;
+    Ok(DistributionConfig::builder()
+        .caller_reference(caller_reference)
+        .comment(comment)
+        .enabled(true)
+        .origins(origins(ctx, desired)?)
+        .default_cache_behavior(default)
+        .cache_behaviors(api_behaviors()?)
+        .custom_error_responses(error_responses(ctx)?)
+        .default_root_object(&ctx.config.website.index_document)
+        .price_class(PriceClass::PriceClass100)
+        .http_version(HttpVersion::Http2and3)
+        .is_ipv6_enabled(true)
+        .build()?)
+}
+
+/// One cache behavior as a plan value (the default behavior and a path's share these fields).
+macro_rules! behavior_line {
+    ($b:expr) => {{
+        let b = $b;
+        let methods = b
+            .allowed_methods()
+            .map(|m| m.items().iter().map(Method::as_str).collect::<Vec<_>>());
+        format!(
+            "{} {} compress={} cache={} request={} methods={}",
+            b.target_origin_id(),
+            b.viewer_protocol_policy().as_str(),
+            b.compress().unwrap_or(false),
+            b.cache_policy_id().unwrap_or("(none)"),
+            b.origin_request_policy_id().unwrap_or("(none)"),
+            methods.unwrap_or_default().join(",")
+        )
+    }};
+}
+
+fn origin_line(o: &Origin) -> String {
+    let custom = o
+        .custom_origin_config()
+        .map(|c| format!(" {}", c.origin_protocol_policy().as_str()))
+        .unwrap_or_default();
+    let oac = o.origin_access_control_id().unwrap_or("(none)");
+    format!("{}={}{custom} oac={oac}", o.id(), o.domain_name())
+}
+
+/// The fields compared, as plan lines (the caller reference and comment are identity, not settings).
+fn shape(c: &DistributionConfig) -> Vec<(&'static str, String)> {
+    let join = |items: Vec<String>| items.join("; ");
+    let origins = c.origins().map(|o| o.items()).unwrap_or_default();
+    let paths = c.cache_behaviors().map(|b| b.items()).unwrap_or_default();
+    let paths = paths
+        .iter()
+        .map(|b| format!("{} → {}", b.path_pattern(), behavior_line!(b)));
+    let errors = c
+        .custom_error_responses()
+        .map(|e| e.items())
+        .unwrap_or_default();
+    let errors = errors.iter().map(|e| {
+        let page = e.response_page_path().unwrap_or_default();
+        format!(
+            "{}→{page} {}",
+            e.error_code(),
+            e.response_code().unwrap_or_default()
+        )
+    });
+    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+    vec![
+        ("enabled", c.enabled().to_string()),
+        ("default_root_object", text(c.default_root_object())),
+        ("price_class", text(c.price_class().map(|p| p.as_str()))),
+        ("http_version", text(c.http_version().map(|p| p.as_str()))),
+        ("origins", join(origins.iter().map(origin_line).collect())),
+        (
+            "default_behavior",
+            text(
+                c.default_cache_behavior()
+                    .map(|b| behavior_line!(b))
+                    .as_deref(),
+            ),
+        ),
+        ("behaviors", join(paths.collect())),
+        ("error_responses", join(errors.collect())),
+    ]
+}
