@@ -279,7 +279,7 @@ fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     if !ctx.config.website.https {
         return vec![Step::new(
             "CloudFront distribution",
-            &[],
+            &["website files"],
             move || async move {
                 let Some(removed) = resources::prune(ctx, &Distribution::existing(ctx)).await?
                 else {

@@ -179,6 +179,14 @@ impl Exact {
 }
 
 /// The monthly estimate at `requests_per_month` API requests, with the shipped price file.
+/// `website.https`: CloudFront's always-free allowance, its price beyond it, and its worst case.
+pub const CLOUDFRONT_NOTE: &str = "CloudFront (website.https): always free, 1 TB out and 10,000,000 HTTP(S) \
+     requests a month, far beyond this estimate (S3 to CloudFront transfer is free; the bucket serves only cache \
+     misses). Beyond it (PriceClass_100, North America/Europe): $0.085 per GB out and $0.0100 per 10,000 HTTPS \
+     requests. CloudFront cannot be throttled without AWS WAF (not free): the API's throttle still bounds /api, \
+     but a flood of page requests is billed at those prices after the allowance, e.g. 100 million requests of \
+     10 KB in a month: $90.00 for requests plus about $0 for the 1 TB (within the allowance).";
+
 pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptions) -> Estimate {
     let prices = PriceSheet::current();
     let requests = u128::from(requests_per_month);
@@ -205,6 +213,10 @@ pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptio
         format_usd(prices.credits.activity_credit_cents),
         prices.credits.free_plan_months
     ));
+
+    if config.website.https {
+        notes.push(CLOUDFRONT_NOTE.to_owned());
+    }
 
     Estimate {
         requests_per_month,

@@ -35,6 +35,8 @@ const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// How long `destroy` waits for a disabled distribution to be Deployed (usually a few minutes).
 pub const DEPLOYED_DEADLINE: Duration = Duration::from_secs(45 * 60);
+/// How long a write is retried while someone else keeps changing the distribution (stale ETag).
+const STALE_ETAG_DEADLINE: Duration = Duration::from_secs(60);
 /// How long deleting the OAC is retried while AWS still counts the just-deleted distribution as its user.
 const OAC_IN_USE_DEADLINE: Duration = Duration::from_secs(120);
 const API_PATTERN: &str = "/api/*";
@@ -376,9 +378,13 @@ impl Resource for Distribution {
         _changes: &Changes,
     ) -> anyhow::Result<()> {
         let id = &live.info.id;
-        let (current, etag) = config_and_etag(ctx, id).await?;
-        let wanted = self.desired_config(ctx, current.caller_reference())?;
-        put_config(ctx, id, wanted, &etag).await
+        let what = format!("CloudFront distribution ({id}) to take our update");
+        let write = || async {
+            let (current, etag) = config_and_etag(ctx, id).await?;
+            let wanted = self.desired_config(ctx, current.caller_reference())?;
+            put_config(ctx, id, wanted, &etag).await
+        };
+        wait::retry_while(&what, STALE_ETAG_DEADLINE, write, changed_meanwhile).await
     }
 
     async fn add_tags(
@@ -405,24 +411,39 @@ impl Resource for Distribution {
     /// Disable, wait until Deployed, delete with the latest ETag. Each step reads the state first, so a
     /// destroy cut anywhere resumes where it stopped.
     async fn delete(&self, ctx: &Ctx, live: &LiveDistribution) -> anyhow::Result<bool> {
-        let id = &live.info.id;
-        let (mut config, etag) = config_and_etag(ctx, id).await?;
-        if config.enabled() {
-            config.enabled = false;
-            put_config(ctx, id, config, &etag).await?;
-        }
-        let etag = wait_deployed(ctx, id).await?;
-        let result = ctx
-            .aws
-            .cloudfront
-            .delete_distribution()
-            .id(id)
-            .if_match(etag)
-            .send()
-            .await;
-        super::ownership::deleted(result, |e| e.is_no_such_distribution())
-            .aws_context(|| format!("deleting CloudFront distribution ({id})"))
+        let what = format!("CloudFront distribution ({}) to be deleted", live.info.id);
+        let delete = || disable_and_delete(ctx, &live.info.id);
+        wait::retry_while(&what, DEPLOYED_DEADLINE, delete, changed_meanwhile).await
     }
+}
+
+/// A write refused because the distribution changed since we read it (stale ETag: `PreconditionFailed`) or
+/// is enabled again (`DistributionNotDisabled`): read again and retry.
+fn changed_meanwhile(err: &anyhow::Error) -> bool {
+    use aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError as Delete;
+    use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError as Update;
+    service_error::<Update>(err).is_some_and(|e| e.is_precondition_failed())
+        || service_error::<Delete>(err)
+            .is_some_and(|e| e.is_precondition_failed() || e.is_distribution_not_disabled())
+}
+
+async fn disable_and_delete(ctx: &Ctx, id: &str) -> anyhow::Result<bool> {
+    let (mut config, etag) = config_and_etag(ctx, id).await?;
+    if config.enabled() {
+        config.enabled = false;
+        put_config(ctx, id, config, &etag).await?;
+    }
+    let etag = wait_deployed(ctx, id).await?;
+    let result = ctx
+        .aws
+        .cloudfront
+        .delete_distribution()
+        .id(id)
+        .if_match(etag)
+        .send()
+        .await;
+    super::ownership::deleted(result, |e| e.is_no_such_distribution())
+        .aws_context(|| format!("deleting CloudFront distribution ({id})"))
 }
 
 /// The distribution whose comment is `comment`, with its status (ListDistributions, every page).

@@ -2,22 +2,22 @@
 //! bucket. moto 5.2 drops each origin's OriginAccessControlId from its GetDistributionConfig answer (real AWS
 //! returns the config as it was last written, OAC id included), so these tests answer GetDistributionConfig
 //! through the fault layer with the config last sent (AWS's documented shape). Its ListDistributions drops
-//! each summary's Comment (how a stack finds its distribution), so ListDistributions is answered with the
-//! distributions this test created and has not deleted, comment included. Everything else is moto's.
+//! each summary's Comment (how a stack finds its distribution): that answer is moto's list with each
+//! Comment filled in from moto's GetDistribution. Everything else is moto's.
 
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::names::STACK_TAG_KEY;
-use std::sync::{Arc, Mutex};
-
-use shopsmart_deploy::resources::cdn::{
-    comment, CdnInfo, Desired, Distribution, OriginAccessControl,
-};
+use shopsmart_deploy::resources::cdn::{Desired, Distribution, OriginAccessControl};
 use shopsmart_deploy::resources::website_bucket::{bucket_name, Bucket};
 use shopsmart_deploy::resources::{converge, destroy, Ctx, Mode, Resource};
 
 use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
-use crate::support::{test_config, unique_stage, CallLog};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use shopsmart_deploy::report::Reporter;
+use shopsmart_deploy::stack;
+
+use crate::support::{assert_nothing_remains, stack_options, test_config, unique_stage, CallLog};
 
 const API: &str = "https://abc123.execute-api.us-east-1.amazonaws.com";
 const XMLNS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
@@ -56,26 +56,67 @@ fn serve_written_configs(faults: &Faults) {
     });
 }
 
-/// The distributions a test created (moto's own listing lacks their comments).
-type Created = Arc<Mutex<Vec<CdnInfo>>>;
+/// A GET straight to moto (blocking; the rule answering needs moto's state now). moto does not check
+/// signatures, so a dummy Authorization naming the service is enough.
+fn moto_get(path: &str) -> String {
+    use std::io::{Read, Write};
+    let endpoint = crate::support::endpoint();
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cloudfront/aws4_request, \
+                SignedHeaders=host, Signature=0";
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: {auth}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
 
-/// ListDistributions answered as AWS does: every distribution not deleted since, with its comment.
-fn serve_listing(faults: &Faults, created: &Created, comment: String) {
-    let created = created.clone();
+fn element<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    xml.split_once(&open)
+        .and_then(|(_, rest)| rest.split_once(&format!("</{name}>")))
+        .map_or("", |(value, _)| value)
+}
+
+/// ListDistributions answered as AWS does: moto's own list, each summary with the Comment that moto leaves
+/// out (taken from moto's GetDistribution of that id).
+fn serve_listing(faults: &Faults) {
     let is_list = |r: &SeenRequest, _: &[SeenRequest]| r.is("GET", "/2020-05-31/distribution");
-    faults.inject_with(usize::MAX, is_list, move |_, history| {
-        let deleted = |id: &str| history.iter().any(|r| r.is("DELETE", &format!("/2020-05-31/distribution/{id}")));
-        let items: String = created.lock().unwrap().iter().filter(|d| !deleted(&d.id)).map(|d| format!(
-            "<DistributionSummary><Id>{}</Id><ARN>{}</ARN><Status>Deployed</Status><DomainName>{}</DomainName>\
-             <Comment>{comment}</Comment><Enabled>true</Enabled></DistributionSummary>", d.id, d.arn, d.domain
-        )).collect();
+    faults.inject_with(usize::MAX, is_list, |_, _| {
+        let listed = moto_get("/2020-05-31/distribution");
+        let body = listed.split("</DistributionSummary>").map(|part| {
+            let id = element(part, "Id");
+            if id.is_empty() {
+                return part.to_owned();
+            }
+            let comment = element(
+                &moto_get(&format!("/2020-05-31/distribution/{id}")),
+                "Comment",
+            )
+            .to_owned();
+            format!("{part}<Comment>{comment}</Comment><Enabled>true</Enabled>")
+        });
         Canned {
             status: 200,
             headers: vec![("content-type".into(), "text/xml".into())],
-            body: format!("<?xml version=\"1.0\"?><DistributionList xmlns=\"{XMLNS}\"><Marker></Marker><MaxItems>100</MaxItems>\
-                 <IsTruncated>false</IsTruncated><Items>{items}</Items></DistributionList>"),
+            body: body.collect::<Vec<_>>().join("</DistributionSummary>"),
         }
     });
+}
+
+/// Both stand-ins on one fault layer.
+pub fn cloudfront_faults() -> Faults {
+    let faults = Faults::new();
+    serve_written_configs(&faults);
+    serve_listing(&faults);
+    faults
 }
 
 /// Every CloudFront operation sent has its row in `permissions::OPERATIONS`.
@@ -89,25 +130,18 @@ fn covered(log: &CallLog) {
     }
 }
 
-async fn https_ctx(config: Config, log: &CallLog) -> (Ctx, Created) {
-    let faults = Faults::new();
-    let created = Created::default();
-    serve_written_configs(&faults);
-    serve_listing(
-        &faults,
-        &created,
-        format!("{} website (shopsmart-deploy)", config.names().stack_id()),
-    );
-    let ctx = ctx_with_faults(config, Mode::Apply, &[log.interceptor()], &faults).await;
-    assert_eq!(
-        comment(&ctx),
-        format!("{} website (shopsmart-deploy)", ctx.names.stack_id())
-    );
-    (ctx, created)
+async fn https_ctx(config: Config, log: &CallLog) -> Ctx {
+    ctx_with_faults(
+        config,
+        Mode::Apply,
+        &[log.interceptor()],
+        &cloudfront_faults(),
+    )
+    .await
 }
 
 /// Converges the OAC, then the distribution; their changes and the distribution's id and ARN.
-async fn converge_cdn(ctx: &Ctx, created: &Created) -> (Action, Action, String, String) {
+async fn converge_cdn(ctx: &Ctx) -> (Action, Action, String, String) {
     let oac = OriginAccessControl::new(ctx);
     let oac_change = converge(ctx, &oac).await.unwrap();
     let oac_id = oac_change
@@ -121,9 +155,6 @@ async fn converge_cdn(ctx: &Ctx, created: &Created) -> (Action, Action, String, 
     let distribution = Distribution::new(ctx, desired);
     let converged = converge(ctx, &distribution).await.unwrap();
     let info = distribution.info(converged.live.as_ref()).unwrap();
-    if converged.change.action == Action::Create {
-        created.lock().unwrap().push(info.clone());
-    }
     (
         oac_change.change.action,
         converged.change.action,
@@ -135,8 +166,8 @@ async fn converge_cdn(ctx: &Ctx, created: &Created) -> (Action, Action, String, 
 #[tokio::test]
 async fn distribution_converges_with_the_documented_settings_and_destroys() {
     let log = CallLog::default();
-    let (ctx, created) = https_ctx(https_config(), &log).await;
-    let (oac, dist, id, arn) = converge_cdn(&ctx, &created).await;
+    let ctx = https_ctx(https_config(), &log).await;
+    let (oac, dist, id, arn) = converge_cdn(&ctx).await;
     assert_eq!((oac, dist), (Action::Create, Action::Create));
 
     // Read back from moto (GetDistribution is moto's own answer).
@@ -205,7 +236,7 @@ async fn distribution_converges_with_the_documented_settings_and_destroys() {
     // A second converge reads only.
     covered(&log);
     log.clear();
-    let (oac, dist, _, _) = converge_cdn(&ctx, &created).await;
+    let (oac, dist, _, _) = converge_cdn(&ctx).await;
     assert_eq!((oac, dist), (Action::Unchanged, Action::Unchanged));
     assert_eq!(log.mutating_calls(), Vec::<String>::new());
 
@@ -231,7 +262,7 @@ async fn distribution_converges_with_the_documented_settings_and_destroys() {
         .unwrap();
     covered(&log);
     log.clear();
-    let (_, dist, _, _) = converge_cdn(&ctx, &created).await;
+    let (_, dist, _, _) = converge_cdn(&ctx).await;
     let Action::Update { fields } = dist else {
         panic!("expected an update, got {dist:?}")
     };
@@ -240,7 +271,7 @@ async fn distribution_converges_with_the_documented_settings_and_destroys() {
         ["default_root_object"]
     );
     assert_eq!(log.mutating_calls(), ["CloudFront.UpdateDistribution"]);
-    let (_, dist, _, _) = converge_cdn(&ctx, &created).await;
+    let (_, dist, _, _) = converge_cdn(&ctx).await;
     assert_eq!(dist, Action::Unchanged);
 
     // Destroy: disable, wait for Deployed, delete with the ETag; then the OAC.
@@ -315,7 +346,7 @@ async fn converge_bucket(ctx: &Ctx, arn: Option<&str>) -> Action {
 async fn the_bucket_is_private_to_the_distribution_and_switches_both_ways() {
     let log = CallLog::default();
     let config = https_config();
-    let (ctx, _faults) = https_ctx(config.clone(), &log).await;
+    let ctx = https_ctx(config.clone(), &log).await;
     let arn = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE";
     assert_eq!(converge_bucket(&ctx, Some(arn)).await, Action::Create);
     let (policy, flags) = bucket_access(&ctx).await;
@@ -330,7 +361,7 @@ async fn the_bucket_is_private_to_the_distribution_and_switches_both_ways() {
     assert_eq!(converge_bucket(&ctx, Some(arn)).await, Action::Unchanged);
 
     // https off: the public website again; then on: private again.
-    let (public, _f) = https_ctx(
+    let public = https_ctx(
         Config {
             website: shopsmart_deploy::config::model::WebsiteConfig {
                 https: false,
@@ -358,4 +389,178 @@ async fn the_bucket_is_private_to_the_distribution_and_switches_both_ways() {
     assert_eq!(bucket_access(&ctx).await.1, [true; 4]);
     assert_eq!(converge_bucket(&ctx, Some(arn)).await, Action::Unchanged);
     destroy(&ctx, &Bucket::to_delete(&ctx)).await.unwrap();
+}
+
+async fn config_js(ctx: &Ctx) -> String {
+    let object = ctx
+        .aws
+        .s3
+        .get_object()
+        .bucket(bucket_name(ctx))
+        .key("config.js")
+        .send()
+        .await
+        .unwrap();
+    String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = crate::support::write_test_zip(dir.path());
+    let (config, log, faults) = (https_config(), CallLog::default(), cloudfront_faults());
+    let with = |https: bool| {
+        let mut config = config.clone();
+        config.website.https = https;
+        let mut opts = stack_options(config, &zip, vec![log.interceptor()], true);
+        opts.http_client = Some(SharedHttpClient::new(faults.clone()));
+        opts
+    };
+    let (on, off, progress) = (with(true), with(false), Reporter::quiet());
+    let ctx = ctx_with_faults(config.clone(), Mode::Plan, &[], &faults).await;
+
+    let up = stack::up(&on, &progress).await.unwrap();
+    assert!(up.website_url.starts_with("https://") && up.website_url.ends_with(".cloudfront.net"));
+    assert_eq!(config_js(&ctx).await, "export const API_URL = \"/api\";\n");
+    assert_eq!(bucket_access(&ctx).await.1, [true; 4]);
+    log.clear();
+    let again = stack::up(&on, &progress).await.unwrap();
+    assert_eq!(
+        log.mutating_calls(),
+        Vec::<String>::new(),
+        "{:#?}",
+        again.changes
+    );
+    assert_eq!(again.website_url, up.website_url);
+
+    // Off: the distribution and its OAC go, the bucket is the public website again.
+    let down = stack::up(&off, &progress).await.unwrap();
+    let removed: Vec<_> = down
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "CloudFront distribution",
+            "CloudFront origin access control"
+        ]
+    );
+    assert!(down.website_url.starts_with("http://"));
+    assert_eq!(bucket_access(&ctx).await.1, [true, true, false, false]);
+    assert!(config_js(&ctx).await.contains("execute-api"));
+    assert!(Distribution::existing(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_none());
+
+    // On again, then destroy removes both.
+    let back = stack::up(&on, &progress).await.unwrap();
+    assert!(back.website_url.starts_with("https://"));
+    assert_eq!(bucket_access(&ctx).await.1, [true; 4]);
+    stack::destroy(&on, &progress).await.unwrap();
+    assert!(Distribution::existing(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(OriginAccessControl::new(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_none());
+    assert_nothing_remains(&ctx).await;
+}
+
+/// GetDistribution as AWS answers while a change deploys.
+fn in_progress(id: &str) -> Canned {
+    Canned {
+        status: 200,
+        headers: vec![("content-type".into(), "text/xml".into()), ("etag".into(), "E-IN-PROGRESS".into())],
+        body: format!(
+            "<?xml version=\"1.0\"?><Distribution xmlns=\"{XMLNS}\"><Id>{id}</Id><ARN>arn:aws:cloudfront::123456789012:\
+             distribution/{id}</ARN><Status>InProgress</Status><DomainName>d.cloudfront.net</DomainName></Distribution>"
+        ),
+    }
+}
+
+/// Real AWS answers moto does not give: a distribution InProgress after it was disabled, PreconditionFailed
+/// on a stale ETag (update and delete), OriginAccessControlInUse right after the distribution went.
+#[tokio::test]
+async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
+    let (log, faults) = (CallLog::default(), cloudfront_faults());
+    let config = https_config();
+    let ctx = ctx_with_faults(config.clone(), Mode::Apply, &[log.interceptor()], &faults).await;
+    let (_, _, id, _) = converge_cdn(&ctx).await;
+
+    let stale = || {
+        Canned::query_error(
+            412,
+            "PreconditionFailed",
+            "The If-Match version is missing or not valid.",
+        )
+    };
+    let config_path = format!("/2020-05-31/distribution/{id}/config");
+    let put_config = config_path.clone();
+    let update_refused = faults.inject(1, move |r, _| r.is("PUT", &put_config), stale());
+    let mut moved = config.clone();
+    moved.website.index_document = "home.html".into();
+    let moved_ctx = ctx_with_faults(moved, Mode::Apply, &[log.interceptor()], &faults).await;
+    log.clear();
+    let (_, dist, _, _) = converge_cdn(&moved_ctx).await;
+    assert!(matches!(dist, Action::Update { .. }), "{dist:?}");
+    assert_eq!(update_refused.count(), 1);
+    assert_eq!(
+        log.mutating_calls(),
+        [
+            "CloudFront.UpdateDistribution",
+            "CloudFront.UpdateDistribution"
+        ]
+    );
+
+    let dist_path = format!("/2020-05-31/distribution/{id}");
+    let (get_path, delete_path) = (dist_path.clone(), dist_path.clone());
+    let disabled = move |h: &[SeenRequest]| {
+        h.iter()
+            .any(|r| r.is("PUT", &config_path) && r.body.contains("<Enabled>false"))
+    };
+    let deploying = faults.inject(
+        2,
+        move |r, h| r.is("GET", &get_path) && disabled(h),
+        in_progress(&id),
+    );
+    let delete_refused = faults.inject(1, move |r, _| r.is("DELETE", &delete_path), stale());
+    let in_use = Canned::query_error(
+        409,
+        "OriginAccessControlInUse",
+        "The origin access control is in use.",
+    );
+    let oac_busy = faults.inject(
+        1,
+        |r, _| r.method == "DELETE" && r.path.starts_with("/2020-05-31/origin-access-control/"),
+        in_use,
+    );
+    let mut notes = moved_ctx.notes.listen();
+    let gone = destroy(&moved_ctx, &Distribution::existing(&moved_ctx))
+        .await
+        .unwrap();
+    assert_eq!(gone.action, Action::Delete);
+    assert_eq!((deploying.count(), delete_refused.count()), (2, 1));
+    let said = notes.try_recv().unwrap();
+    assert!(
+        said.contains("InProgress") && said.contains("waited"),
+        "{said}"
+    );
+    let gone = destroy(&moved_ctx, &OriginAccessControl::new(&moved_ctx))
+        .await
+        .unwrap();
+    assert_eq!((gone.action, oac_busy.count()), (Action::Delete, 1));
+    assert!(OriginAccessControl::new(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_none());
 }
