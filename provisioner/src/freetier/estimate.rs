@@ -652,6 +652,23 @@ mod tests {
     const DYNAMODB: Split = split(173, 0, 0);
 
     #[test]
+    fn https_adds_cloudfronts_allowance_price_and_worst_case() {
+        let mut config = free_config();
+        let plain = monthly(&config, 0, &Assumptions::default()).render_text();
+        assert!(!plain.contains("CloudFront"), "{plain}");
+        config.website.https = true;
+        let text = monthly(&config, 0, &Assumptions::default()).render_text();
+        for part in [
+            "1 TB out and 10,000,000",
+            "$0.085 per GB",
+            "$0.0100 per 10,000",
+            "without AWS WAF",
+        ] {
+            super::super::test_config::assert_contains(&text, part);
+        }
+    }
+
+    #[test]
     fn zero_requests_cost_nothing() {
         let estimate = monthly(&free_config(), 0, &Assumptions::default());
         assert_eq!(cost_of(&estimate, Service::Lambda), split(0, 0, 0));
