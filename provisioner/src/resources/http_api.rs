@@ -518,7 +518,7 @@ async fn update_integration(ctx: &Ctx, api_id: &str, id: &str) -> anyhow::Result
 }
 
 /// Route key → (route id, target), over every page of GetRoutes.
-async fn read_routes(
+pub async fn read_routes(
     ctx: &Ctx,
     api_id: &str,
 ) -> anyhow::Result<BTreeMap<String, (String, String)>> {

@@ -64,6 +64,13 @@ pub struct Live {
     busy: bool,
 }
 
+impl Live {
+    /// Memory (MB) and architecture, as the diagram shows them.
+    pub fn size(&self) -> (i32, &str) {
+        (self.configuration.memory_mb, &self.architecture)
+    }
+}
+
 /// The fields UpdateFunctionConfiguration sets, in comparable form.
 #[derive(Debug, Clone, PartialEq)]
 struct LiveConfiguration {

@@ -11,6 +11,7 @@ mod budget;
 mod builds_and_regions;
 mod config_validation;
 mod day2;
+mod diagram;
 mod freetier_guard;
 mod http_api;
 mod iam_role;
