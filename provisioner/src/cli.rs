@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Arg, Args, Parser, Subcommand};
 
+use crate::diagram::Format;
 use crate::report::OutputFormat;
 
 #[derive(Debug, Parser)]
@@ -75,6 +76,8 @@ pub enum Command {
     /// a table with more orders is read in part, and this says so. --follow reads again every 5 s. Works
     /// against `dev` too: pass --endpoint-url http://127.0.0.1:5005 (its emulator).
     Orders(OrdersArgs),
+    /// Draw the stack's architecture (live when it exists, else from shopsmart.yaml) as Mermaid or SVG.
+    Diagram(DiagramArgs),
     /// Print the stack's URLs and resource names (with --output json, for scripts).
     Outputs(OutputsArgs),
     /// Print the IAM policy your AWS identity needs for this stack, and how to attach it.
@@ -196,6 +199,16 @@ pub struct OrdersArgs {
     /// Keep printing new orders as they are placed (a read every 5 s) until Ctrl-C.
     #[arg(short, long)]
     pub follow: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiagramArgs {
+    /// Mermaid (renders on GitHub and in most Markdown viewers) or a self-contained SVG.
+    #[arg(long, value_enum, default_value_t = Format::Mermaid)]
+    pub format: Format,
+    /// Write the diagram to this file instead of stdout (`--output` is the global text/json switch).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Args)]

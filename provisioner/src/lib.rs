@@ -8,6 +8,7 @@ pub mod config;
 mod console;
 pub mod console_links;
 pub mod dev;
+pub mod diagram;
 pub mod doctor;
 pub mod error;
 pub mod freetier;

@@ -4,13 +4,13 @@
 //! `--output`: they are already the function's own JSON lines, made readable. Messages about the events
 //! (none found, following) go to stderr, so that stdout holds only events for a pipe.
 
-use crate::aws_error::AwsContext;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 
+use crate::aws_error::AwsContext;
 use crate::report::Reporter;
 use crate::resources::Ctx;
 

@@ -10,9 +10,9 @@ use clap::{CommandFactory, Parser};
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DoctorArgs,
-    FunctionZipArgs, GlobalArgs, LogsArgs, OrdersArgs, OutputsArgs, PermissionsArgs, PlanArgs,
-    StatusArgs, UpArgs,
+    AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DiagramArgs,
+    DoctorArgs, FunctionZipArgs, GlobalArgs, LogsArgs, OrdersArgs, OutputsArgs, PermissionsArgs,
+    PlanArgs, StatusArgs, UpArgs,
 };
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
@@ -20,7 +20,7 @@ use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
-use crate::{dev, doctor, freetier, logs, orders, outputs, permissions};
+use crate::{dev, diagram, doctor, freetier, logs, orders, outputs, permissions};
 
 /// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
 /// the exit code.
@@ -112,6 +112,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Cost(args) => cost(&global, args, &progress),
         Command::Logs(args) => logs(&global, args, &progress).await,
         Command::Orders(args) => orders(&global, args, &progress).await,
+        Command::Diagram(DiagramArgs { format, out }) => {
+            diagram::run(&config_only(&global)?, format, out.as_deref(), &progress).await
+        }
         Command::Outputs(OutputsArgs {}) => outputs(&global, &progress).await,
         Command::Permissions(PermissionsArgs {}) => {
             permissions::run(&config_only(&global)?, &progress).await

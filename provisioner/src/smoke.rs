@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
+use http::Uri;
 use http_body_util::{BodyExt, Empty};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
@@ -40,11 +43,15 @@ pub fn products_url(api_url: &str) -> String {
 
 /// Asks `url` until it answers 200 or `deadline` passes; the error says what it answered last.
 pub async fn first_answer(url: &str, deadline: Duration) -> anyhow::Result<Answered> {
+    // One client for every attempt (its connection is reused), and the URL parsed once: a bad one is an
+    // error now, not a minute of retries.
+    let client = &client()?;
+    let uri = &url.parse().with_context(|| format!("not a URL: {url}"))?;
     let started = Instant::now();
     let last = &Mutex::new(String::from("no answer yet"));
     let answered = wait::until(&format!("{url} to answer 200"), deadline, || async move {
         let sent = Instant::now();
-        let answer = match get(url).await {
+        let answer = match get(client, uri).await {
             Ok((200, _)) => return Ok(Some(sent.elapsed())),
             Ok((status, body)) => format!("HTTP {status} {}", body.trim()),
             Err(err) => format!("{err:#}"),
@@ -67,18 +74,23 @@ pub async fn first_answer(url: &str, deadline: Duration) -> anyhow::Result<Answe
     }
 }
 
-/// One GET: the status and the start of the body.
-async fn get(url: &str) -> anyhow::Result<(u16, String)> {
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+/// An HTTP(S) client trusting the system's root certificates.
+fn client() -> anyhow::Result<HttpsClient> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         .context("loading the system's TLS root certificates")?
         .https_or_http()
         .enable_http1()
         .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-    let uri = url.parse().with_context(|| format!("not a URL: {url}"))?;
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
+/// One GET: the status and the start of the body.
+async fn get(client: &HttpsClient, uri: &Uri) -> anyhow::Result<(u16, String)> {
     let exchange = async {
-        let response = client.get(uri).await?;
+        let response = client.get(uri.clone()).await?;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes();
         let start = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();

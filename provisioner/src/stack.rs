@@ -15,7 +15,6 @@
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
 //! the tables, nor the HTTP API's integration for anything but the function.
 
-use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -28,6 +27,7 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
+use crate::aws_error::AwsContext;
 use crate::change::Change;
 use crate::config::model::Config;
 use crate::console_links::Links;

@@ -130,6 +130,8 @@ pub struct ServiceCost {
 pub struct Estimate {
     pub requests_per_month: u64,
     pub prices_as_of: String,
+    /// Whether the price file was compared with AWS's pages on `prices_as_of`.
+    pub prices_checked_against_aws: bool,
     pub priced_region: String,
     pub sources: Vec<String>,
     pub function_memory_mb: u32,
@@ -207,11 +209,13 @@ pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptio
     }
     notes.push(format!(
         "Accounts opened on or after {} have no 12-month offers: the \"credits or 12-month\" column is paid from \
-         the sign-up credits ({} plus up to {} more) while they last, during the free plan's first {} months.",
+         the sign-up credits ({} plus up to {} more) while they last, during the free plan's first {} months \
+         (credits expire {} months after they were granted).",
         prices.credits.new_accounts_since,
         format_usd(prices.credits.signup_credit_cents),
         format_usd(prices.credits.activity_credit_cents),
-        prices.credits.free_plan_months
+        prices.credits.free_plan_months,
+        prices.credits.credit_valid_months
     ));
 
     if config.website.https {
@@ -221,6 +225,7 @@ pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptio
     Estimate {
         requests_per_month,
         prices_as_of: prices.as_of.clone(),
+        prices_checked_against_aws: prices.checked_against_aws,
         priced_region: prices.priced_region.clone(),
         sources: prices.sources.clone(),
         function_memory_mb: config.function.memory_mb,
@@ -510,10 +515,15 @@ impl Estimate {
     fn write_table(&self, out: &mut String) {
         let _ = writeln!(
             out,
-            "Monthly cost estimate at {} API requests a month ({} list prices as of {})",
+            "Monthly cost estimate at {} API requests a month ({} list prices as of {}{})",
             group_thousands(self.requests_per_month),
             self.priced_region,
-            self.prices_as_of
+            self.prices_as_of,
+            if self.prices_checked_against_aws {
+                ""
+            } else {
+                "; not re-checked against AWS's pages, see provisioner/data/free-tier.yaml"
+            }
         );
         let _ = writeln!(out);
         let _ = writeln!(
@@ -786,7 +796,8 @@ mod tests {
         let text = monthly(&free_config(), 100_000, &Assumptions::default()).render_text();
         for expected in [
             "100,000 API requests",
-            "as of 2026-11-01",
+            "as of 2026-11-01; not re-checked against AWS's pages",
+            "credits expire 12 months after they were granted",
             "50 ms average duration, 128 MB memory, arm64",
             "2 KB per API request",
             "1 per 4 API requests",

@@ -1,10 +1,10 @@
 //! The account's other DynamoDB tables in the stack's region: the 25 free RCU/WCU are shared by all of them.
 //! Read-only (ListTables, DescribeTable).
 
-use crate::aws_error::AwsContext;
 use aws_sdk_dynamodb::types::{BillingMode, TableDescription};
 use serde::Serialize;
 
+use crate::aws_error::AwsContext;
 use crate::names::TableKind;
 use crate::resources::Ctx;
 

@@ -48,6 +48,9 @@ sections! {
     PriceSheet {
         /// The day the figures were last checked against `sources` (YYYY-MM-DD).
         as_of: String,
+        /// Whether the figures were compared with AWS's pages on `as_of`, and what was and was not.
+        checked_against_aws: bool,
+        verification: String,
         priced_region: String,
         sources: Vec<String>,
         credits: Credits,
@@ -66,6 +69,8 @@ sections! {
         signup_credit_cents: u64,
         activity_credit_cents: u64,
         free_plan_months: u32,
+        /// Credits expire this many months after they were granted, used or not.
+        credit_valid_months: u32,
     }
 
     PerArchitecture {

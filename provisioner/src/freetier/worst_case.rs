@@ -9,9 +9,6 @@ use super::money::{format_usd, group_thousands};
 use super::prices::PriceSheet;
 use crate::config::model::Config;
 
-/// The estimate's month: 730 hours.
-const SECONDS_A_MONTH: u64 = 730 * 3600;
-
 /// What a flood at the throttle would bill in a month (what credits or a 12-month offer would pay included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorstCase {
@@ -26,7 +23,9 @@ pub struct WorstCase {
 /// `None` for an unthrottled API (the guard refuses that on its own).
 pub fn worst_case(config: &Config) -> Option<WorstCase> {
     let throttle = config.api.throttle?;
-    let requests = u64::from(throttle.rate_per_second) * SECONDS_A_MONTH;
+    let prices = PriceSheet::current();
+    // The estimate's month (the price file's hours_per_month), in seconds.
+    let requests = u64::from(throttle.rate_per_second) * prices.hours_per_month * 3_600;
     // A flood of API calls, not of page views: no website traffic with it.
     let flood = Assumptions {
         api_requests_per_page_view: u64::MAX,
@@ -40,7 +39,7 @@ pub fn worst_case(config: &Config) -> Option<WorstCase> {
         avg_duration_ms: u64::from(config.function.timeout_s) * 1000,
         ..flood.clone()
     };
-    let get = &PriceSheet::current().s3.get_request;
+    let get = &prices.s3.get_request;
     Some(WorstCase {
         rate_per_second: throttle.rate_per_second,
         requests_per_month: requests,

@@ -6,7 +6,6 @@
 //! `alerts`, a budget this stack made is deleted ([`super::driver::prune`]), and stacks without alerts report
 //! nothing extra.
 
-use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -18,6 +17,7 @@ use aws_sdk_budgets::types::{
 
 use super::ownership::{deleted, found};
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::{Change, FieldChange};
 
 pub const KIND: &str = "AWS Budgets alert";

@@ -3,7 +3,6 @@
 //! configured default-route throttling. HTTP API names are not unique, so it is found by name (paginating
 //! GetApis) and then owned only if it carries our stack tag.
 
-use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -12,6 +11,7 @@ use aws_sdk_apigatewayv2::types::{Api, Cors, IntegrationType, ProtocolType, Rout
 
 use super::ownership::{deleted, found};
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Throttle;
 
@@ -531,7 +531,7 @@ async fn update_integration(ctx: &Ctx, api_id: &str, id: &str) -> anyhow::Result
 }
 
 /// Route key → (route id, target), over every page of GetRoutes.
-async fn read_routes(
+pub async fn read_routes(
     ctx: &Ctx,
     api_id: &str,
 ) -> anyhow::Result<BTreeMap<String, (String, String)>> {

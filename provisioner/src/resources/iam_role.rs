@@ -5,7 +5,6 @@
 //! IAM returns policy documents URL-encoded; they are decoded and compared as parsed JSON, so an unchanged
 //! policy is never written again.
 
-use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -15,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::ownership::{deleted, found, service_error};
 use super::{Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::names::TableKind;
 

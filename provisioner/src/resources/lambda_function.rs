@@ -3,7 +3,6 @@
 //! `function_code`. Code is uploaded only when the live CodeSha256 differs; configuration is updated only
 //! for the fields that differ.
 
-use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Duration;
@@ -21,6 +20,7 @@ use aws_sdk_lambda::types::{
 use super::function_code::FunctionZip;
 use super::ownership::{deleted, found};
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Architecture;
 use crate::wait;
@@ -62,6 +62,13 @@ pub struct Live {
     tags: Tags,
     reserved_concurrency: Option<i32>,
     busy: bool,
+}
+
+impl Live {
+    /// Memory (MB) and architecture, as the diagram shows them.
+    pub fn size(&self) -> (i32, &str) {
+        (self.configuration.memory_mb, &self.architecture)
+    }
 }
 
 /// The fields UpdateFunctionConfiguration sets, in comparable form.

@@ -3,12 +3,12 @@
 //! with ResourceConflictException, so a statement with another SourceArn is removed, then added. The
 //! statement is written or removed only while the function carries our tag.
 
-use crate::aws_error::AwsContext;
 use anyhow::Context;
 
 use super::http_api::ApiInfo;
 use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
 use super::{differing_fields, Changes, Ctx, Owner, Resource};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
 pub const KIND: &str = "Lambda permission";

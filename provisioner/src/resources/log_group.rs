@@ -1,11 +1,11 @@
 //! The function's CloudWatch log group `/aws/lambda/{stack}-api`, created before the function so that its
 //! retention (and tag) is ours: if Lambda created it on first run, logs would be kept forever.
 
-use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 
 use super::ownership::deleted;
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
 pub const KIND: &str = "CloudWatch log group";

@@ -8,7 +8,6 @@
 //! line snapshots, and putting it back into the file puts it on sale again. Items without our marker (written
 //! by hand or by anything else) are never touched unless their id is in the file.
 
-use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,6 +16,7 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::{Changes, Ctx, Mode, Owner, Resource};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::ProductSeed;
 use crate::names::TableKind;

@@ -6,7 +6,6 @@
 //! converge waits, with a bounded backoff, for ACTIVE before any update and for a DELETING table to vanish
 //! before creating it again.
 
-use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::ownership::{deleted, found};
 use super::{Changes, Ctx, Mode, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Capacity;
 use crate::names::TableKind;

@@ -4,7 +4,6 @@
 //! it differs. Destroy empties every object version and delete marker first (a non-empty bucket cannot be
 //! deleted).
 
-use crate::aws_error::AwsContext;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -25,6 +24,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::ownership::{found_code, service_error};
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::wait;
 

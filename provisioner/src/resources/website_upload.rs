@@ -8,7 +8,6 @@
 //! Cache-Control for it, and it was not modified after the manifest (a hand-changed file, even one changed
 //! only in its metadata, is newer and is uploaded again).
 
-use crate::aws_error::AwsContext;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -20,6 +19,7 @@ use md5::{Digest, Md5};
 
 use super::website_bucket::{self, bucket_name};
 use super::{Changes, Ctx, Mode, Owner, Resource};
+use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
 pub const KIND: &str = "Website files";

@@ -98,11 +98,7 @@ fn consistency_answers() -> (Faults, [Hits; 2]) {
         move |r, history| {
             is_list_tags(r) && !history.iter().any(|h| is_list_tags(h) && h.body == r.body)
         },
-        Canned {
-            status: 200,
-            headers: vec![("content-type".into(), "application/x-amz-json-1.0".into())],
-            body: r#"{"Tags":[]}"#.into(),
-        },
+        Canned::dynamodb_ok(serde_json::json!({ "Tags": [] })),
     );
     (faults, [not_yet_bucket, no_tags_yet])
 }

@@ -12,6 +12,7 @@ mod builds_and_regions;
 mod cdn;
 mod config_validation;
 mod day2;
+mod diagram;
 mod freetier_guard;
 mod http_api;
 mod iam_role;

@@ -1,9 +1,9 @@
 //! `permissions` covers what the verbs really send. Every AWS operation recorded (CallLog) over a cold `up`,
-//! a no-op `up`, `plan`, `status`, `logs`, `outputs`, `orders` and `destroy` against moto, with alerts off and on (then
-//! through budget.rs's stand-in for the Budgets calls moto lacks, and with an `up` that changes the email),
-//! must be in `permissions::OPERATIONS`, and each of its IAM actions must be allowed, on the resource the
-//! operation acts on (IAM wildcard matching), by the policy `shopsmart-deploy permissions --output json`
-//! prints. `doctor` against moto names the emulator and skips the permission check moto cannot answer.
+//! a no-op `up`, `plan`, `status`, `logs`, `outputs`, `orders`, `diagram` and `destroy` against moto, with
+//! alerts off and on (then through budget.rs's stand-in for the Budgets calls moto lacks, and with an `up`
+//! that changes the email), must be in `permissions::OPERATIONS`, and each of its IAM actions must be
+//! allowed, on the resource the operation acts on (IAM wildcard matching), by the policy
+//! `shopsmart-deploy permissions --output json` prints. `doctor` against moto names the emulator and skips the permission check moto cannot answer.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use shopsmart_deploy::permissions::{needed, OPERATIONS};
 use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::Mode;
 use shopsmart_deploy::stack::{self, StackOptions};
-use shopsmart_deploy::{logs, orders, outputs};
+use shopsmart_deploy::{diagram, logs, orders, outputs};
 
 use crate::support::cli::Cli;
 use crate::support::*;
@@ -139,9 +139,9 @@ fn printed_policy(cli: &Cli) -> Value {
     serde_json::from_str(&cli.ok(&["permissions", "--output", "json"])).expect("a JSON document")
 }
 
-/// Every operation a cold `up`, a no-op `up`, `plan`, `status`, `logs`, `outputs`, `orders` and `destroy` send for
-/// `cli`'s configuration; with alerts, through budget.rs's stand-in for the Budgets calls moto lacks, and
-/// with an `up` that changes the alert's email.
+/// Every operation a cold `up`, a no-op `up`, `plan`, `status`, `logs`, `outputs`, `orders`, `diagram`'s
+/// reads and `destroy` send for `cli`'s configuration; with alerts, through budget.rs's stand-in for the
+/// Budgets calls moto lacks, and with an `up` that changes the alert's email.
 async fn every_verb(cli: &Cli) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let zip = write_test_zip(dir.path());
@@ -161,6 +161,8 @@ async fn every_verb(cli: &Cli) -> Vec<String> {
         .unwrap();
     outputs::collect(&read).await.unwrap();
     orders::run(&read, 10, false, &quiet).await.unwrap();
+    let mut facts = diagram::Facts::of(&config, Some(&read.account_id));
+    assert!(diagram::read_live(&read, &mut facts).await.unwrap());
     if let Some(alerts) = &mut config.alerts {
         alerts.email = "other@example.com".into();
         let changed = StackOptions {

@@ -88,11 +88,7 @@ async fn a_new_tables_tags_not_visible_yet_are_waited_for() {
 
     let faults = Faults::new();
     let apply = ctx_with_faults(config, Mode::Apply, &[], &faults).await;
-    let no_tags_yet = || Canned {
-        status: 200,
-        headers: vec![("content-type".into(), "application/x-amz-json-1.0".into())],
-        body: r#"{"Tags":[]}"#.into(),
-    };
+    let no_tags_yet = || Canned::dynamodb_ok(serde_json::json!({ "Tags": [] }));
     let is_list_tags = |r: &crate::support::faults::SeenRequest, _: &[_]| {
         r.target.as_deref() == Some("DynamoDB_20120810.ListTagsOfResource")
     };
@@ -186,15 +182,10 @@ async fn unprocessed_product_keys_are_asked_for_again() {
     let unprocessed = faults.inject(
         1,
         |r, _| r.target.as_deref() == Some("DynamoDB_20120810.BatchGetItem"),
-        Canned {
-            status: 200,
-            headers: vec![("content-type".into(), "application/x-amz-json-1.0".into())],
-            body: serde_json::json!({
-                "Responses": { table.clone(): [] },
-                "UnprocessedKeys": { table: { "Keys": keys, "ConsistentRead": true } }
-            })
-            .to_string(),
-        },
+        Canned::dynamodb_ok(serde_json::json!({
+            "Responses": { table.clone(): [] },
+            "UnprocessedKeys": { table: { "Keys": keys, "ConsistentRead": true } }
+        })),
     );
     let changes = seed::converge(&apply, false).await.unwrap();
     assert_eq!(unprocessed.count(), 1);

@@ -100,6 +100,18 @@ impl Canned {
         }
     }
 
+    /// An awsJson1_0 success (DynamoDB) with a JSON body.
+    pub fn dynamodb_ok(body: serde_json::Value) -> Self {
+        Self {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                ("x-amzn-requestid".into(), "fault-injected".into()),
+            ],
+            body: body.to_string(),
+        }
+    }
+
     /// An awsJson1_1 success (AWS Budgets) with a JSON body.
     pub fn aws_json_ok(body: serde_json::Value) -> Self {
         Self {
