@@ -76,6 +76,7 @@ async fn ours<R: Resource>(ctx: &Ctx, resource: R) -> anyhow::Result<Option<R::L
     let live = resource.read(ctx).await?;
     Ok(live.filter(|live| match resource.owner(live) {
         Owner::Tags(tags) => ctx.is_ours(tags),
+        Owner::Marker(ours) => ours,
         Owner::Parent => true,
     }))
 }

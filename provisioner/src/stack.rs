@@ -46,7 +46,7 @@ use crate::resources::lambda_permission::Permission;
 use crate::resources::log_group::LogGroup;
 use crate::resources::seed::Product;
 use crate::resources::tables::Table;
-use crate::resources::website_bucket::{bucket_name, Bucket};
+use crate::resources::website_bucket::{bucket_name, untag_cloudfront, Bucket};
 use crate::resources::website_upload::WebsiteFiles;
 use crate::resources::{self, Ctx, Mode, Resource};
 use crate::smoke;
@@ -169,6 +169,8 @@ struct Facts {
     /// With `website.https`: the OAC's id and the distribution (`None` in plan before they exist).
     oac: OnceLock<Option<String>>,
     cdn: OnceLock<Option<CdnInfo>>,
+    /// The bucket says a distribution of this stack may exist (`LiveBucket::may_have_distribution`).
+    cdn_marked: OnceLock<bool>,
 }
 
 /// A value a step's need has set.
@@ -205,10 +207,7 @@ fn up_steps<'a>(
         Step::new("log group", &[], move || async move {
             Ok(vec![change_of(ctx, &LogGroup::new(ctx)).await?])
         }),
-        Step::new("website bucket", bucket_needs(ctx), move || async move {
-            let arn = facts.cdn.get().cloned().flatten().map(|cdn| cdn.arn);
-            Ok(vec![change_of(ctx, &Bucket::new(ctx).behind(arn)).await?])
-        }),
+        bucket_step(ctx, facts),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
                 let _ = facts.code.set(function_code(opts, verb).await?);
@@ -257,6 +256,17 @@ fn up_steps<'a>(
     steps
 }
 
+/// The website bucket; it tells the CloudFront steps whether a distribution of ours may exist.
+fn bucket_step<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Step<'a> {
+    Step::new("website bucket", bucket_needs(ctx), move || async move {
+        let arn = facts.cdn.get().cloned().flatten().map(|cdn| cdn.arn);
+        let converged = resources::converge(ctx, &Bucket::new(ctx).behind(arn)).await?;
+        let marked = converged.live.is_some_and(|l| l.may_have_distribution());
+        let _ = facts.cdn_marked.set(marked);
+        Ok(vec![converged.change])
+    })
+}
+
 /// What config.js points the storefront at: `/api` on CloudFront's own address, or the API's URL.
 fn config_js_api<'a>(ctx: &Ctx, api: Option<&'a ApiInfo>) -> Option<&'a str> {
     match ctx.config.website.https {
@@ -274,19 +284,25 @@ fn bucket_needs(ctx: &Ctx) -> &'static [&'static str] {
 }
 
 /// `website.https`: the OAC, then the distribution (which needs the API's address). Without it, a
-/// distribution an earlier `up` made is removed (one ListDistributions), and its OAC with it.
+/// distribution an earlier `up` made is removed with its OAC, once the bucket is the public website again
+/// and only when the bucket says one may exist (no CloudFront call otherwise); then the bucket's
+/// `shopsmart:cloudfront` tag goes.
 fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     if !ctx.config.website.https {
         return vec![Step::new(
             "CloudFront distribution",
-            &["website files"],
+            &["website bucket", "website files"],
             move || async move {
-                let Some(removed) = resources::prune(ctx, &Distribution::existing(ctx)).await?
-                else {
+                if !fact(&facts.cdn_marked) {
                     return Ok(Vec::new());
-                };
+                }
+                let removed = resources::prune(ctx, &Distribution::existing(ctx)).await?;
                 let oac = resources::prune(ctx, &OriginAccessControl::new(ctx)).await?;
-                Ok([Some(removed), oac].into_iter().flatten().collect())
+                let untagged = match ctx.mode {
+                    Mode::Apply => untag_cloudfront(ctx, &bucket_name(ctx)).await?,
+                    Mode::Plan => None,
+                };
+                Ok([removed, oac, untagged].into_iter().flatten().collect())
             },
         )];
     }

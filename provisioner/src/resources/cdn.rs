@@ -1,8 +1,9 @@
 //! `website.https: true`: a CloudFront distribution in front of the private website bucket (origin `site`,
 //! through the Origin Access Control `{stack}-site-oac`, SigV4, always signing) and the HTTP API under
 //! `/api/*` (origin `api`, caching disabled, every viewer header but Host forwarded). A distribution has no
-//! name: ours is the one whose comment is [`comment`], and it carries the stack tag. OACs carry no tags: the
-//! name holds the stack id and the distribution step that uses it vouches for it.
+//! name: ours is the one whose comment is [`comment`], and it carries the stack tag. OACs cannot carry tags:
+//! ours is named `{stack}-site-oac` and its description holds the marker `shopsmart:stack={stack}`
+//! ([`oac_marker`]); one of that name without the marker is never adopted, changed or deleted.
 //!
 //! Every distribution write needs the ETag of the config it replaces (`IfMatch`). On AWS a distribution takes
 //! minutes to deploy: `up` does not wait (the address answers once it is Deployed); `destroy` must disable it,
@@ -50,6 +51,16 @@ pub fn oac_name(ctx: &Ctx) -> String {
     format!("{}-site-oac", ctx.names.stack_id())
 }
 
+/// What our OAC's description says in place of the stack tag it cannot carry: `shopsmart:stack={stack}`.
+pub fn oac_marker(ctx: &Ctx) -> String {
+    format!("{}={}", crate::names::STACK_TAG_KEY, ctx.stack_tag_value())
+}
+
+/// Whether an OAC's description carries our marker (a word of its own: `…=shop-dev` is not `…=shop-dev2`).
+fn has_marker(marker: &str, description: &str) -> bool {
+    description.split_whitespace().any(|word| word == marker)
+}
+
 /// The Origin Access Control the distribution signs its bucket requests with.
 #[derive(Default)]
 pub struct OriginAccessControl {
@@ -62,6 +73,8 @@ pub struct OriginAccessControl {
 pub struct LiveOac {
     pub id: String,
     settings: [String; 3],
+    /// Its description carries our marker ([`oac_marker`]).
+    pub marked: bool,
 }
 
 fn oac_settings() -> [String; 3] {
@@ -79,7 +92,7 @@ impl OriginAccessControl {
     fn config(&self, ctx: &Ctx) -> anyhow::Result<OriginAccessControlConfig> {
         Ok(OriginAccessControlConfig::builder()
             .name(&self.name)
-            .description(format!("shopsmart:stack={}", ctx.stack_tag_value()))
+            .description(oac_marker(ctx))
             .signing_behavior(OriginAccessControlSigningBehaviors::Always)
             .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
             .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
@@ -131,6 +144,7 @@ impl Resource for OriginAccessControl {
                         oac.signing_protocol().as_str().to_owned(),
                         oac.origin_access_control_origin_type().as_str().to_owned(),
                     ],
+                    marked: has_marker(&oac_marker(ctx), oac.description()),
                 }));
             }
             marker = list
@@ -143,8 +157,20 @@ impl Resource for OriginAccessControl {
         }
     }
 
-    fn owner<'a>(&self, _live: &'a LiveOac) -> Owner<'a> {
-        Owner::Parent
+    fn owner<'a>(&self, live: &'a LiveOac) -> Owner<'a> {
+        Owner::Marker(live.marked)
+    }
+
+    fn foreign_fix(&self, ctx: &Ctx, live: &LiveOac) -> String {
+        format!(
+            "Origin access controls cannot carry tags: this stack's says `{}` in its description, and {} ({}) \
+             does not. If it is an old one of this stack, add that text to its description (CloudFront console \
+             → Security → Origin access → Edit) and run again; otherwise delete it there, or choose another \
+             project or stage in shopsmart.yaml",
+            oac_marker(ctx),
+            self.name,
+            live.id
+        )
     }
 
     fn diff(&self, _ctx: &Ctx, live: &LiveOac) -> Vec<FieldChange> {
@@ -716,4 +742,22 @@ fn shape(c: &DistributionConfig) -> Vec<(&'static str, String)> {
         ("behaviors", join(paths.collect())),
         ("error_responses", join(errors.collect())),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_marker;
+
+    #[test]
+    fn only_our_exact_marker_makes_an_oac_ours() {
+        let ours = "shopsmart:stack=shop-dev";
+        assert!(has_marker(ours, "shopsmart:stack=shop-dev"));
+        assert!(has_marker(
+            ours,
+            "made by shopsmart-deploy shopsmart:stack=shop-dev"
+        ));
+        assert!(!has_marker(ours, "shopsmart:stack=shop-dev2"));
+        assert!(!has_marker(ours, "shopsmart:stack=shop"));
+        assert!(!has_marker(ours, ""));
+    }
 }

@@ -81,10 +81,13 @@ pub async fn prune<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Optio
     let Some(live) = resource.read(ctx).await? else {
         return Ok(None);
     };
-    if let Owner::Tags(tags) = resource.owner(&live) {
-        if !ctx.is_ours(tags) {
-            return Ok(None);
-        }
+    let ours = match resource.owner(&live) {
+        Owner::Tags(tags) => ctx.is_ours(tags),
+        Owner::Marker(ours) => ours,
+        Owner::Parent => true,
+    };
+    if !ours {
+        return Ok(None);
     }
     if ctx.mode == Mode::Apply && !resource.delete(ctx, &live).await? {
         return Ok(None);
@@ -120,9 +123,9 @@ fn check_owner<'a, R: Resource>(
     live: &'a R::Live,
 ) -> anyhow::Result<Option<&'a Tags>> {
     match resource.owner(live) {
-        Owner::Parent => Ok(None),
+        Owner::Parent | Owner::Marker(true) => Ok(None),
         Owner::Tags(tags) if ctx.is_ours(tags) => Ok(Some(tags)),
-        Owner::Tags(_) => Err(super::ownership::foreign_error(
+        Owner::Tags(_) | Owner::Marker(false) => Err(super::ownership::foreign_error(
             ctx,
             R::KIND,
             &resource.id(),

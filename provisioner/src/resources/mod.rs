@@ -129,6 +129,9 @@ pub enum Owner<'a> {
     /// A part of a resource that a step it needs has already checked (a table's items, a bucket's objects,
     /// a role's inline policy, a statement in a function's policy).
     Parent,
+    /// A resource that cannot carry tags (a CloudFront origin access control) but carries our marker,
+    /// `shopsmart:stack=<stack>`, in its description: whether it does.
+    Marker(bool),
 }
 
 /// One AWS resource; `Live` is what `read` finds.

@@ -25,7 +25,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use super::ownership::{found_code, service_error};
 use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
 use crate::aws_error::AwsContext;
-use crate::change::FieldChange;
+use crate::change::{Action, Change, FieldChange};
 use crate::wait;
 
 pub const KIND: &str = "S3 website bucket";
@@ -102,6 +102,22 @@ impl PublicAccessBlock {
 
 pub fn bucket_name(ctx: &Ctx) -> String {
     ctx.names.website_bucket(&ctx.account_id, &ctx.region)
+}
+
+/// With `website.https` the bucket carries this tag too: a CloudFront distribution of this stack may exist.
+/// `up` with `https` off looks for a distribution to remove only when the bucket carries it (or its policy
+/// still names a distribution), and takes it off once the distribution and its OAC are gone: a no-op `up`
+/// without `https` makes no CloudFront call, and an interrupted switch-off is finished by the next `up`.
+pub const CLOUDFRONT_TAG: &str = "shopsmart:cloudfront";
+const CLOUDFRONT_TAG_VALUE: &str = "on";
+
+/// The tags the bucket is made with: the stack's, plus [`CLOUDFRONT_TAG`] with `website.https`.
+fn bucket_tags(ctx: &Ctx) -> BTreeMap<String, String> {
+    let mut tags = ctx.tags();
+    if ctx.config.website.https {
+        tags.insert(CLOUDFRONT_TAG.into(), CLOUDFRONT_TAG_VALUE.into());
+    }
+    tags
 }
 
 /// Allows only reading objects, to everyone: what a static website needs and nothing more. With
@@ -232,6 +248,14 @@ pub struct LiveBucket {
 }
 
 impl LiveBucket {
+    /// Whether a distribution of this stack may exist: the bucket carries [`CLOUDFRONT_TAG`], or its policy
+    /// names a CloudFront distribution (`AWS:SourceArn`).
+    pub fn may_have_distribution(&self) -> bool {
+        let policy = self.policy.as_ref().map(ToString::to_string);
+        self.tags.contains_key(CLOUDFRONT_TAG)
+            || policy.is_some_and(|p| p.contains("AWS:SourceArn") && p.contains(":distribution/"))
+    }
+
     /// A bucket known only by its tags (settings unread).
     fn tagged(tags: Tags) -> Self {
         Self {
@@ -310,6 +334,9 @@ impl Resource for Bucket {
             fields.push(FieldChange::new("policy", old, wanted_policy.to_string()));
         }
         if ctx.config.website.https {
+            if !live.tags.contains_key(CLOUDFRONT_TAG) {
+                fields.push(cloudfront_tag_change());
+            }
             // Only CloudFront reads the bucket: a website configuration left from before is harmless.
             return fields;
         }
@@ -345,7 +372,7 @@ impl Resource for Bucket {
     /// before the policy: with BlockPublicPolicy on, S3 refuses a public policy.
     async fn configure(&self, ctx: &Ctx) -> anyhow::Result<()> {
         let bucket = &self.name;
-        put_tags(ctx, bucket, ctx.tags()).await?;
+        put_tags(ctx, bucket, bucket_tags(ctx)).await?;
         put_ownership(ctx, bucket).await?;
         if ctx.config.website.https {
             put_policy(ctx, bucket, self.distribution_arn.as_deref()).await?;
@@ -374,7 +401,7 @@ impl Resource for Bucket {
         .contains(&Some("NoSuchBucket"))
     }
 
-    async fn update(&self, ctx: &Ctx, _live: &LiveBucket, changes: &Changes) -> anyhow::Result<()> {
+    async fn update(&self, ctx: &Ctx, live: &LiveBucket, changes: &Changes) -> anyhow::Result<()> {
         let bucket = &self.name;
         if changes.has("object_ownership") {
             put_ownership(ctx, bucket).await?;
@@ -395,6 +422,11 @@ impl Resource for Bucket {
         if changes.has("website") {
             put_website(ctx, bucket).await?;
         }
+        if changes.has(&cloudfront_tag_change().field) {
+            let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
+            all.extend(bucket_tags(ctx));
+            put_tags(ctx, bucket, all).await?;
+        }
         Ok(())
     }
 
@@ -406,6 +438,10 @@ impl Resource for Bucket {
     ) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
         all.extend(tags.clone());
+        if ctx.config.website.https {
+            // `update` may have added it in this very run, after `live` was read.
+            all.extend(bucket_tags(ctx));
+        }
         put_tags(ctx, &self.name, all).await
     }
 
@@ -419,6 +455,29 @@ impl Resource for Bucket {
             super::ownership::FIX_CHOOSE_ANOTHER_NAME
         )
     }
+}
+
+fn cloudfront_tag_change() -> FieldChange {
+    FieldChange::new(
+        format!("tags.{CLOUDFRONT_TAG}"),
+        "(unset)",
+        CLOUDFRONT_TAG_VALUE,
+    )
+}
+
+/// Takes [`CLOUDFRONT_TAG`] off the bucket (once the distribution and its OAC are gone); the bucket's
+/// change, or `None` when it has no such tag (or no longer exists).
+pub async fn untag_cloudfront(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<Change>> {
+    let mut tags = read_tags(ctx, bucket).await?;
+    let Some(old) = tags.remove(CLOUDFRONT_TAG) else {
+        return Ok(None);
+    };
+    put_tags(ctx, bucket, tags).await?;
+    let field = FieldChange::new(format!("tags.{CLOUDFRONT_TAG}"), old, "(unset)");
+    let action = Action::Update {
+        fields: vec![field],
+    };
+    Ok(Some(Change::new(KIND, bucket, action)))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -452,7 +511,7 @@ async fn create(ctx: &Ctx, bucket: &str, name_release: Duration) -> anyhow::Resu
     // Tags at creation close the window in which an interrupted `up` could leave an untagged bucket that the
     // next run must refuse as foreign (moto drops them, hence PutBucketTagging too). S3 needs s3:TagResource
     // for them: without it CreateBucket is AccessDenied, so create without tags (PutBucketTagging follows).
-    let tags = s3_tags(ctx.tags())?;
+    let tags = s3_tags(bucket_tags(ctx))?;
     let attempt = || async {
         match request(Some(tags.clone())).await {
             Err(err)
@@ -617,7 +676,7 @@ async fn put_policy(ctx: &Ctx, bucket: &str, distribution: Option<&str>) -> anyh
     .await;
     match result {
         Ok(_) => Ok(()),
-        Err(err) if is_access_denied(&err) => Err(err).aws_context(|| {
+        Err(err) if is_access_denied(&err) && !ctx.config.website.https => Err(err).aws_context(|| {
             format!(
                 "putting the public-read policy on S3 bucket ({bucket}): access denied for {} s. If the message \
                  mentions BlockPublicPolicy, Block Public Access is on for the whole account (S3 console → Block \
@@ -626,7 +685,14 @@ async fn put_policy(ctx: &Ctx, bucket: &str, distribution: Option<&str>) -> anyh
                 POLICY_AFTER_BPA_DEADLINE.as_secs()
             )
         }),
-        Err(err) => Err(err).aws_context(|| format!("putting the public-read policy on S3 bucket ({bucket})")),
+        Err(err) => Err(err).aws_context(|| format!("putting the {} policy on S3 bucket ({bucket})", policy_kind(ctx))),
+    }
+}
+
+fn policy_kind(ctx: &Ctx) -> &'static str {
+    match ctx.config.website.https {
+        true => "CloudFront-only",
+        false => "public-read",
     }
 }
 

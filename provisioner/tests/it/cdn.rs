@@ -9,7 +9,7 @@ use shopsmart_deploy::change::Action;
 use shopsmart_deploy::config::model::Config;
 use shopsmart_deploy::names::STACK_TAG_KEY;
 use shopsmart_deploy::resources::cdn::{Desired, Distribution, OriginAccessControl};
-use shopsmart_deploy::resources::website_bucket::{bucket_name, Bucket};
+use shopsmart_deploy::resources::website_bucket::{bucket_name, Bucket, CLOUDFRONT_TAG};
 use shopsmart_deploy::resources::{converge, destroy, Ctx, Mode, Resource};
 
 use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
@@ -404,6 +404,67 @@ async fn config_js(ctx: &Ctx) -> String {
     String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
 }
 
+/// The CloudFront operations among `calls`, sorted.
+fn cloudfront_calls(log: &CallLog) -> Vec<String> {
+    let mut calls: Vec<_> = log
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("CloudFront."))
+        .collect();
+    calls.sort();
+    calls
+}
+
+/// What a no-op `up` with `https` on asks CloudFront: the OAC list, the distribution list, then the
+/// distribution's tags and config.
+const NO_OP_CLOUDFRONT_READS: [&str; 4] = [
+    "CloudFront.GetDistributionConfig",
+    "CloudFront.ListDistributions",
+    "CloudFront.ListOriginAccessControls",
+    "CloudFront.ListTagsForResource",
+];
+
+/// Someone made the private bucket public by hand: Block Public Access off, a public-read policy.
+async fn make_public_by_hand(ctx: &Ctx) {
+    let bucket = bucket_name(ctx);
+    let open = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+        .block_public_acls(false)
+        .ignore_public_acls(false)
+        .block_public_policy(false)
+        .restrict_public_buckets(false)
+        .build();
+    let s3 = &ctx.aws.s3;
+    let bpa = s3.put_public_access_block().bucket(&bucket);
+    bpa.public_access_block_configuration(open)
+        .send()
+        .await
+        .unwrap();
+    let policy = serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow",
+        "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*") }] });
+    let put = s3
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy.to_string());
+    put.send().await.unwrap();
+}
+
+async fn bucket_tag(ctx: &Ctx, key: &str) -> Option<String> {
+    let got = ctx
+        .aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(bucket_name(ctx))
+        .send()
+        .await
+        .unwrap();
+    got.tag_set()
+        .iter()
+        .find(|t| t.key() == key)
+        .map(|t| t.value().to_owned())
+}
+
+/// Converge, no-op and drift with `https` on, then off → on, each with its calls: a no-op `up` reads
+/// CloudFront four times with `https` on and not at all with it off.
 #[tokio::test]
 async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -423,6 +484,25 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
     assert!(up.website_url.starts_with("https://") && up.website_url.ends_with(".cloudfront.net"));
     assert_eq!(config_js(&ctx).await, "export const API_URL = \"/api\";\n");
     assert_eq!(bucket_access(&ctx).await.1, [true; 4]);
+    assert_eq!(
+        bucket_tag(&ctx, CLOUDFRONT_TAG).await.as_deref(),
+        Some("on")
+    );
+    let created: Vec<_> = log
+        .mutating_calls()
+        .into_iter()
+        .filter(|c| c.starts_with("CloudFront."))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "CloudFront.CreateOriginAccessControl",
+            "CloudFront.CreateDistributionWithTags"
+        ]
+    );
+    covered(&log);
+
+    // No-op: no write, and four CloudFront reads.
     log.clear();
     let again = stack::up(&on, &progress).await.unwrap();
     assert_eq!(
@@ -431,9 +511,29 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
         "{:#?}",
         again.changes
     );
+    assert_eq!(cloudfront_calls(&log), NO_OP_CLOUDFRONT_READS);
     assert_eq!(again.website_url, up.website_url);
 
-    // Off: the distribution and its OAC go, the bucket is the public website again.
+    // Drift: the bucket made public by hand is made private again, policy first; nothing else is written.
+    make_public_by_hand(&ctx).await;
+    log.clear();
+    stack::up(&on, &progress).await.unwrap();
+    assert_eq!(
+        log.mutating_calls(),
+        ["S3.PutBucketPolicy", "S3.PutPublicAccessBlock"]
+    );
+    let (policy, flags) = bucket_access(&ctx).await;
+    assert_eq!(
+        (
+            policy["Statement"][0]["Principal"]["Service"].as_str(),
+            flags
+        ),
+        (Some("cloudfront.amazonaws.com"), [true; 4])
+    );
+
+    // Off: the bucket is the public website again, then the distribution and its OAC go (disable, delete),
+    // then the bucket's CloudFront tag.
+    log.clear();
     let down = stack::up(&off, &progress).await.unwrap();
     let removed: Vec<_> = down
         .changes
@@ -448,19 +548,45 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
             "CloudFront origin access control"
         ]
     );
+    let cloudfront_writes: Vec<_> = log
+        .mutating_calls()
+        .into_iter()
+        .filter(|c| c.starts_with("CloudFront."))
+        .collect();
+    assert_eq!(
+        cloudfront_writes,
+        [
+            "CloudFront.UpdateDistribution",
+            "CloudFront.DeleteDistribution",
+            "CloudFront.DeleteOriginAccessControl"
+        ]
+    );
     assert!(down.website_url.starts_with("http://"));
     assert_eq!(bucket_access(&ctx).await.1, [true, true, false, false]);
     assert!(config_js(&ctx).await.contains("execute-api"));
+    assert_eq!(bucket_tag(&ctx, CLOUDFRONT_TAG).await, None);
     assert!(Distribution::existing(&ctx)
         .read(&ctx)
         .await
         .unwrap()
         .is_none());
+    covered(&log);
+
+    // A no-op `up` with `https` off asks CloudFront nothing (the bucket says no distribution may exist).
+    log.clear();
+    stack::up(&off, &progress).await.unwrap();
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+    assert_eq!(cloudfront_calls(&log), Vec::<String>::new());
 
     // On again, then destroy removes both.
+    log.clear();
     let back = stack::up(&on, &progress).await.unwrap();
     assert!(back.website_url.starts_with("https://"));
     assert_eq!(bucket_access(&ctx).await.1, [true; 4]);
+    assert_eq!(
+        bucket_tag(&ctx, CLOUDFRONT_TAG).await.as_deref(),
+        Some("on")
+    );
     stack::destroy(&on, &progress).await.unwrap();
     assert!(Distribution::existing(&ctx)
         .read(&ctx)

@@ -542,7 +542,8 @@ async fn account_level_block_public_access_is_explained() {
     let err = format!("{:#}", website_bucket::converge(&apply).await.unwrap_err());
     assert!(
         err.contains("putting the public-read policy on S3 bucket")
-            && err.contains("Block Public Access settings for this account"),
+            && err.contains("Block Public Access settings for this account")
+            && err.contains("set `website.https: true`"),
         "{err}"
     );
     // A re-run after the learner fixed it converges (the bucket exists, only the policy is missing).
