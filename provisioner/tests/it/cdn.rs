@@ -690,3 +690,209 @@ async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
         .unwrap()
         .is_none());
 }
+
+/// An OAC cannot carry tags: one with our name but without `shopsmart:stack=<stack>` in its description is
+/// someone else's. `up` stops naming it and the fix, `destroy` stops before deleting anything, and a prune
+/// (https off) leaves it alone.
+#[tokio::test]
+async fn a_same_named_oac_without_our_marker_is_never_adopted_or_deleted() {
+    let log = CallLog::default();
+    let ctx = https_ctx(https_config(), &log).await;
+    let name = shopsmart_deploy::resources::cdn::oac_name(&ctx);
+    let config = aws_sdk_cloudfront::types::OriginAccessControlConfig::builder()
+        .name(&name)
+        .description("made by hand")
+        .signing_behavior(aws_sdk_cloudfront::types::OriginAccessControlSigningBehaviors::Always)
+        .signing_protocol(aws_sdk_cloudfront::types::OriginAccessControlSigningProtocols::Sigv4)
+        .origin_access_control_origin_type(
+            aws_sdk_cloudfront::types::OriginAccessControlOriginTypes::S3,
+        )
+        .build()
+        .unwrap();
+    let cf = &ctx.aws.cloudfront;
+    let made = cf
+        .create_origin_access_control()
+        .origin_access_control_config(config);
+    let id = made
+        .send()
+        .await
+        .unwrap()
+        .origin_access_control()
+        .unwrap()
+        .id()
+        .to_owned();
+    log.clear();
+
+    let oac = OriginAccessControl::new(&ctx);
+    let err = format!("{:#}", converge(&ctx, &oac).await.unwrap_err());
+    let marker = format!("shopsmart:stack={}", ctx.names.stack_id());
+    assert!(
+        err.contains(&name)
+            && err.contains(&id)
+            && err.contains(&marker)
+            && err.contains("description"),
+        "{err}"
+    );
+    let err = format!("{:#}", destroy(&ctx, &oac).await.unwrap_err());
+    assert!(err.contains(&name), "{err}");
+    let pruned = shopsmart_deploy::resources::prune(&ctx, &oac)
+        .await
+        .unwrap();
+    assert_eq!(pruned, None);
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+    assert!(oac
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_some_and(|live| !live.marked));
+
+    let etag = cf.get_origin_access_control().id(&id).send().await.unwrap();
+    let gone = cf
+        .delete_origin_access_control()
+        .id(&id)
+        .if_match(etag.e_tag().unwrap_or_default());
+    gone.send().await.unwrap();
+}
+
+/// Lets every call through until the operation `after` has been sent, then fails every later call before it
+/// reaches AWS (as if the process died right after AWS took that call).
+#[derive(Debug)]
+struct CutAfterOperation {
+    after: &'static str,
+    cut: std::sync::atomic::AtomicBool,
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CutAfterOperation {
+    fn name(&self) -> &'static str {
+        "CutAfterOperation"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use std::sync::atomic::Ordering;
+        if self.cut.load(Ordering::SeqCst) {
+            return Err("connection lost (test cut)".into());
+        }
+        let metadata = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
+        if metadata.is_some_and(|m| m.name() == self.after) {
+            self.cut.store(true, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// `destroy` cut right after it disabled the distribution, and again right after it deleted it (the OAC
+/// still there): each next `destroy` resumes where the last stopped, without disabling twice, and the one
+/// after that writes nothing.
+#[tokio::test]
+async fn an_interrupted_destroy_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = crate::support::write_test_zip(dir.path());
+    let (config, faults) = (https_config(), cloudfront_faults());
+    let opts = |interceptors| {
+        let mut opts = stack_options(config.clone(), &zip, interceptors, true);
+        opts.http_client = Some(SharedHttpClient::new(faults.clone()));
+        opts
+    };
+    let progress = Reporter::quiet();
+    let ctx = ctx_with_faults(config.clone(), Mode::Plan, &[], &faults).await;
+    let cut_after = |after| {
+        let cut = CutAfterOperation {
+            after,
+            cut: Default::default(),
+        };
+        opts(vec![
+            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(cut),
+        ])
+    };
+    let log = CallLog::default();
+    let cloudfront_writes = || -> Vec<String> {
+        log.mutating_calls()
+            .into_iter()
+            .filter(|c| c.starts_with("CloudFront."))
+            .collect()
+    };
+    stack::up(&opts(vec![]), &progress).await.unwrap();
+
+    // Cut after the disable: the next destroy finds it disabled and Deployed, deletes it, then the OAC.
+    assert!(stack::destroy(&cut_after("UpdateDistribution"), &progress)
+        .await
+        .is_err());
+    let left = Distribution::existing(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .unwrap();
+    let got = ctx
+        .aws
+        .cloudfront
+        .get_distribution()
+        .id(&left.info.id)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !got.distribution()
+            .unwrap()
+            .distribution_config()
+            .unwrap()
+            .enabled(),
+        "disabled, not deleted"
+    );
+    stack::destroy(&opts(vec![log.interceptor()]), &progress)
+        .await
+        .unwrap();
+    assert_eq!(
+        cloudfront_writes(),
+        [
+            "CloudFront.DeleteDistribution",
+            "CloudFront.DeleteOriginAccessControl"
+        ]
+    );
+    assert_nothing_remains(&ctx).await;
+    log.clear();
+    stack::destroy(&opts(vec![log.interceptor()]), &progress)
+        .await
+        .unwrap();
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+
+    // Cut after the distribution's delete: the next destroy deletes only what is left, the OAC among it.
+    stack::up(&opts(vec![]), &progress).await.unwrap();
+    assert!(stack::destroy(&cut_after("DeleteDistribution"), &progress)
+        .await
+        .is_err());
+    assert!(Distribution::existing(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(OriginAccessControl::new(&ctx)
+        .read(&ctx)
+        .await
+        .unwrap()
+        .is_some());
+    log.clear();
+    let resumed = stack::destroy(&opts(vec![log.interceptor()]), &progress)
+        .await
+        .unwrap();
+    assert_eq!(
+        cloudfront_writes(),
+        ["CloudFront.DeleteOriginAccessControl"]
+    );
+    let distribution = resumed
+        .changes
+        .iter()
+        .find(|c| c.kind == "CloudFront distribution")
+        .unwrap();
+    assert_eq!(distribution.action, Action::AlreadyGone);
+    assert_nothing_remains(&ctx).await;
+    log.clear();
+    stack::destroy(&opts(vec![log.interceptor()]), &progress)
+        .await
+        .unwrap();
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+}
