@@ -291,19 +291,28 @@ async fn distribution_converges_with_the_documented_settings_and_destroys() {
         .await
         .unwrap();
     assert_eq!(change.action, Action::Delete);
-    assert!(Distribution::existing(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
-    assert!(OriginAccessControl::new(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!distribution_exists(&ctx).await);
+    assert!(!oac_exists(&ctx).await);
     let again = destroy(&ctx, &Distribution::existing(&ctx)).await.unwrap();
     assert_eq!(again.action, Action::AlreadyGone);
     covered(&log);
+}
+
+/// Whether this stack's distribution / OAC exists (as `read` finds them).
+async fn distribution_exists(ctx: &Ctx) -> bool {
+    Distribution::existing(ctx)
+        .read(ctx)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+async fn oac_exists(ctx: &Ctx) -> bool {
+    OriginAccessControl::new(ctx)
+        .read(ctx)
+        .await
+        .unwrap()
+        .is_some()
 }
 
 /// The policy and Block Public Access of the bucket as S3 reports them.
@@ -565,11 +574,7 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
     assert_eq!(bucket_access(&ctx).await.1, [true, true, false, false]);
     assert!(config_js(&ctx).await.contains("execute-api"));
     assert_eq!(bucket_tag(&ctx, CLOUDFRONT_TAG).await, None);
-    assert!(Distribution::existing(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!distribution_exists(&ctx).await);
     covered(&log);
 
     // A no-op `up` with `https` off asks CloudFront nothing (the bucket says no distribution may exist).
@@ -588,16 +593,8 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
         Some("on")
     );
     stack::destroy(&on, &progress).await.unwrap();
-    assert!(Distribution::existing(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
-    assert!(OriginAccessControl::new(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!distribution_exists(&ctx).await);
+    assert!(!oac_exists(&ctx).await);
     assert_nothing_remains(&ctx).await;
 }
 
@@ -684,11 +681,7 @@ async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
         .await
         .unwrap();
     assert_eq!((gone.action, oac_busy.count()), (Action::Delete, 1));
-    assert!(OriginAccessControl::new(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!oac_exists(&ctx).await);
 }
 
 /// An OAC cannot carry tags: one with our name but without `shopsmart:stack=<stack>` in its description is
@@ -865,16 +858,8 @@ async fn an_interrupted_destroy_resumes_where_it_stopped() {
     assert!(stack::destroy(&cut_after("DeleteDistribution"), &progress)
         .await
         .is_err());
-    assert!(Distribution::existing(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_none());
-    assert!(OriginAccessControl::new(&ctx)
-        .read(&ctx)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(!distribution_exists(&ctx).await);
+    assert!(oac_exists(&ctx).await);
     log.clear();
     let resumed = stack::destroy(&opts(vec![log.interceptor()]), &progress)
         .await
