@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::model::{Capacity, Config};
 use crate::names::TableKind;
 use crate::report::Reporter;
+use crate::resources::cdn::Distribution;
 use crate::resources::http_api::{self, HttpApi, ROUTES};
 use crate::resources::lambda_function::Function;
 use crate::resources::tables::{key_schema, Table};
@@ -42,6 +43,8 @@ pub struct Facts {
     pub log_group: String,
     pub tables: Vec<(TableKind, String, Option<Capacity>)>,
     pub budget: Option<String>,
+    /// With `website.https`: the distribution's address once it exists, its comment before.
+    pub cdn: Option<String>,
 }
 
 impl Facts {
@@ -67,6 +70,10 @@ impl Facts {
             log_group: names.log_group(),
             tables: tables.into(),
             budget: config.alerts.as_ref().map(|_| names.budget()),
+            cdn: config
+                .website
+                .https
+                .then(|| crate::resources::cdn::stack_comment(&names.stack_id())),
         }
     }
 }
@@ -91,6 +98,11 @@ pub async fn read_live(ctx: &Ctx, facts: &mut Facts) -> anyhow::Result<bool> {
         futures::future::try_join_all(tables),
     )?;
     let mut found = function.is_some() || bucket.is_some();
+    if ctx.config.website.https {
+        if let Some(cdn) = ours(ctx, Distribution::existing(ctx)).await? {
+            facts.cdn = Some(cdn.info.domain);
+        }
+    }
     if let Some(function) = function {
         let (memory_mb, architecture) = function.size();
         (facts.memory_mb, facts.architecture) = (memory_mb.into(), architecture.to_owned());
@@ -179,9 +191,13 @@ fn graph(facts: &Facts) -> Graph {
         "{} MB · {} · provided.al2023",
         facts.memory_mb, facts.architecture
     );
+    let site = match facts.cdn {
+        Some(_) => "S3 bucket (private: CloudFront only)",
+        None => "S3 website bucket",
+    };
     let mut nodes = vec![
         node("browser", Shape::Person, 0, &["Browser"]),
-        node("site", Shape::Box, 1, &["S3 website bucket", &facts.bucket]),
+        node("site", Shape::Box, 1, &[site, &facts.bucket]),
         api,
         node(
             "fn",
@@ -197,13 +213,26 @@ fn graph(facts: &Facts) -> Graph {
             &["CloudWatch log group", &facts.log_group],
         ),
     ];
-    let mut edges = vec![
-        ("browser", "site", "pages"),
-        ("browser", "api", "JSON over HTTPS"),
+    let mut edges = match &facts.cdn {
+        Some(cdn) => {
+            let lines = ["CloudFront distribution", cdn, "HTTPS · /api/* uncached"];
+            nodes.push(node("cdn", Shape::Box, 0, &lines));
+            vec![
+                ("browser", "cdn", "HTTPS, one address"),
+                ("cdn", "site", "pages (OAC, signed)"),
+                ("cdn", "api", "/api/*"),
+            ]
+        }
+        None => vec![
+            ("browser", "site", "pages"),
+            ("browser", "api", "JSON over HTTPS"),
+        ],
+    };
+    edges.extend([
         ("api", "fn", "invokes"),
         ("fn", "role", "runs as"),
         ("fn", "logs", "writes"),
-    ];
+    ]);
     for (kind, name, capacity) in &facts.tables {
         nodes.push(table_node(*kind, name, *capacity));
         edges.push(("fn", kind.suffix(), "reads / writes"));
@@ -486,6 +515,33 @@ mod tests {
         );
         assert!(!text.contains("budget"), "no alerts, no budget: {text}");
         assert_eq!(mermaid_text("a\"<b>#"), "a#quot;#lt;b#gt;#35;");
+    }
+
+    #[test]
+    fn with_https_the_browser_reaches_bucket_and_api_through_cloudfront() {
+        let mut config = shipped();
+        config.website.https = true;
+        let mut facts = Facts::of(&config, None);
+        let text = render(&facts, Format::Mermaid);
+        assert!(text.contains(
+            "cdn[\"CloudFront distribution<br/>shopsmart-dev website (shopsmart-deploy)<br/>"
+        ));
+        for edge in [
+            "browser -->|\"HTTPS, one address\"| cdn",
+            "cdn -->|\"pages (OAC, signed)\"| site",
+            "cdn -->|\"/api/*\"| api",
+        ] {
+            assert!(text.contains(edge), "{edge}: {text}");
+        }
+        assert!(
+            text.contains("S3 bucket (private: CloudFront only)"),
+            "{text}"
+        );
+        assert!(!text.contains("browser -->|\"pages\"| site"), "{text}");
+        facts.cdn = Some("d111.cloudfront.net".into());
+        assert!(render(&facts, Format::Mermaid).contains("<br/>d111.cloudfront.net<br/>"));
+        // Without https: no CloudFront.
+        assert!(!render(&Facts::of(&shipped(), None), Format::Mermaid).contains("cdn"));
     }
 
     #[test]

@@ -44,7 +44,12 @@ const API_PATTERN: &str = "/api/*";
 
 /// The comment that identifies this stack's distribution.
 pub fn comment(ctx: &Ctx) -> String {
-    format!("{} website (shopsmart-deploy)", ctx.names.stack_id())
+    stack_comment(&ctx.names.stack_id())
+}
+
+/// The comment of the stack `stack_id`'s distribution.
+pub fn stack_comment(stack_id: &str) -> String {
+    format!("{stack_id} website (shopsmart-deploy)")
 }
 
 pub fn oac_name(ctx: &Ctx) -> String {

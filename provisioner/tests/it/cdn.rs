@@ -522,6 +522,13 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
     );
     assert_eq!(cloudfront_calls(&log), NO_OP_CLOUDFRONT_READS);
     assert_eq!(again.website_url, up.website_url);
+    // `diagram` draws the live distribution in front of bucket and API.
+    let mut facts = shopsmart_deploy::diagram::Facts::of(&config, Some(&ctx.account_id));
+    assert!(shopsmart_deploy::diagram::read_live(&ctx, &mut facts)
+        .await
+        .unwrap());
+    let domain = up.website_url.trim_start_matches("https://");
+    assert_eq!(facts.cdn.as_deref(), Some(domain));
 
     // Drift: the bucket made public by hand is made private again, policy first; nothing else is written.
     make_public_by_hand(&ctx).await;
