@@ -82,6 +82,7 @@ pub enum Service {
     CloudWatchLogs,
     S3,
     DataTransfer,
+    CloudFront,
 }
 
 impl Service {
@@ -93,6 +94,7 @@ impl Service {
             Service::CloudWatchLogs => "CloudWatch Logs",
             Service::S3 => "S3 (website)",
             Service::DataTransfer => "Data transfer out",
+            Service::CloudFront => "CloudFront (website.https)",
         }
     }
 }
@@ -180,29 +182,74 @@ impl Exact {
     }
 }
 
-/// The monthly estimate at `requests_per_month` API requests, with the shipped price file.
-/// `website.https`: CloudFront's always-free allowance, its price beyond it, and its worst case.
-pub const CLOUDFRONT_NOTE: &str = "CloudFront (website.https): always free, 1 TB out and 10,000,000 HTTP(S) \
-     requests a month, far beyond this estimate (S3 to CloudFront transfer is free; the bucket serves only cache \
-     misses). Beyond it (PriceClass_100, North America/Europe): $0.085 per GB out and $0.0100 per 10,000 HTTPS \
-     requests. CloudFront cannot be throttled without AWS WAF (not free): the API's throttle still bounds /api, \
-     but a flood of page requests is billed at those prices after the allowance, e.g. 100 million requests of \
-     10 KB in a month: $90.00 for requests plus about $0 for the 1 TB (within the allowance).";
+/// `website.https`: CloudFront's always-free allowance, its price beyond it, and what cannot be bounded.
+fn cloudfront_note(prices: &PriceSheet) -> String {
+    let cf = &prices.cloudfront;
+    format!(
+        "CloudFront (website.https) serves the pages and /api: always free {} GB out and {} requests a month; \
+         beyond that {} per GB out and {} per 10,000 HTTPS requests (PriceClass_100). The bucket then serves only \
+         CloudFront's cache misses (the S3 row counts every page's objects: an upper bound). {}",
+        group_thousands(cf.always_free.out_gb),
+        group_thousands(cf.always_free.requests),
+        format_unit_price(cf.out_to_internet_gb.nano_usd_for(1)),
+        format_unit_price(cf.https_request.nano_usd_for(10_000)),
+        cloudfront_flood_sentence(prices)
+    )
+}
 
+/// Requests in the CloudFront flood that `cost` and `plan` quote (a month).
+pub const CLOUDFRONT_FLOOD_REQUESTS: u64 = 100_000_000;
+/// The size of one flooding request's answer, in KB.
+const CLOUDFRONT_FLOOD_KB: u64 = 10;
+
+/// What CloudFront's worst case is: no throttle without WAF, and the price of a flood.
+pub fn cloudfront_flood_sentence(prices: &PriceSheet) -> String {
+    let requests = u128::from(CLOUDFRONT_FLOOD_REQUESTS);
+    let flood = cloudfront_cost(requests, requests * u128::from(CLOUDFRONT_FLOOD_KB), prices);
+    format!(
+        "CloudFront cannot be throttled without AWS WAF (which is not free): the API's throttle still bounds \
+         /api, but a flood of page requests is billed: {} requests of {} KB in a month would bill about {}.",
+        group_thousands(CLOUDFRONT_FLOOD_REQUESTS),
+        CLOUDFRONT_FLOOD_KB,
+        format_usd(flood.cost.billed_cents)
+    )
+}
+
+/// `$0.085` for 85,000,000 nano-dollars: two to four decimals (unit prices are fractions of a cent).
+fn format_unit_price(nano_usd: u128) -> String {
+    let tenths_of_millicents = nano_usd / 100_000;
+    let text = format!(
+        "{}.{:04}",
+        tenths_of_millicents / 10_000,
+        tenths_of_millicents % 10_000
+    );
+    let trimmed = text.trim_end_matches('0');
+    let decimals = trimmed.len() - trimmed.find('.').unwrap_or(0) - 1;
+    format!("${trimmed}{}", "0".repeat(2usize.saturating_sub(decimals)))
+}
+
+/// The monthly estimate at `requests_per_month` API requests, with the shipped price file.
 pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptions) -> Estimate {
     let prices = PriceSheet::current();
     let requests = u128::from(requests_per_month);
     let page_views = requests.div_ceil(u128::from(assumptions.api_requests_per_page_view.max(1)));
     let mut notes = Vec::new();
 
-    let services = vec![
+    let https = config.website.https;
+    // With `website.https` the pages leave through CloudFront (its own row), not from the bucket.
+    let direct_page_views = if https { 0 } else { page_views };
+    let mut services = vec![
         lambda(config, requests, assumptions, prices),
         http_api(requests, assumptions, prices),
         dynamodb(config, requests, assumptions, prices, &mut notes),
         cloudwatch_logs(config, requests, assumptions, prices, &mut notes),
         s3(page_views, assumptions, prices),
-        data_transfer(requests, page_views, assumptions, prices),
+        data_transfer(requests, direct_page_views, assumptions, prices),
     ];
+    if https {
+        services.push(cloudfront(requests, page_views, assumptions, prices));
+        notes.push(cloudfront_note(prices));
+    }
     let mut total = Split::default();
     for service in &services {
         total.add(service.cost);
@@ -217,10 +264,6 @@ pub fn monthly(config: &Config, requests_per_month: u64, assumptions: &Assumptio
         prices.credits.free_plan_months,
         prices.credits.credit_valid_months
     ));
-
-    if config.website.https {
-        notes.push(CLOUDFRONT_NOTE.to_owned());
-    }
 
     Estimate {
         requests_per_month,
@@ -497,6 +540,36 @@ fn data_transfer(
     }
 }
 
+/// With `website.https`: every page object and API request through CloudFront, and every byte out of it.
+fn cloudfront(
+    requests: u128,
+    page_views: u128,
+    assumptions: &Assumptions,
+    prices: &PriceSheet,
+) -> ServiceCost {
+    let viewer_requests = page_views * u128::from(assumptions.objects_per_page_view) + requests;
+    let out_kb = requests * u128::from(assumptions.payload_kb)
+        + page_views * u128::from(assumptions.page_view_kb);
+    cloudfront_cost(viewer_requests, out_kb, prices)
+}
+
+fn cloudfront_cost(viewer_requests: u128, out_kb: u128, prices: &PriceSheet) -> ServiceCost {
+    let cf = &prices.cloudfront;
+    let mut exact = Exact::default();
+    let free_requests = u128::from(cf.always_free.requests);
+    exact.price(cf.https_request, viewer_requests, 1, Always(free_requests));
+    let free_kb = u128::from(cf.always_free.out_gb) * KB_PER_GB;
+    exact.price(cf.out_to_internet_gb, out_kb, KB_PER_GB, Always(free_kb));
+    ServiceCost {
+        service: Service::CloudFront,
+        usage: vec![
+            format!("{} HTTPS requests", group_u128(viewer_requests)),
+            format!("{} MB to the internet", group_u128(out_kb / 1_024)),
+        ],
+        cost: exact.to_cents(),
+    }
+}
+
 fn group_u128(value: u128) -> String {
     group_thousands(u64::try_from(value).unwrap_or(u64::MAX))
 }
@@ -661,21 +734,42 @@ mod tests {
     //   storage: 100/1024 GB x 250,000 µ$ = 24,414.06 µ$; sum 1,732,614.06 µ$ = 173.26 -> 173 cents free.
     const DYNAMODB: Split = split(173, 0, 0);
 
+    /// By hand, 1,000,000 API requests with `website.https` (4 API requests and 6 objects a page view):
+    /// - CloudFront: 250,000 page views x 6 objects + 1,000,000 API requests = 2,500,000 requests, inside the
+    ///   free 10,000,000 (2,500,000 / 10,000 x $0.01 = $2.50 always free); 1,000,000 x 2 KB + 250,000 x 200 KB
+    ///   = 52,000,000 KB = 49.59 GB x $0.085 = $4.2152 -> 422 cents, inside the free 1 TB.
+    /// - Data transfer out: only the API's 2,000,000 KB = 1.907 GB x $0.09 = $0.1717 -> 17 cents (the pages
+    ///   leave through CloudFront).
     #[test]
-    fn https_adds_cloudfronts_allowance_price_and_worst_case() {
+    fn https_adds_a_cloudfront_row_with_its_allowance_price_and_worst_case() {
         let mut config = free_config();
-        let plain = monthly(&config, 0, &Assumptions::default()).render_text();
-        assert!(!plain.contains("CloudFront"), "{plain}");
+        let plain = monthly(&config, 1_000_000, &Assumptions::default());
+        assert!(!plain.render_text().contains("CloudFront (website.https)"));
+        assert!(plain
+            .services
+            .iter()
+            .all(|s| s.service != Service::CloudFront));
         config.website.https = true;
-        let text = monthly(&config, 0, &Assumptions::default()).render_text();
+        let estimate = monthly(&config, 1_000_000, &Assumptions::default());
+        assert_eq!(
+            cost_of(&estimate, Service::CloudFront),
+            split(250 + 422, 0, 0)
+        );
+        assert_eq!(cost_of(&estimate, Service::DataTransfer), split(17, 0, 0));
+        let text = estimate.render_text();
         for part in [
-            "1 TB out and 10,000,000",
-            "$0.085 per GB",
-            "$0.0100 per 10,000",
-            "without AWS WAF",
+            "CloudFront (website.https)",
+            "2,500,000 HTTPS requests",
+            "1,024 GB out and 10,000,000 requests",
+            "$0.085 per GB out and $0.01 per 10,000 HTTPS",
+            "cannot be throttled without AWS WAF",
+            // 90,000,000 requests beyond the free 10,000,000 x $0.01 / 10,000; 953.7 GB inside the free 1 TB.
+            "100,000,000 requests of 10 KB in a month would bill about $90.00",
         ] {
             super::super::test_config::assert_contains(&text, part);
         }
+        assert_eq!(format_unit_price(1_000_000), "$0.001");
+        assert_eq!(format_unit_price(1_000_000_000), "$1.00");
     }
 
     #[test]

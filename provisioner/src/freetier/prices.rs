@@ -61,6 +61,7 @@ sections! {
         cloudwatch_logs: LogsPrices,
         s3: S3Prices,
         data_transfer: DataTransferPrices,
+        cloudfront: CloudFrontPrices,
     }
 
     Credits {
@@ -145,6 +146,17 @@ sections! {
 
     DataTransferFree {
         out_gb: u64,
+    }
+
+    CloudFrontPrices {
+        out_to_internet_gb: Price,
+        https_request: Price,
+        always_free: CloudFrontFree,
+    }
+
+    CloudFrontFree {
+        out_gb: u64,
+        requests: u64,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct WorstCase {
     pub at_timeout_cents: u64,
     /// S3 GET requests cannot be throttled: the price of a million beyond the free ones.
     pub website_get_per_million_cents: u64,
+    /// With `website.https`: CloudFront cannot be throttled without WAF; what a flood of it would bill.
+    pub cloudfront: Option<String>,
 }
 
 /// `None` for an unthrottled API (the guard refuses that on its own).
@@ -46,12 +48,16 @@ pub fn worst_case(config: &Config) -> Option<WorstCase> {
         typical_cents: bill(&flood),
         at_timeout_cents: bill(&at_timeout),
         website_get_per_million_cents: (get.nano_usd_for(1_000_000) / 10_000_000) as u64,
+        cloudfront: config
+            .website
+            .https
+            .then(|| super::estimate::cloudfront_flood_sentence(prices)),
     })
 }
 
 impl WorstCase {
     pub fn sentence(&self) -> String {
-        format!(
+        let sentence = format!(
             "worst case if flooded: the API's throttle lets through {} requests a second, {} a month, which would \
              bill about {} (about {} if every request ran until the function's timeout). The website's bucket \
              cannot be throttled: each million GETs beyond the free ones costs {}.",
@@ -60,7 +66,11 @@ impl WorstCase {
             format_usd(self.typical_cents),
             format_usd(self.at_timeout_cents),
             format_usd(self.website_get_per_million_cents)
-        )
+        );
+        match &self.cloudfront {
+            Some(cloudfront) => format!("{sentence} {cloudfront}"),
+            None => sentence,
+        }
     }
 }
 
@@ -121,6 +131,26 @@ mod tests {
             sentence.contains("26,280,000 a month") && sentence.contains("$35.19"),
             "{sentence}"
         );
+    }
+
+    /// With `website.https` the API's flood goes through CloudFront: 7,884,000 requests and 7,884,000 x 2 KB
+    /// = 15 GB are inside its free 10,000,000 requests and 1 TB, so the bill is the same 926 cents; the
+    /// sentence adds that CloudFront itself cannot be throttled without WAF, and the price of a flood.
+    #[test]
+    fn with_https_the_worst_case_says_cloudfront_cannot_be_throttled() {
+        let mut config = free_config();
+        config.website.https = true;
+        let worst = worst_case(&config).unwrap();
+        assert_eq!(worst.typical_cents, 926);
+        let sentence = worst.sentence();
+        for part in [
+            "without AWS WAF",
+            "100,000,000 requests of 10 KB",
+            "about $90.00",
+        ] {
+            assert!(sentence.contains(part), "{part}: {sentence}");
+        }
+        assert_eq!(worst_case(&free_config()).unwrap().cloudfront, None);
     }
 
     #[test]
