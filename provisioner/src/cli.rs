@@ -172,6 +172,10 @@ pub struct DevArgs {
     /// Port of the AWS emulator (moto server) when dev starts it.
     #[arg(long, default_value_t = 5005)]
     pub emulator_port: u16,
+    /// Serve the shop as `website.https: true` does, whatever shopsmart.yaml says: site and API on one
+    /// origin, the API under /api (as CloudFront serves them).
+    #[arg(long)]
+    pub https: bool,
 }
 
 #[derive(Debug, Clone, Copy, Args)]

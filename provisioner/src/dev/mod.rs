@@ -5,7 +5,9 @@
 //! 2. The same convergence as `up` against it: tables, seed, role, log group, function, HTTP API, bucket and
 //!    the uploaded website.
 //! 3. The function in local mode against the emulator's DynamoDB, and the website served from the objects
-//!    in the emulated bucket, on two origins, so CORS works exactly as in AWS.
+//!    in the emulated bucket, on two origins, so CORS works exactly as in AWS; with `website.https` (or
+//!    `dev --https`) on one origin, the API under `/api`, as CloudFront serves them.
+//!    The emulator keeps the CloudFront distribution `up` makes, but cannot serve it.
 //! 4. A live status line until Ctrl-C, which stops everything `dev` started.
 
 mod emulator;
@@ -30,6 +32,7 @@ use crate::resources::website_upload::WebsiteFiles;
 use crate::resources::{self, function_code, Ctx, Mode};
 use crate::smoke;
 use crate::stack::{self, StackOptions, UpOutcome};
+use shopsmart_function::contract::CLOUDFRONT_PREFIX;
 
 use emulator::Emulator;
 use local_api::{LocalApi, LocalApiSettings};
@@ -49,6 +52,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     ensure_port_free(flags.port, "--port")?;
     ensure_port_free(flags.api_port, "--api-port")?;
+    if flags.https {
+        opts.config.website.https = true;
+    }
     let cache_dir = opts.workspace_root.join(".cache");
     std::fs::create_dir_all(&cache_dir)
         .with_context(|| format!("creating {}", cache_dir.display()))?;
@@ -73,17 +79,9 @@ pub async fn run(
         log_file: &cache_dir.join(API_LOG),
     })
     .await?;
-    let website = Website {
-        s3: ctx.aws.s3.clone(),
-        bucket: outcome.bucket.clone(),
-        index_document: opts.config.website.index_document.clone(),
-        error_document: opts.config.website.error_document.clone(),
-        requests: Arc::new(AtomicU64::new(0)),
-    };
-    let website_requests = website.requests.clone();
-    let server = serve_website(website, flags.port).await?;
-
-    let ready = Ready::new(&ctx, &outcome.bucket, flags.port, &api.url, &endpoint);
+    let (server, website_requests, browser_api) =
+        start_website(&ctx, &opts, &outcome.bucket, &api.url, flags.port).await?;
+    let ready = Ready::new(&ctx, &outcome.bucket, flags.port, &browser_api, &endpoint);
     let result = async {
         // As `up` does on AWS: the URLs are printed once the API answers for a product.
         let url = smoke::products_url(&api.url);
@@ -202,7 +200,8 @@ fn local_origin(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// The same convergence as `up`, into the emulator; then the website's config.js is pointed at the local API.
+/// The same convergence as `up`, into the emulator; then the website's config.js is pointed at the local API
+/// (with `website.https` it already says `/api`, which the website server sends to the local API).
 async fn provision(
     opts: &StackOptions,
     api_port: u16,
@@ -213,6 +212,9 @@ async fn provision(
         .context("provisioning the stack into the emulator")?;
     // The website's config.js must name the API the browser can reach here, not the emulated execute-api host.
     let ctx = stack::context(opts, Mode::Apply).await?;
+    if opts.config.website.https {
+        return Ok((outcome, ctx));
+    }
     let files = WebsiteFiles::new(
         &ctx,
         &opts.workspace_root.join("frontend"),
@@ -224,11 +226,38 @@ async fn provision(
     Ok((outcome, ctx))
 }
 
-/// Serves the website from the objects in the emulated bucket on 127.0.0.1:`port`, in the background.
-async fn serve_website(
-    website: Website,
+/// Serves the website from the emulated bucket (and, with `website.https`, `/api/*` to the local API at
+/// `api_url`); the server, its request counter, and the API address the browser calls: the API's own
+/// origin, or `/api` on the website's (as CloudFront serves it).
+async fn start_website(
+    ctx: &Ctx,
+    opts: &StackOptions,
+    bucket: &str,
+    api_url: &str,
     port: u16,
-) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+) -> anyhow::Result<(WebsiteTask, Arc<AtomicU64>, String)> {
+    let https = opts.config.website.https;
+    let website = Website {
+        s3: ctx.aws.s3.clone(),
+        bucket: bucket.to_owned(),
+        index_document: opts.config.website.index_document.clone(),
+        error_document: opts.config.website.error_document.clone(),
+        requests: Arc::new(AtomicU64::new(0)),
+        api: https.then(|| website_server::ApiProxy::new(api_url)),
+    };
+    let requests = website.requests.clone();
+    let server = serve_website(website, port).await?;
+    let browser_api = match https {
+        true => format!("{}{}", local_origin(port), CLOUDFRONT_PREFIX),
+        false => api_url.to_owned(),
+    };
+    Ok((server, requests, browser_api))
+}
+
+type WebsiteTask = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// Serves the website from the objects in the emulated bucket on 127.0.0.1:`port`, in the background.
+async fn serve_website(website: Website, port: u16) -> anyhow::Result<WebsiteTask> {
     let listener = tokio::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
         .await
         .with_context(|| {

@@ -1,15 +1,20 @@
 //! Serves the website for `dev` the way an S3 static website does: every response is the object stored in
 //! the (emulated) bucket, with its Content-Type and Cache-Control; a directory path gets the index document;
-//! a missing key gets the error document with status 404.
+//! a missing key gets the error document with status 404. With `website.https` it stands in for CloudFront
+//! too: `/api/*` goes to the local API on the same origin, as the distribution's `/api/*` behavior sends it
+//! to the HTTP API (method, path, query, body and every header but Host).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 
 #[derive(Clone)]
 pub struct Website {
@@ -18,10 +23,66 @@ pub struct Website {
     pub index_document: String,
     pub error_document: String,
     pub requests: Arc<AtomicU64>,
+    /// With `website.https`: where `/api/*` goes.
+    pub api: Option<ApiProxy>,
+}
+
+/// The local API behind `/api/*` on the website's origin.
+#[derive(Clone)]
+pub struct ApiProxy {
+    /// `http://127.0.0.1:PORT`
+    origin: String,
+    client: Client<HttpConnector, Body>,
+}
+
+impl ApiProxy {
+    pub fn new(origin: &str) -> Self {
+        Self {
+            origin: origin.trim_end_matches('/').to_owned(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
 }
 
 pub fn router(website: Website) -> Router {
-    Router::new().fallback(serve_object).with_state(website)
+    Router::new().fallback(serve).with_state(website)
+}
+
+/// Whether CloudFront's `/api/*` behavior takes `path`.
+pub fn is_api_path(path: &str) -> bool {
+    path.strip_prefix(shopsmart_function::contract::CLOUDFRONT_PREFIX)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+async fn serve(State(website): State<Website>, request: Request) -> Response {
+    match &website.api {
+        Some(api) if is_api_path(request.uri().path()) => proxy(api, request).await,
+        _ => {
+            let (method, uri) = (request.method().clone(), request.uri().clone());
+            serve_object(State(website), method, uri).await
+        }
+    }
+}
+
+/// The request to the local API, unchanged but for its Host; its answer as it came.
+async fn proxy(api: &ApiProxy, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    parts.uri = match format!("{}{path}", api.origin).parse() {
+        Ok(uri) => uri,
+        Err(err) => {
+            return (StatusCode::BAD_REQUEST, format!("bad path {path}: {err}")).into_response()
+        }
+    };
+    parts.headers.remove(header::HOST);
+    match api.client.request(Request::from_parts(parts, body)).await {
+        Ok(answer) => answer.map(Body::new),
+        Err(err) => (
+            StatusCode::BAD_GATEWAY,
+            format!("the local API ({}) did not answer: {err}", api.origin),
+        )
+            .into_response(),
+    }
 }
 
 /// The object key a request path maps to, as the S3 website endpoint maps it.
@@ -108,7 +169,16 @@ async fn fetch(website: &Website, key: &str) -> Result<Option<Response>, String>
 
 #[cfg(test)]
 mod tests {
-    use super::object_key;
+    use super::{is_api_path, object_key};
+
+    #[test]
+    fn only_paths_under_api_go_to_the_api() {
+        assert!(is_api_path("/api/products"));
+        assert!(is_api_path("/api/"));
+        assert!(!is_api_path("/api"));
+        assert!(!is_api_path("/apish/x"));
+        assert!(!is_api_path("/index.html"));
+    }
 
     #[test]
     fn maps_paths_like_the_s3_website_endpoint() {
