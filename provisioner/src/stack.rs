@@ -478,6 +478,12 @@ async fn converge_all(
                 "warning: accepted with --allow-charges: {finding}"
             ));
         }
+        // Not refused (the allowance covers a learner's shop many times over), but said: nothing bounds it.
+        if verb == Verb::Up && ctx.config.website.https {
+            let prices = freetier::PriceSheet::current();
+            let sentence = freetier::estimate::cloudfront_flood_sentence(prices);
+            progress.note(&format!("note: website.https: {sentence}"));
+        }
     }
     let facts = Facts::default();
     if opts.function_zip.is_some() {

@@ -888,3 +888,25 @@ async fn an_interrupted_destroy_resumes_where_it_stopped() {
         .unwrap();
     assert_eq!(log.mutating_calls(), Vec::<String>::new());
 }
+
+/// `cost` through the binary, for the shipped configuration with `https: true`: a CloudFront row, and the
+/// worst case says CloudFront cannot be throttled without WAF, with the price of a flood.
+#[test]
+fn cost_prices_cloudfront_and_says_it_cannot_be_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(crate::support::shipped_config()).unwrap();
+    let path = dir.path().join("shopsmart.yaml");
+    std::fs::write(&path, shipped.replacen("https: false", "https: true", 1)).unwrap();
+    let cli = crate::support::cli::Cli::new(&path);
+    let text = cli.ok(&["cost", "--requests", "1000000"]);
+    for part in [
+        "CloudFront (website.https)",
+        "2,500,000 HTTPS requests",
+        "without AWS WAF",
+        "100,000,000 requests of 10 KB in a month would bill about $90.00",
+    ] {
+        assert!(text.contains(part), "{part}:\n{text}");
+    }
+    let plain = crate::support::cli::Cli::new(crate::support::shipped_config());
+    assert!(!plain.ok(&["cost"]).contains("without AWS WAF"));
+}
