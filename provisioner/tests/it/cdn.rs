@@ -618,7 +618,8 @@ fn in_progress(id: &str) -> Canned {
 }
 
 /// Real AWS answers moto does not give: a distribution InProgress after it was disabled, PreconditionFailed
-/// on a stale ETag (update and delete), OriginAccessControlInUse right after the distribution went.
+/// on a stale ETag (update and delete), DistributionNotDisabled on a delete (AWS has not taken the disable
+/// in yet), OriginAccessControlInUse right after the distribution went.
 #[tokio::test]
 async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
     let (log, faults) = (CallLog::default(), cloudfront_faults());
@@ -662,7 +663,17 @@ async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
         move |r, h| r.is("GET", &get_path) && disabled(h),
         in_progress(&id),
     );
+    let not_disabled_path = delete_path.clone();
     let delete_refused = faults.inject(1, move |r, _| r.is("DELETE", &delete_path), stale());
+    let not_disabled = faults.inject(
+        1,
+        move |r, _| r.is("DELETE", &not_disabled_path),
+        Canned::query_error(
+            409,
+            "DistributionNotDisabled",
+            "The distribution you are trying to delete has not been disabled.",
+        ),
+    );
     let in_use = Canned::query_error(
         409,
         "OriginAccessControlInUse",
@@ -674,11 +685,23 @@ async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
         in_use,
     );
     let mut notes = moved_ctx.notes.listen();
+    log.clear();
     let gone = destroy(&moved_ctx, &Distribution::existing(&moved_ctx))
         .await
         .unwrap();
     assert_eq!(gone.action, Action::Delete);
-    assert_eq!((deploying.count(), delete_refused.count()), (2, 1));
+    let refused = (delete_refused.count(), not_disabled.count());
+    assert_eq!((deploying.count(), refused), (2, (1, 1)));
+    // Disabled once; each refused delete read the state again, found it disabled, and deleted again.
+    assert_eq!(
+        log.mutating_calls(),
+        [
+            "CloudFront.UpdateDistribution",
+            "CloudFront.DeleteDistribution",
+            "CloudFront.DeleteDistribution",
+            "CloudFront.DeleteDistribution"
+        ]
+    );
     let said = notes.try_recv().unwrap();
     assert!(
         said.contains("InProgress") && said.contains("waited"),
