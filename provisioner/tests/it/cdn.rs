@@ -522,6 +522,11 @@ async fn up_serves_the_shop_from_cloudfront_and_switches_off_and_on() {
     );
     assert_eq!(cloudfront_calls(&log), NO_OP_CLOUDFRONT_READS);
     assert_eq!(again.website_url, up.website_url);
+    // `status` and `outputs` give the distribution's address as the website.
+    let status = stack::status(&on, &progress).await.unwrap();
+    assert_eq!(status.website_url, up.website_url);
+    let outputs = shopsmart_deploy::outputs::collect(&ctx).await.unwrap();
+    assert_eq!(outputs.website_url, up.website_url);
     // `diagram` draws the live distribution in front of bucket and API.
     let mut facts = shopsmart_deploy::diagram::Facts::of(&config, Some(&ctx.account_id));
     assert!(shopsmart_deploy::diagram::read_live(&ctx, &mut facts)
