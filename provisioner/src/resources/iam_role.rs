@@ -13,7 +13,7 @@ use aws_sdk_iam::types::Tag;
 use serde_json::{json, Value};
 
 use super::ownership::{deleted, found, service_error};
-use super::{Changes, Ctx, Owner, Resource, Tags};
+use super::{Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::names::TableKind;
@@ -194,19 +194,11 @@ pub struct ObservedRole {
 
 impl Resource for Role {
     type Live = ObservedRole;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedRole>> {
         let (role, tags) = tokio::try_join!(read(ctx), read_tags(ctx))?;
         Ok(role.map(|role| ObservedRole { role, tags }))
-    }
-
-    fn owner<'a>(&self, live: &'a ObservedRole) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, _ctx: &Ctx, live: &ObservedRole) -> Vec<FieldChange> {
@@ -376,18 +368,10 @@ impl RolePolicy {
 impl Resource for RolePolicy {
     /// The policy document, parsed.
     type Live = Value;
-    const KIND: &'static str = POLICY_KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(POLICY_KIND, name, Parent);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Value>> {
         read_policy(ctx).await
-    }
-
-    fn owner<'a>(&self, _live: &'a Value) -> Owner<'a> {
-        Owner::Parent
     }
 
     fn diff(&self, ctx: &Ctx, live: &Value) -> Vec<FieldChange> {

@@ -19,7 +19,7 @@ use aws_sdk_lambda::types::{
 
 use super::function_code::FunctionZip;
 use super::ownership::{deleted, found};
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Architecture;
@@ -271,18 +271,10 @@ impl Function {
 
 impl Resource for Function {
     type Live = Live;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Live>> {
         read(ctx).await
-    }
-
-    fn owner<'a>(&self, live: &'a Live) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, ctx: &Ctx, live: &Live) -> Vec<FieldChange> {

@@ -21,6 +21,31 @@ use crate::config::model::Config;
 use crate::names::StackNames;
 use crate::report::Reporter;
 
+/// The items of [`Resource`] every resource states the same way, as data: its kind, the field it is reported
+/// under, and who vouches that it is ours (`Tags`: the live state's own `tags`; `Parent`: see [`Owner`]).
+/// Inside `impl Resource for X`: `identity!(KIND, name, Tags);`.
+macro_rules! identity {
+    ($kind:expr, $id:ident, Tags) => {
+        $crate::resources::identity!(@ $kind, $id);
+        fn owner<'a>(&self, live: &'a Self::Live) -> $crate::resources::Owner<'a> {
+            $crate::resources::Owner::Tags(&live.tags)
+        }
+    };
+    ($kind:expr, $id:ident, Parent) => {
+        $crate::resources::identity!(@ $kind, $id);
+        fn owner<'a>(&self, _live: &'a Self::Live) -> $crate::resources::Owner<'a> {
+            $crate::resources::Owner::Parent
+        }
+    };
+    (@ $kind:expr, $id:ident) => {
+        const KIND: &'static str = $kind;
+        fn id(&self) -> String {
+            self.$id.clone()
+        }
+    };
+}
+pub(crate) use identity;
+
 pub mod driver;
 pub mod ownership;
 

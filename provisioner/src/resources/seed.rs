@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
-use super::{Changes, Ctx, Mode, Owner, Resource};
+use super::{Changes, Ctx, Mode, Resource};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::ProductSeed;
@@ -216,18 +216,10 @@ type Item = HashMap<String, AttributeValue>;
 
 impl Resource for Product {
     type Live = Item;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.id.clone()
-    }
+    identity!(KIND, id, Parent);
 
     async fn read(&self, _ctx: &Ctx) -> anyhow::Result<Option<Item>> {
         Ok(self.live.clone())
-    }
-
-    fn owner<'a>(&self, _live: &'a Item) -> Owner<'a> {
-        Owner::Parent
     }
 
     fn diff(&self, ctx: &Ctx, live: &Item) -> Vec<FieldChange> {

@@ -18,7 +18,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
 use super::website_bucket::{self, bucket_name};
-use super::{Changes, Ctx, Mode, Owner, Resource};
+use super::{Changes, Ctx, Mode, Resource};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
@@ -279,11 +279,7 @@ pub struct LiveFiles {
 
 impl Resource for WebsiteFiles {
     type Live = LiveFiles;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.bucket.clone()
-    }
+    identity!(KIND, bucket, Parent);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveFiles>> {
         let bucket = &self.bucket;
@@ -310,10 +306,6 @@ impl Resource for WebsiteFiles {
             .collect();
         let keys = listed.into_keys().collect();
         Ok(Some(LiveFiles { keys, current }))
-    }
-
-    fn owner<'a>(&self, _live: &'a LiveFiles) -> Owner<'a> {
-        Owner::Parent
     }
 
     /// One field per kind of work, only when there is some: "uploaded missing or different → 2 (a, b)".
