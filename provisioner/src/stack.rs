@@ -206,7 +206,11 @@ fn up_steps<'a>(
         }),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
-                let _ = facts.code.set(function_code(opts, verb).await?);
+                let code = function_code(opts, verb).await?;
+                if let Some(zip) = &code {
+                    ctx.notes.say(format!("function code: {}", zip.description));
+                }
+                let _ = facts.code.set(code);
             }
             Ok(Vec::new())
         }),
