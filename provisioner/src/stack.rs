@@ -6,8 +6,9 @@
 //! up:      DynamoDB tables ─→ product catalogue
 //!          IAM role ─→ IAM role policy ─┐
 //!          log group ───────────────────┼─→ Lambda function ─→ HTTP API ─┬─→ invoke permission
-//!          function code ───────────────┘                               └─→ website files
-//!          website bucket ───────────────────────────────────────────────↗
+//!          function code ───────────────┘         │                     └─→ website files
+//!          website bucket ────────────────────────┼──────────────────────↗
+//!                                                 └─→ Lambda function active (a new one leaves Pending)
 //!          budget alert (beside everything; not in dev)
 //! destroy: HTTP API → invoke permission → Lambda function → (log group ∥ IAM role ∥ DynamoDB tables ∥
 //!          website bucket); budget alert beside
@@ -28,22 +29,22 @@ use serde_json::{json, Value};
 
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
 use crate::aws_error::AwsContext;
-use crate::change::Change;
+use crate::change::{Action, Change};
 use crate::config::model::Config;
 use crate::console_links::Links;
 use crate::error::UsageError;
 use crate::freetier;
-use crate::graph::{self, Step};
+use crate::graph::{self, Keep, Step};
 use crate::names::{website_url, TableKind};
 use crate::report::{Reporter, Verb};
 use crate::resources::budget;
 use crate::resources::function_code::{self, FunctionZip};
 use crate::resources::http_api::{ApiInfo, HttpApi};
 use crate::resources::iam_role::{Role, RolePolicy};
-use crate::resources::lambda_function::{DesiredFunction, Function};
+use crate::resources::lambda_function::{self, DesiredFunction, Function};
 use crate::resources::lambda_permission::Permission;
 use crate::resources::log_group::LogGroup;
-use crate::resources::seed::Product;
+use crate::resources::seed::{self, Product};
 use crate::resources::tables::Table;
 use crate::resources::website_bucket::{bucket_name, Bucket};
 use crate::resources::website_upload::WebsiteFiles;
@@ -165,6 +166,8 @@ struct Facts {
     code: OnceLock<Option<FunctionZip>>,
     /// `None` only in plan before the API exists.
     api: OnceLock<Option<ApiInfo>>,
+    /// Whether this run created the function (which is then Pending for a while).
+    function_created: OnceLock<bool>,
 }
 
 /// A value a step's need has set.
@@ -184,20 +187,29 @@ fn up_steps<'a>(
             let tables = TableKind::ALL.map(|kind| Table::desired(ctx, kind));
             all(tables.iter().map(|table| change_of(ctx, table))).await
         }),
-        Step::new(
+        Step::read_ahead(
             "product catalogue",
             &["DynamoDB tables"],
-            move || async move {
-                let products = Product::all(ctx, opts.reseed).await?;
+            Keep::IfNeedsUnchanged,
+            seed::read_catalogue(ctx),
+            move |read| async move {
+                let products = match read {
+                    Some(live) => Product::from_live(ctx, opts.reseed, live),
+                    None => Product::all(ctx, opts.reseed).await?,
+                };
                 all(products.iter().map(|product| change_of(ctx, product))).await
             },
         ),
         Step::new("IAM role", &[], move || async move {
             Ok(vec![change_of(ctx, &Role::new(ctx)).await?])
         }),
-        Step::new("IAM role policy", &["IAM role"], move || async move {
-            Ok(vec![change_of(ctx, &RolePolicy::new(ctx)).await?])
-        }),
+        Step::read_ahead(
+            "IAM role policy",
+            &["IAM role"],
+            Keep::Always,
+            async move { RolePolicy::new(ctx).read(ctx).await },
+            move |read| async move { Ok(vec![change_from(ctx, &RolePolicy::new(ctx), read).await?]) },
+        ),
         Step::new("log group", &[], move || async move {
             Ok(vec![change_of(ctx, &LogGroup::new(ctx)).await?])
         }),
@@ -214,36 +226,67 @@ fn up_steps<'a>(
             }
             Ok(Vec::new())
         }),
-        Step::new(
+        Step::read_ahead(
             "Lambda function",
             &["IAM role policy", "log group", "function code"],
-            move || async move {
+            Keep::Always,
+            async move { Function::to_delete(ctx).read(ctx).await },
+            move |read| async move {
                 let desired = DesiredFunction {
                     role_arn: ctx.arns().role(&ctx.names.role()),
                     zip: fact(&facts.code).clone(),
                     environment: function_environment(ctx, &site_origins(ctx)),
                 };
-                Ok(vec![change_of(ctx, &Function::new(ctx, desired)).await?])
+                let change = change_from(ctx, &Function::new(ctx, desired), read).await?;
+                let created = ctx.mode == Mode::Apply && change.action == Action::Create;
+                let _ = facts.function_created.set(created);
+                Ok(vec![change])
             },
         ),
-        Step::new("HTTP API", &["Lambda function"], move || async move {
-            let api = HttpApi::new(ctx, &site_origins(ctx))?;
-            let converged = resources::converge(ctx, &api).await?;
-            let _ = facts.api.set(api.info(converged.live.as_ref()));
-            Ok(vec![converged.change])
-        }),
-        Step::new("invoke permission", &["HTTP API"], move || async move {
-            let permission = Permission::new(ctx, fact(&facts.api).as_ref());
-            Ok(vec![change_of(ctx, &permission).await?])
-        }),
+        // A new function is Pending for a few seconds; the API, its permission and the website need only its
+        // ARN, so they go on meanwhile, and `up` ends once it is Active.
         Step::new(
+            "Lambda function active",
+            &["Lambda function"],
+            move || async move {
+                if *fact(&facts.function_created) {
+                    lambda_function::wait_active(ctx).await?;
+                }
+                Ok(Vec::new())
+            },
+        ),
+        Step::read_ahead(
+            "HTTP API",
+            &["Lambda function"],
+            Keep::Always,
+            async move { HttpApi::new(ctx, &site_origins(ctx))?.read(ctx).await },
+            move |read| async move {
+                let api = HttpApi::new(ctx, &site_origins(ctx))?;
+                let converged = resources::converge_from(ctx, &api, read).await?;
+                let _ = facts.api.set(api.info(converged.live.as_ref()));
+                Ok(vec![converged.change])
+            },
+        ),
+        Step::read_ahead(
+            "invoke permission",
+            &["HTTP API"],
+            Keep::Always,
+            async move { Permission::to_delete(ctx).read(ctx).await },
+            move |read| async move {
+                let permission = Permission::new(ctx, fact(&facts.api).as_ref());
+                Ok(vec![change_from(ctx, &permission, read).await?])
+            },
+        ),
+        Step::read_ahead(
             "website files",
             &["HTTP API", "website bucket"],
-            move || async move {
+            Keep::Always,
+            async move { WebsiteFiles::existing(ctx).read(ctx).await },
+            move |read| async move {
                 let api_url = fact(&facts.api).as_ref().map(|api| api.endpoint.as_str());
                 let frontend = opts.workspace_root.join("frontend");
                 let files = WebsiteFiles::new(ctx, &frontend, api_url)?;
-                Ok(vec![change_of(ctx, &files).await?])
+                Ok(vec![change_from(ctx, &files, read).await?])
             },
         ),
     ];
@@ -318,6 +361,15 @@ fn site_origins(ctx: &Ctx) -> Vec<String> {
 
 async fn change_of<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Change> {
     Ok(resources::converge(ctx, resource).await?.change)
+}
+
+/// [`change_of`] from what a step read ahead (`None`: read now).
+async fn change_from<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    read: Option<Option<R::Live>>,
+) -> anyhow::Result<Change> {
+    Ok(resources::converge_from(ctx, resource, read).await?.change)
 }
 
 /// Every future to completion (none is cancelled half-way), then the first error or all the changes.

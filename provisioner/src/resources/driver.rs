@@ -24,8 +24,22 @@ pub struct Converged<L> {
 
 /// Creates, updates (only what differs) or leaves the resource alone; in `Mode::Plan` only reads.
 pub async fn converge<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Converged<R::Live>> {
+    converge_from(ctx, resource, None).await
+}
+
+/// [`converge`] from a live state read before (a step's read ahead, see [`crate::graph`]), or, with `None`,
+/// from reading it now.
+pub async fn converge_from<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    read: Option<Option<R::Live>>,
+) -> anyhow::Result<Converged<R::Live>> {
     let change = |action| Change::new(R::KIND, resource.id(), action);
-    let Some(live) = resource.read(ctx).await? else {
+    let live = match read {
+        Some(live) => live,
+        None => resource.read(ctx).await?,
+    };
+    let Some(live) = live else {
         if ctx.mode == Mode::Apply {
             create(ctx, resource).await?;
         }

@@ -62,7 +62,8 @@ fn missing_in_plan(ctx: &Ctx, err: &impl ProvideErrorMetadata) -> bool {
 /// Every item of the table, by id: one paginated, strongly consistent Scan (a 10-product catalogue of ~300 B
 /// items is one call and 1 RCU; a page holds up to 1 MB). It serves both questions the catalogue asks: how
 /// each product of the file looks now, and which products this stack seeded that left the file.
-async fn read_table(ctx: &Ctx, table: &str) -> anyhow::Result<BTreeMap<String, Item>> {
+pub async fn read_catalogue(ctx: &Ctx) -> anyhow::Result<BTreeMap<String, Item>> {
+    let table = &ctx.names.table(TableKind::Products);
     let pages = ctx
         .aws
         .dynamodb
@@ -102,8 +103,12 @@ impl Product {
     /// Every product of the config, each with its live item (one Scan), then the products this stack seeded
     /// that left the file, by id.
     pub async fn all(ctx: &Ctx, reseed: bool) -> anyhow::Result<Vec<Product>> {
+        Ok(Self::from_live(ctx, reseed, read_catalogue(ctx).await?))
+    }
+
+    /// [`Product::all`] from the items [`read_catalogue`] found.
+    pub fn from_live(ctx: &Ctx, reseed: bool, mut live: BTreeMap<String, Item>) -> Vec<Product> {
         let table = ctx.names.table(TableKind::Products);
-        let mut live = read_table(ctx, &table).await?;
         let product = |id: &String, seed, live| Product {
             id: id.clone(),
             seed,
@@ -123,7 +128,7 @@ impl Product {
                 .filter(|(_, item)| item.get(SEEDED_BY) == Some(&stack))
                 .map(|(id, item)| product(&id, None, Some(item))),
         );
-        Ok(products)
+        products
     }
 
     /// The attributes to write: the catalogue fields and marker that differ, and the stock with `reseed`;
@@ -146,7 +151,7 @@ impl Product {
     }
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 impl Resource for Product {
     type Live = Item;

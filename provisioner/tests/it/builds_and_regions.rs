@@ -62,7 +62,7 @@ async fn an_unchanged_function_is_not_built_again() {
     let root = dir.path();
     let cli = Cli::new(root.join("shopsmart.yaml"))
         .stage(&unique_stage())
-        .region("ap-south-2");
+        .region("eu-south-2");
     let up = || {
         let output = cli
             .command(&["up", "--allow-charges"])
