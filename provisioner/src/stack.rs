@@ -24,7 +24,7 @@ use std::time::Instant;
 use anyhow::Context;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
-use futures::future::join_all;
+use futures::future::{join_all, try_join_all};
 use serde_json::{json, Value};
 
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
@@ -298,47 +298,68 @@ fn up_steps<'a>(
     steps
 }
 
-/// `destroy`'s graph: what uses a resource goes before it.
+/// A step of `destroy` deleting one resource once the steps it needs are done. Its read starts with the
+/// run: what those steps delete never changes it (they use the resource, they are not part of it).
+fn delete_step<'a, R>(
+    label: &'static str,
+    needs: &'static [&'static str],
+    ctx: &'a Ctx,
+    make: fn(&Ctx) -> R,
+) -> Step<'a>
+where
+    R: Resource + 'a,
+    R::Live: 'static,
+{
+    Step::read_ahead(
+        label,
+        needs,
+        Keep::Always,
+        async move { make(ctx).read(ctx).await },
+        move |read| async move { Ok(vec![resources::destroy_from(ctx, &make(ctx), read).await?]) },
+    )
+}
+
+/// `destroy`'s graph: what uses a resource goes before it; every read at once, the deletes in that order.
 fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
+    let after_function = &["Lambda function"];
     let mut steps = vec![
-        Step::new("HTTP API", &[], move || async move {
-            Ok(vec![
-                resources::destroy(ctx, &HttpApi::existing(ctx)).await?,
-            ])
-        }),
-        Step::new("invoke permission", &["HTTP API"], move || async move {
-            Ok(vec![
-                resources::destroy(ctx, &Permission::to_delete(ctx)).await?,
-            ])
-        }),
-        Step::new(
+        delete_step("HTTP API", &[], ctx, HttpApi::existing),
+        delete_step(
+            "invoke permission",
+            &["HTTP API"],
+            ctx,
+            Permission::to_delete,
+        ),
+        delete_step(
             "Lambda function",
             &["invoke permission"],
-            move || async move {
-                Ok(vec![
-                    resources::destroy(ctx, &Function::to_delete(ctx)).await?,
-                ])
-            },
+            ctx,
+            Function::to_delete,
         ),
-        Step::new("log group", &["Lambda function"], move || async move {
-            Ok(vec![resources::destroy(ctx, &LogGroup::new(ctx)).await?])
-        }),
-        Step::new("IAM role", &["Lambda function"], move || async move {
-            Ok(vec![resources::destroy(ctx, &Role::new(ctx)).await?])
-        }),
-        Step::new(
+        delete_step("log group", after_function, ctx, LogGroup::new),
+        delete_step("IAM role", after_function, ctx, Role::new),
+        Step::read_ahead(
             "DynamoDB tables",
-            &["Lambda function"],
-            move || async move {
+            after_function,
+            Keep::Always,
+            try_join_all(
+                TableKind::ALL
+                    .map(|kind| async move { Table::to_delete(ctx, kind).read(ctx).await }),
+            ),
+            move |read| async move {
                 let tables = TableKind::ALL.map(|kind| Table::to_delete(ctx, kind));
-                all(tables.iter().map(|table| resources::destroy(ctx, table))).await
+                let reads = read.map_or_else(
+                    || vec![None; tables.len()],
+                    |r| r.into_iter().map(Some).collect(),
+                );
+                all(tables
+                    .iter()
+                    .zip(reads)
+                    .map(|(table, read)| resources::destroy_from(ctx, table, read)))
+                .await
             },
         ),
-        Step::new("website bucket", &["Lambda function"], move || async move {
-            Ok(vec![
-                resources::destroy(ctx, &Bucket::to_delete(ctx)).await?,
-            ])
-        }),
+        delete_step("website bucket", after_function, ctx, Bucket::to_delete),
     ];
     if has_billing(opts) {
         steps.push(Step::new("budget alert", &[], move || async move {

@@ -71,6 +71,12 @@ class Propagation:
         self.iam_s, self.pending_s = iam_s, pending_s
         self.role_created = None
         self.function_created = {}
+        # Every call as (arrived, answered, waiting, operation): `waiting` when its answer was a wait emulated
+        # here (a refused CreateFunction, a Pending read), whose time the waits already count.
+        self.timeline = []
+
+    def record(self, arrived, waiting, operation):
+        self.timeline.append((arrived, time.monotonic(), waiting, operation))
 
     def before(self, method, path, action):
         """A canned (status, error type, message) instead of forwarding, or None."""
@@ -90,7 +96,8 @@ class Propagation:
         return created is not None and now < created + self.pending_s
 
     def after(self, method, path, action, status, data):
-        """Records creations; returns the body to send (rewritten while a function is Pending)."""
+        """Records creations; returns the body to send (rewritten while a function is Pending) and whether
+        it was rewritten."""
         now = time.monotonic()
         if action == "CreateRole" and status == 200:
             self.role_created = now
@@ -103,8 +110,8 @@ class Propagation:
             config = body.get("Configuration", body)
             config.update(State="Pending", StateReason="The function is being created.",
                           StateReasonCode="Creating")
-            return json.dumps(body).encode()
-        return data
+            return json.dumps(body).encode(), True
+        return data, False
 
 
 @contextlib.contextmanager
@@ -126,12 +133,14 @@ def delayed(endpoint: str, delay_ms: float, propagation: "Propagation | None" = 
         protocol_version = "HTTP/1.1"
 
         def forward(self):
+            arrived = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             time.sleep(delay_ms / 1000)
             # The operation: the JSON protocols name it in X-Amz-Target, the query protocols (IAM, STS) in Action=.
             action = next((p[7:] for p in (body or b"").decode(errors="replace").split("&")
                            if p.startswith("Action=")), None)
+            operation = self.headers.get("X-Amz-Target") or action or f"{self.command} {self.path.split('?')[0]}"
             calls.append((self.command, self.path, self.headers.get("X-Amz-Target") or action))
             canned = propagation.before(self.command, self.path, action)
             if canned:
@@ -143,11 +152,12 @@ def delayed(endpoint: str, delay_ms: float, propagation: "Propagation | None" = 
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                propagation.record(arrived, True, operation)
                 return
             upstream = http.client.HTTPConnection(target.hostname, target.port)
             upstream.request(self.command, self.path, body, dict(self.headers))
             answer = upstream.getresponse()
-            data = propagation.after(self.command, self.path, action, answer.status, answer.read())
+            data, waiting = propagation.after(self.command, self.path, action, answer.status, answer.read())
             self.send_response(answer.status)
             for name, value in answer.getheaders():
                 if name.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -159,6 +169,7 @@ def delayed(endpoint: str, delay_ms: float, propagation: "Propagation | None" = 
             if self.command != "HEAD":
                 self.wfile.write(data)
             upstream.close()
+            propagation.record(arrived, waiting, operation)
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = forward
 
@@ -172,3 +183,34 @@ def delayed(endpoint: str, delay_ms: float, propagation: "Propagation | None" = 
         yield f"http://127.0.0.1:{server.server_address[1]}", calls
     finally:
         server.shutdown()
+
+
+def critical_chain(timeline, start, end, last=None):
+    """The chain of AWS calls that ends with `last` (default: the call answered last between `start` and
+    `end`, monotonic seconds): back through, for each call, the call answered last before it arrived (what it
+    may have waited for). Returns (calls on it, seconds they took), leaving out answers that were emulated
+    waits. Only meaningful where the chain has no pauses (another call may end in a pause)."""
+    calls = sorted((c for c in timeline if start <= c[0] and c[1] <= end), key=lambda c: c[1])
+    chain, seconds = 0, 0.0
+    current = last or (calls[-1] if calls else None)
+    while current:
+        if not current[2]:
+            chain, seconds = chain + 1, seconds + current[1] - current[0]
+        before = [c for c in calls if c[1] <= current[0]]
+        current = before[-1] if before else None
+    return chain, seconds
+
+
+def cold_up_critical_path(timeline, start, end, iam_s, pending_s):
+    """A cold `up`'s critical path: the chain of calls up to CreateRole (no pauses there), IAM_S of
+    propagation, the CreateFunction that succeeds, PENDING_S, and the read that finds it Active. Returns
+    (calls, seconds) with the waits included."""
+    calls = sorted((c for c in timeline if start <= c[0] and c[1] <= end), key=lambda c: c[1])
+    create_role = next(c for c in calls if c[3] == "CreateRole")
+    chain, seconds = critical_chain(timeline, start, end, create_role)
+    created = [c for c in calls if c[3].startswith("POST ") and c[3].rstrip("/").endswith("/functions")
+               and not c[2]]
+    active = [c for c in calls if c[3].startswith("GET ") and "/functions/" in c[3] and not c[2]
+              and created and c[0] >= created[-1][1]]
+    tail = [created[-1], active[0]] if created and active else created[-1:]
+    return chain + len(tail), seconds + iam_s + pending_s + sum(c[1] - c[0] for c in tail)

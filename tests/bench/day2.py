@@ -24,22 +24,18 @@ import time
 import uuid
 from pathlib import Path
 
-from common import ROOT, TARGET, Propagation, aws_env, delayed, moto, summary
+from common import (ROOT, TARGET, Propagation, aws_env, cold_up_critical_path, critical_chain, delayed, moto,
+                    summary)
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 DELAY_MS = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
 IAM_S = float(sys.argv[3]) if len(sys.argv) > 3 else 6.0
 PENDING_S = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
 
-# The longest chain of a cold `up`, call by call (stack.rs's graph): STS GetCallerIdentity → the guard's
-# ListTables (no table exists yet, so no DescribeTable) → GetRole ∥ ListRoleTags → CreateRole → [IAM_S] →
-# CreateFunction → [PENDING_S] → GetFunction (Active). The role policy, the log group, the function's reads
-# and the whole API/website branch fit inside the two waits.
-UP_CHAIN_CALLS = 6
-# `destroy`: STS → the dry run's reads (one wave) → DeleteApi → GetPolicy → RemovePermission →
-# GetFunction ∥ ListTags → DeleteFunction → the longest branch after the function, the role's:
-# ListRolePolicies → DeleteRolePolicy → ListAttachedRolePolicies → DeleteRole.
-DESTROY_CHAIN_CALLS = 12
+# The critical path of a run (cold `up`, `destroy`): the emulated waits plus the AWS calls on its longest
+# chain, found in the proxy's timeline (common.py `critical_chain`: from the last answer back through what
+# each call may have waited for), each at the time it really took (DELAY_MS and moto's own work). What is
+# left of the wall time is this tool's: process start, building, pauses past the moment a wait was over.
 
 FAKE_CARGO = """#!/bin/sh
 # A stand-in for `cargo lambda build`: an 8 MB "binary" and its build number; logs start and end times.
@@ -83,12 +79,17 @@ def build_seconds(log: Path, count_before: int) -> float:
     return sum(float(line.split()[1]) - float(line.split()[0]) for line in lines)
 
 
+TIMES = {}
+
+
 def run(env, config, stage, calls, *verb):
+    """(wall ms, the calls); the run's start and end (monotonic) are kept in TIMES by its position."""
     args = [TARGET / "debug" / "shopsmart-deploy", "--config", config, "--stage", stage, "-q", *verb]
     before = len(calls)
-    started = time.perf_counter()
+    started = time.monotonic()
     subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
-    return (time.perf_counter() - started) * 1000, calls[before:]
+    TIMES[before] = (started, time.monotonic())
+    return (time.monotonic() - started) * 1000, calls[before:]
 
 
 def edit_runs(env, config, stage, calls, path: Path, comment: str, log: Path):
@@ -137,11 +138,18 @@ def main():
         site = edit_runs(env, config, stage, calls, config.parent / "frontend" / "css" / "shop.css",
                          "\n/* bench edit {} */\n", log)
         results["site-change up"] = [(m, c) for m, c, _ in site]
+        cold_at = 0
+        destroy_at = len(calls)
         results["destroy"] = [run(env, config, stage, calls, "destroy", "--yes")]
-    critical = {
-        "cold up": (IAM_S + PENDING_S) * 1000 + UP_CHAIN_CALLS * DELAY_MS,
-        "destroy": DESTROY_CHAIN_CALLS * DELAY_MS,
+    critical = {}
+    paths = {
+        "cold up": cold_up_critical_path(propagation.timeline, *TIMES[cold_at], IAM_S, PENDING_S),
+        "destroy": critical_chain(propagation.timeline, *TIMES[destroy_at]),
     }
+    for label, (chain, seconds) in paths.items():
+        critical[label] = seconds * 1000
+        print(f"{label}: critical path {critical[label]:.0f} ms ({chain} calls on the longest chain, at the "
+              f"time each took, plus the emulated waits)")
     print(f"emulated: {DELAY_MS:g} ms a call, IAM propagation {IAM_S:g} s, Lambda Pending {PENDING_S:g} s")
     for label, runs in results.items():
         report(label, runs, critical.get(label))

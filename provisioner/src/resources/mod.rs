@@ -61,7 +61,7 @@ pub mod tables;
 pub mod website_bucket;
 pub mod website_upload;
 
-pub use driver::{converge, converge_from, destroy, prune, Converged};
+pub use driver::{converge, converge_from, destroy, destroy_from, prune, Converged};
 
 /// Tags as AWS reports them.
 pub type Tags = HashMap<String, String>;
