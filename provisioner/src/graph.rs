@@ -1,25 +1,51 @@
 //! A stack as a graph of steps, each naming the steps it needs. [`run`] starts every step whose needs are
 //! done, runs ready steps concurrently, and reports each under a spinner as it finishes.
 //!
+//! A step may read ahead ([`Step::read_ahead`]): its reads start with the run, beside everything else, and
+//! its work gets what they found once its needs are done. When the read failed (say, the parent did not
+//! exist yet), or a need changed something and the step [`Keep`]s its read only if none did, the work gets
+//! `None` and reads for itself, after its needs. So a run that changes nothing is one wave of reads, however
+//! deep the graph.
+//!
 //! After a failure no new step starts, but the running ones finish before the first error is returned: a
 //! step cancelled between two calls could leave, say, a bucket created but not yet tagged, which the next
 //! `up` would have to refuse as foreign.
 
+use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
 
 use anyhow::bail;
 use futures::future::LocalBoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 
 use crate::change::Change;
-use crate::report::{Reporter, Verb};
+use crate::report::{Reporter, Step as Progress, Verb};
+
+/// What a step read ahead, type-erased; `None` when it reads nothing ahead or its read failed.
+type Ahead = Option<Box<dyn Any>>;
+
+/// Whether a step's read ahead still holds once its needs have run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Always: the needs never change what it reads (they only have to exist before it writes; a read made
+    /// while a parent was still missing fails, and is then made again).
+    Always,
+    /// Only when no need changed anything: a need may create or replace what it reads (a table recreated
+    /// is empty, whatever was read from the old one).
+    IfNeedsUnchanged,
+}
+
+type Work<'a> = Box<dyn FnOnce(Ahead) -> LocalBoxFuture<'a, anyhow::Result<Vec<Change>>> + 'a>;
 
 /// One step: a label (which is also its name in other steps' `needs`), what it needs, and its work.
 pub struct Step<'a> {
     pub label: &'static str,
     pub needs: &'static [&'static str],
-    work: Box<dyn FnOnce() -> LocalBoxFuture<'a, anyhow::Result<Vec<Change>>> + 'a>,
+    keep: Keep,
+    ahead: Option<LocalBoxFuture<'a, Ahead>>,
+    work: Work<'a>,
 }
 
 impl<'a> Step<'a> {
@@ -31,7 +57,46 @@ impl<'a> Step<'a> {
         Self {
             label,
             needs,
-            work: Box::new(move || Box::pin(work())),
+            keep: Keep::Always,
+            ahead: None,
+            work: Box::new(move |_| Box::pin(work())),
+        }
+    }
+
+    /// A step whose `read` starts at once, before its needs are done; `work` gets what it read, or `None`
+    /// (then it reads for itself) when the read failed or `keep` says it no longer holds. `read` must only
+    /// read.
+    pub fn read_ahead<L, R, F, Fut>(
+        label: &'static str,
+        needs: &'static [&'static str],
+        keep: Keep,
+        read: R,
+        work: F,
+    ) -> Self
+    where
+        L: 'static,
+        R: Future<Output = anyhow::Result<L>> + 'a,
+        F: FnOnce(Option<L>) -> Fut + 'a,
+        Fut: Future<Output = anyhow::Result<Vec<Change>>> + 'a,
+    {
+        let ahead = read.map(move |read| match read {
+            Ok(found) => Some(Box::new(found) as Box<dyn Any>),
+            Err(err) => {
+                tracing::debug!(
+                    "{label}: reading ahead failed, it reads again after its needs: {err:#}"
+                );
+                None
+            }
+        });
+        Self {
+            label,
+            needs,
+            keep,
+            ahead: Some(Box::pin(ahead)),
+            work: Box::new(move |ahead: Ahead| {
+                let found = ahead.and_then(|any| any.downcast::<L>().ok()).map(|b| *b);
+                Box::pin(work(found))
+            }),
         }
     }
 }
@@ -63,7 +128,14 @@ pub fn order(steps: &[Step<'_>]) -> anyhow::Result<Vec<usize>> {
     Ok(order)
 }
 
-/// Runs the steps, each as soon as its needs are done; returns every change in the steps' declared order.
+/// What finished: a read ahead, or a step's work.
+enum Event {
+    Read(usize, Ahead),
+    Done(usize, Progress, anyhow::Result<Vec<Change>>),
+}
+
+/// Runs the steps, each as soon as its needs are done (and its read ahead, if any, has finished); returns
+/// every change in the steps' declared order.
 pub async fn run(
     steps: Vec<Step<'_>>,
     progress: &Reporter,
@@ -73,32 +145,55 @@ pub async fn run(
     let count = steps.len();
     let needs: Vec<&[&str]> = steps.iter().map(|s| s.needs).collect();
     let labels: Vec<&str> = steps.iter().map(|s| s.label).collect();
-    let mut pending: Vec<Option<Step<'_>>> = steps.into_iter().map(Some).collect();
+    let mut events = FuturesUnordered::<LocalBoxFuture<'_, Event>>::new();
+    // Per step: `None` while its read ahead runs, then what it read.
+    let mut read: Vec<Option<Ahead>> = Vec::with_capacity(count);
+    let mut pending: Vec<Option<Work<'_>>> = Vec::with_capacity(count);
+    let keep: Vec<Keep> = steps.iter().map(|s| s.keep).collect();
+    for (index, step) in steps.into_iter().enumerate() {
+        match step.ahead {
+            Some(ahead) => {
+                events.push(Box::pin(ahead.map(move |found| Event::Read(index, found))));
+                read.push(None);
+            }
+            None => read.push(Some(None)),
+        }
+        pending.push(Some(step.work));
+    }
     let mut done: BTreeSet<&str> = BTreeSet::new();
     let mut results: Vec<Vec<Change>> = vec![Vec::new(); count];
-    let mut running = FuturesUnordered::new();
     let mut first_error = None;
     loop {
         if first_error.is_none() {
             for index in 0..count {
-                let ready = needs[index].iter().all(|need| done.contains(need));
-                if let Some(step) = pending[index].take_if(|_| ready) {
-                    let started = progress.begin(step.label);
-                    let work = (step.work)();
-                    running.push(async move { (index, started, work.await) });
+                let ready =
+                    read[index].is_some() && needs[index].iter().all(|need| done.contains(need));
+                if let Some(work) = pending[index].take_if(|_| ready) {
+                    let changed = keep[index] == Keep::IfNeedsUnchanged
+                        && needs[index].iter().any(|need| {
+                            let need = labels.iter().position(|label| label == need);
+                            need.is_some_and(|i| results[i].iter().any(Change::is_mutation))
+                        });
+                    let ahead = read[index].take().flatten().filter(|_| !changed);
+                    let started = progress.begin(labels[index]);
+                    let work = work(ahead);
+                    events.push(Box::pin(
+                        async move { Event::Done(index, started, work.await) },
+                    ));
                 }
             }
         }
-        let Some((index, started, result)) = running.next().await else {
+        let Some(event) = events.next().await else {
             break;
         };
-        match result {
-            Ok(changes) => {
+        match event {
+            Event::Read(index, found) => read[index] = Some(found),
+            Event::Done(index, started, Ok(changes)) => {
                 progress.end(started, verb, &changes);
                 done.insert(labels[index]);
                 results[index] = changes;
             }
-            Err(err) => {
+            Event::Done(_, started, Err(err)) => {
                 progress.end(started, verb, &[]);
                 first_error.get_or_insert(err);
             }
@@ -149,5 +244,85 @@ mod tests {
         assert_eq!(err.to_string(), "boom");
         assert!(finished.load(Ordering::SeqCst), "the running step finished");
         assert!(!dependant_ran.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn reads_ahead_run_before_the_needs_and_count_only_when_nothing_they_need_changed() {
+        use crate::change::Action;
+        use std::sync::Mutex;
+        let log = Mutex::new(Vec::new());
+        let say = |line: &str| log.lock().unwrap().push(line.to_owned());
+        let change = |action| vec![Change::new("Thing", "a", action)];
+        let steps = vec![
+            Step::new("unchanged", &[], || async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                say("unchanged done");
+                Ok(change(Action::Unchanged))
+            }),
+            Step::new("created", &[], || async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Ok(change(Action::Create))
+            }),
+            Step::read_ahead(
+                "after unchanged",
+                &["unchanged"],
+                Keep::IfNeedsUnchanged,
+                async {
+                    say("read ahead");
+                    Ok(7)
+                },
+                |read| async move {
+                    say(&format!("after unchanged got {read:?}"));
+                    Ok(Vec::new())
+                },
+            ),
+            Step::read_ahead(
+                "after created",
+                &["created", "unchanged"],
+                Keep::IfNeedsUnchanged,
+                async { Ok(8) },
+                |read| async move {
+                    say(&format!("after created got {read:?}"));
+                    Ok(Vec::new())
+                },
+            ),
+            Step::read_ahead(
+                "kept after created",
+                &["created"],
+                Keep::Always,
+                async { Ok(9) },
+                |read| async move {
+                    say(&format!("kept after created got {read:?}"));
+                    Ok(Vec::new())
+                },
+            ),
+            Step::read_ahead(
+                "read fails",
+                &[],
+                Keep::Always,
+                async { Err::<u8, _>(anyhow::anyhow!("no table yet")) },
+                |read| async move {
+                    say(&format!("read fails got {read:?}"));
+                    Ok(Vec::new())
+                },
+            ),
+        ];
+        run(steps, &Reporter::quiet(), Verb::Up).await.unwrap();
+        let log = log.into_inner().unwrap();
+        let at = |line: &str| log.iter().position(|l| l == line).unwrap_or(usize::MAX);
+        assert!(at("read ahead") < at("unchanged done"), "{log:?}");
+        assert!(
+            at("unchanged done") < at("after unchanged got Some(7)"),
+            "{log:?}"
+        );
+        assert!(
+            log.contains(&"after created got None".to_owned()),
+            "{log:?}"
+        );
+        assert!(
+            log.contains(&"kept after created got Some(9)".to_owned()),
+            "{log:?}"
+        );
+        assert!(log.contains(&"read fails got None".to_owned()), "{log:?}");
     }
 }

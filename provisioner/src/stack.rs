@@ -6,11 +6,16 @@
 //! up:      DynamoDB tables ─→ product catalogue
 //!          IAM role ─→ IAM role policy ─┐
 //!          log group ───────────────────┼─→ Lambda function ─→ HTTP API ─┬─→ invoke permission
-//!          function code ───────────────┘                               └─→ website files
-//!          website bucket ───────────────────────────────────────────────↗
+//!          function code ───────────────┘         │                     └─→ website files
+//!          website bucket ────────────────────────┼──────────────────────↗
+//!                                                 └─→ Lambda function active (a new one leaves Pending)
 //!          budget alert (beside everything; not in dev)
+//!          website.https: origin access control ─→ CloudFront distribution (also needs the HTTP API)
+//!                         ─→ website bucket (its policy names the distribution)
+//!          without https: website bucket + website files ─→ CloudFront distribution (removes one an earlier
+//!                         `up` made, with its OAC, only when the bucket says one may exist)
 //! destroy: HTTP API → invoke permission → Lambda function → (log group ∥ IAM role ∥ DynamoDB tables ∥
-//!          website bucket); budget alert beside
+//!          website bucket); CloudFront distribution → origin access control and the budget alert beside
 //! ```
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
 //! the tables, nor the HTTP API's integration for anything but the function.
@@ -23,17 +28,17 @@ use std::time::Instant;
 use anyhow::Context;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
-use futures::future::join_all;
+use futures::future::{join_all, try_join_all};
 use serde_json::{json, Value};
 
 use crate::aws::{load_sdk_config, AwsSettings, Clients};
 use crate::aws_error::AwsContext;
-use crate::change::Change;
+use crate::change::{Action, Change};
 use crate::config::model::Config;
 use crate::console_links::Links;
 use crate::error::UsageError;
 use crate::freetier;
-use crate::graph::{self, Step};
+use crate::graph::{self, Keep, Step};
 use crate::names::{website_url, TableKind};
 use crate::report::{Reporter, Verb};
 use crate::resources::budget;
@@ -41,10 +46,10 @@ use crate::resources::cdn::{self, CdnInfo, Distribution, OriginAccessControl};
 use crate::resources::function_code::{self, FunctionZip};
 use crate::resources::http_api::{ApiInfo, HttpApi};
 use crate::resources::iam_role::{Role, RolePolicy};
-use crate::resources::lambda_function::{DesiredFunction, Function};
+use crate::resources::lambda_function::{self, DesiredFunction, Function};
 use crate::resources::lambda_permission::Permission;
 use crate::resources::log_group::LogGroup;
-use crate::resources::seed::Product;
+use crate::resources::seed::{self, Product};
 use crate::resources::tables::Table;
 use crate::resources::website_bucket::{bucket_name, untag_cloudfront, Bucket};
 use crate::resources::website_upload::WebsiteFiles;
@@ -166,6 +171,8 @@ struct Facts {
     code: OnceLock<Option<FunctionZip>>,
     /// `None` only in plan before the API exists.
     api: OnceLock<Option<ApiInfo>>,
+    /// Whether this run created the function (which is then Pending for a while).
+    function_created: OnceLock<bool>,
     /// With `website.https`: the OAC's id and the distribution (`None` in plan before they exist).
     oac: OnceLock<Option<String>>,
     cdn: OnceLock<Option<CdnInfo>>,
@@ -190,63 +197,46 @@ fn up_steps<'a>(
             let tables = TableKind::ALL.map(|kind| Table::desired(ctx, kind));
             all(tables.iter().map(|table| change_of(ctx, table))).await
         }),
-        Step::new(
+        Step::read_ahead(
             "product catalogue",
             &["DynamoDB tables"],
-            move || async move {
-                let products = Product::all(ctx, opts.reseed).await?;
+            Keep::IfNeedsUnchanged,
+            seed::read_catalogue(ctx),
+            move |read| async move {
+                let products = match read {
+                    Some(live) => Product::from_live(ctx, opts.reseed, live),
+                    None => Product::all(ctx, opts.reseed).await?,
+                };
                 all(products.iter().map(|product| change_of(ctx, product))).await
             },
         ),
         Step::new("IAM role", &[], move || async move {
             Ok(vec![change_of(ctx, &Role::new(ctx)).await?])
         }),
-        Step::new("IAM role policy", &["IAM role"], move || async move {
-            Ok(vec![change_of(ctx, &RolePolicy::new(ctx)).await?])
-        }),
+        Step::read_ahead(
+            "IAM role policy",
+            &["IAM role"],
+            Keep::Always,
+            async move { RolePolicy::new(ctx).read(ctx).await },
+            move |read| async move { Ok(vec![change_from(ctx, &RolePolicy::new(ctx), read).await?]) },
+        ),
         Step::new("log group", &[], move || async move {
             Ok(vec![change_of(ctx, &LogGroup::new(ctx)).await?])
         }),
         bucket_step(ctx, facts),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
-                let _ = facts.code.set(function_code(opts, verb).await?);
+                let code = function_code(opts, verb).await?;
+                if let Some(zip) = &code {
+                    ctx.notes.say(format!("function code: {}", zip.description));
+                }
+                let _ = facts.code.set(code);
             }
             Ok(Vec::new())
         }),
-        Step::new(
-            "Lambda function",
-            &["IAM role policy", "log group", "function code"],
-            move || async move {
-                let desired = DesiredFunction {
-                    role_arn: ctx.arns().role(&ctx.names.role()),
-                    zip: fact(&facts.code).clone(),
-                    environment: function_environment(ctx, &site_origins(ctx)),
-                };
-                Ok(vec![change_of(ctx, &Function::new(ctx, desired)).await?])
-            },
-        ),
-        Step::new("HTTP API", &["Lambda function"], move || async move {
-            let api = HttpApi::new(ctx, &site_origins(ctx))?;
-            let converged = resources::converge(ctx, &api).await?;
-            let _ = facts.api.set(api.info(converged.live.as_ref()));
-            Ok(vec![converged.change])
-        }),
-        Step::new("invoke permission", &["HTTP API"], move || async move {
-            let permission = Permission::new(ctx, fact(&facts.api).as_ref());
-            Ok(vec![change_of(ctx, &permission).await?])
-        }),
-        Step::new(
-            "website files",
-            &["HTTP API", "website bucket"],
-            move || async move {
-                let api_url = config_js_api(ctx, fact(&facts.api).as_ref());
-                let frontend = opts.workspace_root.join("frontend");
-                let files = WebsiteFiles::new(ctx, &frontend, api_url)?;
-                Ok(vec![change_of(ctx, &files).await?])
-            },
-        ),
     ];
+    steps.extend(function_steps(ctx, facts));
+    steps.extend(api_and_site_steps(opts, ctx, facts));
     steps.extend(cdn_steps(ctx, facts));
     if has_billing(opts) {
         steps.push(Step::new("budget alert", &[], move || async move {
@@ -254,6 +244,81 @@ fn up_steps<'a>(
         }));
     }
     steps
+}
+
+/// The function, then (for a new one) its wait to leave Pending, beside what follows.
+fn function_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> [Step<'a>; 2] {
+    [
+        Step::read_ahead(
+            "Lambda function",
+            &["IAM role policy", "log group", "function code"],
+            Keep::Always,
+            async move { Function::to_delete(ctx).read(ctx).await },
+            move |read| async move {
+                let desired = DesiredFunction {
+                    role_arn: ctx.arns().role(&ctx.names.role()),
+                    zip: fact(&facts.code).clone(),
+                    environment: function_environment(ctx, &site_origins(ctx)),
+                };
+                let change = change_from(ctx, &Function::new(ctx, desired), read).await?;
+                let created = ctx.mode == Mode::Apply && change.action == Action::Create;
+                let _ = facts.function_created.set(created);
+                Ok(vec![change])
+            },
+        ),
+        // A new function is Pending for a few seconds; the API, its permission and the website need only its
+        // ARN, so they go on meanwhile, and `up` ends once it is Active.
+        Step::new(
+            "Lambda function active",
+            &["Lambda function"],
+            move || async move {
+                if *fact(&facts.function_created) {
+                    lambda_function::wait_active(ctx).await?;
+                }
+                Ok(Vec::new())
+            },
+        ),
+    ]
+}
+
+/// The HTTP API, its invoke permission, and the website files (whose config.js names the API).
+fn api_and_site_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts) -> [Step<'a>; 3] {
+    [
+        Step::read_ahead(
+            "HTTP API",
+            &["Lambda function"],
+            Keep::Always,
+            async move { HttpApi::new(ctx, &site_origins(ctx))?.read(ctx).await },
+            move |read| async move {
+                let api = HttpApi::new(ctx, &site_origins(ctx))?;
+                let converged = resources::converge_from(ctx, &api, read).await?;
+                let _ = facts.api.set(api.info(converged.live.as_ref()));
+                Ok(vec![converged.change])
+            },
+        ),
+        Step::read_ahead(
+            "invoke permission",
+            &["HTTP API"],
+            Keep::Always,
+            async move { Permission::to_delete(ctx).read(ctx).await },
+            move |read| async move {
+                let permission = Permission::new(ctx, fact(&facts.api).as_ref());
+                Ok(vec![change_from(ctx, &permission, read).await?])
+            },
+        ),
+        Step::read_ahead(
+            "website files",
+            &["HTTP API", "website bucket"],
+            Keep::Always,
+            async move { WebsiteFiles::existing(ctx).read(ctx).await },
+            move |read| async move {
+                let api_url = config_js_api(ctx, fact(&facts.api).as_ref());
+                let frontend = opts.workspace_root.join("frontend");
+                let files = WebsiteFiles::new(ctx, &frontend, api_url)?;
+                Ok(vec![change_from(ctx, &files, read).await?])
+            },
+        ),
+    ]
 }
 
 /// The website bucket; it tells the CloudFront steps whether a distribution of ours may exist.
@@ -334,47 +399,68 @@ fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     ]
 }
 
-/// `destroy`'s graph: what uses a resource goes before it.
+/// A step of `destroy` deleting one resource once the steps it needs are done. Its read starts with the
+/// run: what those steps delete never changes it (they use the resource, they are not part of it).
+fn delete_step<'a, R>(
+    label: &'static str,
+    needs: &'static [&'static str],
+    ctx: &'a Ctx,
+    make: fn(&Ctx) -> R,
+) -> Step<'a>
+where
+    R: Resource + 'a,
+    R::Live: 'static,
+{
+    Step::read_ahead(
+        label,
+        needs,
+        Keep::Always,
+        async move { make(ctx).read(ctx).await },
+        move |read| async move { Ok(vec![resources::destroy_from(ctx, &make(ctx), read).await?]) },
+    )
+}
+
+/// `destroy`'s graph: what uses a resource goes before it; every read at once, the deletes in that order.
 fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
+    let after_function = &["Lambda function"];
     let mut steps = vec![
-        Step::new("HTTP API", &[], move || async move {
-            Ok(vec![
-                resources::destroy(ctx, &HttpApi::existing(ctx)).await?,
-            ])
-        }),
-        Step::new("invoke permission", &["HTTP API"], move || async move {
-            Ok(vec![
-                resources::destroy(ctx, &Permission::to_delete(ctx)).await?,
-            ])
-        }),
-        Step::new(
+        delete_step("HTTP API", &[], ctx, HttpApi::existing),
+        delete_step(
+            "invoke permission",
+            &["HTTP API"],
+            ctx,
+            Permission::to_delete,
+        ),
+        delete_step(
             "Lambda function",
             &["invoke permission"],
-            move || async move {
-                Ok(vec![
-                    resources::destroy(ctx, &Function::to_delete(ctx)).await?,
-                ])
-            },
+            ctx,
+            Function::to_delete,
         ),
-        Step::new("log group", &["Lambda function"], move || async move {
-            Ok(vec![resources::destroy(ctx, &LogGroup::new(ctx)).await?])
-        }),
-        Step::new("IAM role", &["Lambda function"], move || async move {
-            Ok(vec![resources::destroy(ctx, &Role::new(ctx)).await?])
-        }),
-        Step::new(
+        delete_step("log group", after_function, ctx, LogGroup::new),
+        delete_step("IAM role", after_function, ctx, Role::new),
+        Step::read_ahead(
             "DynamoDB tables",
-            &["Lambda function"],
-            move || async move {
+            after_function,
+            Keep::Always,
+            try_join_all(
+                TableKind::ALL
+                    .map(|kind| async move { Table::to_delete(ctx, kind).read(ctx).await }),
+            ),
+            move |read| async move {
                 let tables = TableKind::ALL.map(|kind| Table::to_delete(ctx, kind));
-                all(tables.iter().map(|table| resources::destroy(ctx, table))).await
+                let reads = read.map_or_else(
+                    || vec![None; tables.len()],
+                    |r| r.into_iter().map(Some).collect(),
+                );
+                all(tables
+                    .iter()
+                    .zip(reads)
+                    .map(|(table, read)| resources::destroy_from(ctx, table, read)))
+                .await
             },
         ),
-        Step::new("website bucket", &["Lambda function"], move || async move {
-            Ok(vec![
-                resources::destroy(ctx, &Bucket::to_delete(ctx)).await?,
-            ])
-        }),
+        delete_step("website bucket", after_function, ctx, Bucket::to_delete),
         // Looked for whatever `https` says now (it may have been on for an earlier `up`); reported only when
         // found unless `https` is on.
         Step::new("CloudFront distribution", &[], move || async move {
@@ -423,6 +509,15 @@ fn site_origins(ctx: &Ctx) -> Vec<String> {
 
 async fn change_of<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Change> {
     Ok(resources::converge(ctx, resource).await?.change)
+}
+
+/// [`change_of`] from what a step read ahead (`None`: read now).
+async fn change_from<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    read: Option<Option<R::Live>>,
+) -> anyhow::Result<Change> {
+    Ok(resources::converge_from(ctx, resource, read).await?.change)
 }
 
 /// Every future to completion (none is cancelled half-way), then the first error or all the changes.

@@ -9,7 +9,25 @@ use std::time::Duration;
 use anyhow::bail;
 
 const FIRST_DELAY: Duration = Duration::from_millis(250);
-const MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// How a wait polls: a first pause of 0.25 s, doubling up to `max` (each plus jitter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    max: Duration,
+}
+
+impl Pace {
+    /// For states AWS reaches in seconds to minutes (a table ACTIVE, a bucket name released): at most 5 s.
+    pub const BACKOFF: Pace = Pace {
+        max: Duration::from_secs(5),
+    };
+    /// For a change of ours that is usually done within seconds and holds up everything after it (a new role
+    /// reaching Lambda, a new function leaving Pending): at most 1 s, so the run overshoots the moment it is
+    /// done by about a second at worst instead of up to 7.5 s.
+    pub const PROPAGATION: Pace = Pace {
+        max: Duration::from_secs(1),
+    };
+}
 
 /// The pause for a backoff of `delay`: `delay` to 1.5 × `delay`.
 fn jittered(delay: Duration) -> Duration {
@@ -18,7 +36,21 @@ fn jittered(delay: Duration) -> Duration {
 
 /// Calls `check` until it returns `Some`, sleeping 0.25 s, 0.5 s, ... (at most 5 s, plus jitter) in between; fails with
 /// "timed out after N s waiting for {what}" once `timeout` has passed.
-pub async fn until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
+pub async fn until<T, F, Fut>(what: &str, timeout: Duration, check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    until_paced(Pace::BACKOFF, what, timeout, check).await
+}
+
+/// [`until`] at `pace`.
+pub async fn until_paced<T, F, Fut>(
+    pace: Pace,
+    what: &str,
+    timeout: Duration,
+    mut check: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<Option<T>>>,
@@ -34,7 +66,7 @@ where
             bail!("timed out after {} s waiting for {what}", timeout.as_secs());
         }
         tokio::time::sleep(jittered(delay).min(deadline - now)).await;
-        delay = (delay * 2).min(MAX_DELAY);
+        delay = (delay * 2).min(pace.max);
     }
 }
 
@@ -42,6 +74,21 @@ where
 /// consistent after a change we just made); any other outcome is returned at once, and once `timeout` has
 /// passed the last transient error is returned as it is, so the caller can explain it.
 pub async fn retry_while<T, E, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    call: F,
+    is_transient: impl Fn(&E) -> bool,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    retry_while_paced(Pace::BACKOFF, what, timeout, call, is_transient).await
+}
+
+/// [`retry_while`] at `pace`.
+pub async fn retry_while_paced<T, E, F, Fut>(
+    pace: Pace,
     what: &str,
     timeout: Duration,
     mut call: F,
@@ -59,7 +106,7 @@ where
                 let pause = jittered(delay);
                 tracing::debug!("{what}: not yet; retrying in {pause:?}");
                 tokio::time::sleep(pause).await;
-                delay = (delay * 2).min(MAX_DELAY);
+                delay = (delay * 2).min(pace.max);
             }
             result => return result,
         }

@@ -16,7 +16,7 @@ use aws_sdk_budgets::types::{
 };
 
 use super::ownership::{deleted, found};
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::{Change, FieldChange};
 
@@ -283,11 +283,7 @@ pub struct ObservedBudget {
 
 impl Resource for ZeroSpendBudget {
     type Live = ObservedBudget;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedBudget>> {
         let Some(budget) = read(ctx).await? else {
@@ -310,10 +306,6 @@ impl Resource for ZeroSpendBudget {
             }
         }
         Ok(Some(live))
-    }
-
-    fn owner<'a>(&self, live: &'a ObservedBudget) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, _ctx: &Ctx, live: &ObservedBudget) -> Vec<FieldChange> {

@@ -24,7 +24,7 @@ use aws_sdk_cloudfront::types::{
 };
 
 use super::ownership::{found, service_error};
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::wait;
@@ -121,11 +121,7 @@ impl OriginAccessControl {
 
 impl Resource for OriginAccessControl {
     type Live = LiveOac;
-    const KIND: &'static str = "CloudFront origin access control";
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!("CloudFront origin access control", name, Marker);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveOac>> {
         let mut marker = None;
@@ -160,10 +156,6 @@ impl Resource for OriginAccessControl {
                 return Ok(None);
             }
         }
-    }
-
-    fn owner<'a>(&self, live: &'a LiveOac) -> Owner<'a> {
-        Owner::Marker(live.marked)
     }
 
     fn foreign_fix(&self, ctx: &Ctx, live: &LiveOac) -> String {
@@ -321,11 +313,7 @@ impl Distribution {
 
 impl Resource for Distribution {
     type Live = LiveDistribution;
-    const KIND: &'static str = "CloudFront distribution";
-
-    fn id(&self) -> String {
-        self.comment.clone()
-    }
+    identity!("CloudFront distribution", comment, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveDistribution>> {
         let Some(info) = find(ctx, &self.comment).await? else {
@@ -351,10 +339,6 @@ impl Resource for Distribution {
                 .collect(),
             config: got.distribution_config().cloned(),
         }))
-    }
-
-    fn owner<'a>(&self, live: &'a LiveDistribution) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, ctx: &Ctx, live: &LiveDistribution) -> Vec<FieldChange> {

@@ -24,8 +24,22 @@ pub struct Converged<L> {
 
 /// Creates, updates (only what differs) or leaves the resource alone; in `Mode::Plan` only reads.
 pub async fn converge<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Converged<R::Live>> {
+    converge_from(ctx, resource, None).await
+}
+
+/// [`converge`] from a live state read before (a step's read ahead, see [`crate::graph`]), or, with `None`,
+/// from reading it now.
+pub async fn converge_from<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    read: Option<Option<R::Live>>,
+) -> anyhow::Result<Converged<R::Live>> {
     let change = |action| Change::new(R::KIND, resource.id(), action);
-    let Some(live) = resource.read(ctx).await? else {
+    let live = match read {
+        Some(live) => live,
+        None => resource.read(ctx).await?,
+    };
+    let Some(live) = live else {
         if ctx.mode == Mode::Apply {
             create(ctx, resource).await?;
         }
@@ -64,8 +78,21 @@ pub async fn converge<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Co
 /// Deletes the resource if it is ours; "already gone" is success. In `Mode::Plan` only reads (the dry run
 /// `destroy` makes over every resource before it deletes anything).
 pub async fn destroy<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Change> {
+    destroy_from(ctx, resource, None).await
+}
+
+/// [`destroy`] from a live state read before (a step's read ahead), or, with `None`, from reading it now.
+pub async fn destroy_from<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    read: Option<Option<R::Live>>,
+) -> anyhow::Result<Change> {
     let change = |action| Change::new(R::KIND, resource.id(), action);
-    let Some(live) = resource.read(ctx).await? else {
+    let live = match read {
+        Some(live) => live,
+        None => resource.read(ctx).await?,
+    };
+    let Some(live) = live else {
         return Ok(change(Action::AlreadyGone));
     };
     check_owner(ctx, resource, &live)?;

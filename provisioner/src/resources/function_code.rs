@@ -56,16 +56,25 @@ pub fn build(
     if let Some(path) = prebuilt_zip {
         return read_prebuilt(path, (!emulator_only).then_some(architecture));
     }
-    let (binary_path, how) = if on_path("cargo-lambda") {
-        (
-            build_with_cargo_lambda(workspace_root, architecture)?,
-            "cargo lambda",
-        )
+    let how = if on_path("cargo-lambda") {
+        "cargo lambda"
     } else {
-        (
-            build_with_plain_cargo(workspace_root, architecture)?,
-            "cargo",
-        )
+        "cargo"
+    };
+    let cache = ZipCache::new(workspace_root, architecture, how)?;
+    if let Some(bytes) = cache.read() {
+        return Ok(FunctionZip::from_bytes(
+            bytes,
+            format!(
+                "function/ unchanged since its last build (inputs {}): its zip is reused, nothing is built",
+                cache.short_key()
+            ),
+        ));
+    }
+    let binary_path = if how == "cargo lambda" {
+        build_with_cargo_lambda(workspace_root, architecture)?
+    } else {
+        build_with_plain_cargo(workspace_root, architecture)?
     };
     let binary = std::fs::read(&binary_path).with_context(|| {
         format!(
@@ -74,10 +83,160 @@ pub fn build(
         )
     })?;
     let bytes = zip_bootstrap(&binary)?;
+    cache.store(&bytes);
     Ok(FunctionZip::from_bytes(
         bytes,
         format!("built with {how} for {}", architecture.lambda_name()),
     ))
+}
+
+/// Zips of earlier builds in the build directory, each named by the hash of everything that went into it
+/// ([`input_hash`]): when the inputs are unchanged, `up` reuses the zip and runs no build at all (cargo's own
+/// up-to-date check alone takes most of a no-op `up`).
+struct ZipCache {
+    dir: PathBuf,
+    key: String,
+}
+
+/// How many zips the cache keeps (the newest); older ones are deleted when a new one is stored.
+const CACHED_ZIPS: usize = 3;
+
+impl ZipCache {
+    fn new(workspace_root: &Path, architecture: Architecture, how: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            dir: target_dir(workspace_root).join("shopsmart-function-zips"),
+            key: input_hash(workspace_root, architecture, how, &toolchain_version())?,
+        })
+    }
+
+    fn short_key(&self) -> &str {
+        &self.key[..12]
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join(format!("{}.zip", self.key))
+    }
+
+    /// The cached zip, when there is one and it is a zip of ours (a damaged file counts as a miss).
+    fn read(&self) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(self.path()).ok()?;
+        check_prebuilt_zip(&bytes, None).ok()?;
+        Some(bytes)
+    }
+
+    /// Stores `zip` (written to a temporary name, then renamed, so a cut-off run never leaves half a zip under
+    /// the final name) and keeps only the newest [`CACHED_ZIPS`]. Best effort: a failure only costs the next
+    /// run a build.
+    fn store(&self, zip: &[u8]) {
+        let temporary = self.dir.join(format!("{}.zip.partial", self.key));
+        let stored = std::fs::create_dir_all(&self.dir)
+            .and_then(|()| std::fs::write(&temporary, zip))
+            .and_then(|()| std::fs::rename(&temporary, self.path()));
+        if let Err(err) = stored {
+            tracing::warn!("could not keep the function zip for the next run: {err}");
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut zips: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "zip"))
+            .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+            .collect();
+        zips.sort_by_key(|zip| std::cmp::Reverse(zip.0));
+        for (_, old) in zips.into_iter().skip(CACHED_ZIPS) {
+            let _ = std::fs::remove_file(old);
+        }
+    }
+}
+
+/// `rustc -vV` (the toolchain's version, commit and host), or "" when rustc cannot be run (the build then
+/// fails with its own message).
+fn toolchain_version() -> String {
+    Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// SHA-256 (hex) of everything that goes into the function binary: each file under `function/` (path and
+/// content; build output in `target/` and hidden directories left out), the workspace's `Cargo.toml`,
+/// `Cargo.lock`, `.cargo/config.toml` and `rust-toolchain(.toml)` when present, the toolchain, the target,
+/// the release profile, the builder, and the RUSTFLAGS / CARGO_PROFILE_* / CARGO_BUILD_* environment.
+fn input_hash(
+    workspace_root: &Path,
+    architecture: Architecture,
+    how: &str,
+    toolchain: &str,
+) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut field = |name: &str, value: &[u8]| {
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update((value.len() as u64).to_le_bytes());
+        hasher.update(value);
+    };
+    field("toolchain", toolchain.as_bytes());
+    field("target", architecture.rust_target().as_bytes());
+    field("profile", b"release");
+    field("builder", how.as_bytes());
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(key, _)| {
+            key.contains("RUSTFLAGS")
+                || key.starts_with("CARGO_PROFILE_")
+                || key.starts_with("CARGO_BUILD_")
+        })
+        .collect();
+    env.sort();
+    for (key, value) in env {
+        field(&key, value.as_bytes());
+    }
+    let mut files = Vec::new();
+    list_files(&workspace_root.join("function"), &mut files)?;
+    for extra in [
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+        ".cargo/config",
+        "rust-toolchain",
+        "rust-toolchain.toml",
+    ] {
+        let path = workspace_root.join(extra);
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    for path in files {
+        let content = std::fs::read(&path)
+            .with_context(|| format!("reading {} to see if it changed", path.display()))?;
+        let relative = path.strip_prefix(workspace_root).unwrap_or(&path);
+        field(&relative.to_string_lossy(), &content);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Every file below `dir`, except in `target` and hidden directories.
+fn list_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let file_type = entry
+            .file_type()
+            .with_context(|| format!("reading {}", path.display()))?;
+        if file_type.is_dir() {
+            if name != "target" && !name.to_string_lossy().starts_with('.') {
+                list_files(&path, files)?;
+            }
+        } else if file_type.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// Reads a zip built elsewhere (`--function-zip PATH`) and refuses one Lambda could not run on
@@ -415,5 +574,85 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    /// A workspace with a function crate, a lock file and build output, for the input hash.
+    fn workspace() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("Cargo.lock", "lock v1");
+        write("Cargo.toml", "[workspace]");
+        write("function/Cargo.toml", "[package]");
+        write("function/src/main.rs", "fn main() {}");
+        write("function/target/release/junk", "build output");
+        root
+    }
+
+    fn hash_of(root: &Path, architecture: Architecture, toolchain: &str) -> String {
+        input_hash(root, architecture, "cargo lambda", toolchain).unwrap()
+    }
+
+    #[test]
+    fn input_hash_follows_every_input_of_the_build_and_nothing_else() {
+        let root = workspace();
+        let dir = root.path();
+        let base = hash_of(dir, Architecture::Arm64, "rustc 1.90.0");
+        assert_eq!(base, hash_of(dir, Architecture::Arm64, "rustc 1.90.0"));
+        // Build output and hidden directories are not inputs.
+        std::fs::write(dir.join("function/target/release/junk"), "other output").unwrap();
+        std::fs::create_dir_all(dir.join("function/.idea")).unwrap();
+        std::fs::write(dir.join("function/.idea/x"), "editor state").unwrap();
+        assert_eq!(base, hash_of(dir, Architecture::Arm64, "rustc 1.90.0"));
+        // The target, the toolchain and the builder are.
+        assert_ne!(base, hash_of(dir, Architecture::X86_64, "rustc 1.90.0"));
+        assert_ne!(base, hash_of(dir, Architecture::Arm64, "rustc 1.91.0"));
+        assert_ne!(
+            base,
+            input_hash(dir, Architecture::Arm64, "cargo", "rustc 1.90.0").unwrap()
+        );
+        // So is every source file, a new one, and the lock file.
+        for (path, text) in [
+            ("function/src/main.rs", "fn main() { }"),
+            ("function/src/new.rs", ""),
+            ("Cargo.lock", "lock v2"),
+        ] {
+            let before = hash_of(dir, Architecture::Arm64, "rustc 1.90.0");
+            std::fs::write(dir.join(path), text).unwrap();
+            assert_ne!(
+                before,
+                hash_of(dir, Architecture::Arm64, "rustc 1.90.0"),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn zip_cache_returns_what_was_stored_and_keeps_the_newest_three() {
+        let root = workspace();
+        let cache = |key: &str| ZipCache {
+            dir: root.path().join("zips"),
+            key: key.repeat(64),
+        };
+        assert_eq!(cache("a").read(), None);
+        let zip = zip_bootstrap(b"\x7fELF binary").unwrap();
+        cache("a").store(&zip);
+        assert_eq!(cache("a").read(), Some(zip.clone()));
+        // A damaged file is a miss, not a zip to deploy.
+        std::fs::write(cache("b").path(), b"not a zip").unwrap();
+        assert_eq!(cache("b").read(), None);
+        for key in ["c", "d", "e"] {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            cache(key).store(&zip);
+        }
+        let mut kept: Vec<String> = std::fs::read_dir(root.path().join("zips"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy()[..1].to_owned())
+            .collect();
+        kept.sort();
+        assert_eq!(kept, ["c", "d", "e"]);
     }
 }

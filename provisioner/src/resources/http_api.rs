@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use aws_sdk_apigatewayv2::types::{Api, Cors, IntegrationType, ProtocolType, RouteSettings};
 
 use super::ownership::{deleted, found};
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Throttle;
@@ -230,11 +230,7 @@ pub struct ObservedApi {
 
 impl Resource for HttpApi {
     type Live = ObservedApi;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedApi>> {
         let Some(api) = find_by_name(ctx).await? else {
@@ -260,10 +256,6 @@ impl Resource for HttpApi {
             )?;
         }
         Ok(Some(live))
-    }
-
-    fn owner<'a>(&self, live: &'a ObservedApi) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, ctx: &Ctx, live: &ObservedApi) -> Vec<FieldChange> {

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use aws_sdk_iam::operation::put_role_policy::PutRolePolicyError;
 use aws_sdk_iam::types::Tag;
+use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::ownership::{deleted, found, service_error};
-use super::{Changes, Ctx, Owner, Resource, Tags};
+use super::{Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::names::TableKind;
@@ -194,19 +195,11 @@ pub struct ObservedRole {
 
 impl Resource for Role {
     type Live = ObservedRole;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedRole>> {
         let (role, tags) = tokio::try_join!(read(ctx), read_tags(ctx))?;
         Ok(role.map(|role| ObservedRole { role, tags }))
-    }
-
-    fn owner<'a>(&self, live: &'a ObservedRole) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, _ctx: &Ctx, live: &ObservedRole) -> Vec<FieldChange> {
@@ -275,26 +268,15 @@ impl Resource for Role {
         Ok(())
     }
 
-    /// Deletes its inline policies (ours and any other) and detaches managed ones first: IAM refuses to
-    /// delete a role that still has policies (DeleteConflict).
+    /// Deletes its inline policies (ours and any other) and detaches managed ones first, all at once: IAM
+    /// refuses to delete a role that still has policies (DeleteConflict).
     async fn delete(&self, ctx: &Ctx, _live: &ObservedRole) -> anyhow::Result<bool> {
         let name = &self.name;
-        for policy in inline_policies(ctx).await? {
-            RolePolicy { name: policy }.remove(ctx).await?;
-        }
-        let attached = ctx
-            .aws
-            .iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .send()
-            .await
-            .aws_context(|| format!("listing managed policies attached to IAM role ({name})"))?;
-        for arn in attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn())
-        {
+        let (inline, attached) = tokio::try_join!(inline_policies(ctx), attached_policies(ctx))?;
+        let remove = inline
+            .into_iter()
+            .map(|policy| async move { RolePolicy { name: policy }.remove(ctx).await });
+        let detach = attached.iter().map(|arn| async move {
             ctx.aws
                 .iam
                 .detach_role_policy()
@@ -302,16 +284,33 @@ impl Resource for Role {
                 .policy_arn(arn)
                 .send()
                 .await
-                .aws_context(|| {
-                    format!("detaching managed policy ({arn}) from IAM role ({name})")
-                })?;
-        }
+                .aws_context(|| format!("detaching managed policy ({arn}) from IAM role ({name})"))
+        });
+        tokio::try_join!(try_join_all(remove), try_join_all(detach))?;
         deleted(
             ctx.aws.iam.delete_role().role_name(name).send().await,
             |e| e.is_no_such_entity_exception(),
         )
         .aws_context(|| format!("deleting IAM role ({name})"))
     }
+}
+
+/// The ARNs of the managed policies attached to the role.
+async fn attached_policies(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
+    let name = ctx.names.role();
+    let attached = ctx
+        .aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(&name)
+        .send()
+        .await
+        .aws_context(|| format!("listing managed policies attached to IAM role ({name})"))?;
+    Ok(attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect())
 }
 
 async fn inline_policies(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
@@ -376,18 +375,10 @@ impl RolePolicy {
 impl Resource for RolePolicy {
     /// The policy document, parsed.
     type Live = Value;
-    const KIND: &'static str = POLICY_KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(POLICY_KIND, name, Parent);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Value>> {
         read_policy(ctx).await
-    }
-
-    fn owner<'a>(&self, _live: &'a Value) -> Owner<'a> {
-        Owner::Parent
     }
 
     fn diff(&self, ctx: &Ctx, live: &Value) -> Vec<FieldChange> {

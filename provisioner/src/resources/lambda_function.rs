@@ -19,7 +19,7 @@ use aws_sdk_lambda::types::{
 
 use super::function_code::FunctionZip;
 use super::ownership::{deleted, found};
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Architecture;
@@ -271,18 +271,10 @@ impl Function {
 
 impl Resource for Function {
     type Live = Live;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Live>> {
         read(ctx).await
-    }
-
-    fn owner<'a>(&self, live: &'a Live) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, ctx: &Ctx, live: &Live) -> Vec<FieldChange> {
@@ -309,15 +301,9 @@ impl Resource for Function {
         create(ctx, self.desired()?).await
     }
 
+    /// Reserved concurrency, which Lambda takes while the new function is still Pending (only Invoke and
+    /// updates of its code or configuration wait for Active; see [`wait_active`]).
     async fn configure(&self, ctx: &Ctx) -> anyhow::Result<()> {
-        let name = &self.name;
-        ctx.aws
-            .lambda
-            .wait_until_function_active_v2()
-            .function_name(name)
-            .wait(WAITER_MAX)
-            .await
-            .with_context(|| format!("waiting for Lambda function ({name}) to become Active"))?;
         if let Some(reserved) = ctx.config.function.reserved_concurrency {
             apply_concurrency(ctx, Some(reserved as i32)).await?;
         }
@@ -476,6 +462,40 @@ async fn update_configuration(ctx: &Ctx, config: &LiveConfiguration) -> anyhow::
     Ok(())
 }
 
+/// Waits until a function we just created has left Pending (Lambda prepares it for a few seconds; until
+/// then every invocation fails). Polled at [`wait::Pace::PROPAGATION`]; a function that ends up Failed is
+/// an error carrying Lambda's reason.
+pub async fn wait_active(ctx: &Ctx) -> anyhow::Result<()> {
+    let name = ctx.names.function();
+    let what = format!("Lambda function ({name}) to become Active");
+    wait::until_paced(wait::Pace::PROPAGATION, &what, WAITER_MAX, || async {
+        let output = ctx
+            .aws
+            .lambda
+            .get_function()
+            .function_name(&name)
+            .send()
+            .await
+            .aws_context(|| format!("reading the state of Lambda function ({name})"))?;
+        let Some(output) = output.configuration else {
+            return Ok(None);
+        };
+        match output.state() {
+            Some(State::Pending) => Ok(None),
+            Some(State::Failed) => anyhow::bail!(
+                "Lambda function ({name}) failed to become Active: {} ({}); run `up` again, and if it fails \
+                 the same way, `destroy` and `up`",
+                output.state_reason().unwrap_or("no reason given"),
+                output
+                    .state_reason_code()
+                    .map_or("no reason code", |code| code.as_str())
+            ),
+            _ => Ok(Some(())),
+        }
+    })
+    .await
+}
+
 async fn wait_updated(ctx: &Ctx) -> anyhow::Result<()> {
     let name = ctx.names.function();
     ctx.aws
@@ -541,7 +561,7 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
     Ok(())
 }
 
-/// Retries `call` with exponential backoff while Lambda says the role cannot be assumed yet (IAM is
+/// Retries `call` (every second at most, see [`wait::Pace::PROPAGATION`]) while Lambda says the role cannot be assumed yet (IAM is
 /// eventually consistent: a new or changed role takes seconds to reach Lambda), up to a deadline.
 /// `is_invalid_parameter` picks the typed InvalidParameterValueException variant; the message then tells this
 /// case apart from a genuinely invalid parameter, which fails at once.
@@ -554,7 +574,8 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
 {
-    wait::retry_while(
+    wait::retry_while_paced(
+        wait::Pace::PROPAGATION,
         "the function's role to be assumable by Lambda",
         ROLE_PROPAGATION_DEADLINE,
         call,

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::http_api::ApiInfo;
 use super::ownership::{deleted, foreign_error, found, FIX_CHOOSE_ANOTHER_NAME};
-use super::{differing_fields, Changes, Ctx, Owner, Resource};
+use super::{differing_fields, Changes, Ctx, Resource};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
@@ -143,21 +143,13 @@ impl Permission {
 
 impl Resource for Permission {
     type Live = Grant;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.sid.clone()
-    }
+    identity!(KIND, sid, Parent);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Grant>> {
         if matches!(self.target, Target::NotYetKnown) {
             return Ok(None);
         }
         read(ctx, &self.sid).await
-    }
-
-    fn owner<'a>(&self, _live: &'a Grant) -> Owner<'a> {
-        Owner::Parent
     }
 
     fn diff(&self, ctx: &Ctx, live: &Grant) -> Vec<FieldChange> {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::ownership::deleted;
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
@@ -115,18 +115,10 @@ fn show_retention(days: Option<i32>) -> String {
 
 impl Resource for LogGroup {
     type Live = LiveLogGroup;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveLogGroup>> {
         read(ctx).await
-    }
-
-    fn owner<'a>(&self, live: &'a LiveLogGroup) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, _ctx: &Ctx, live: &LiveLogGroup) -> Vec<FieldChange> {

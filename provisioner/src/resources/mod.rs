@@ -21,6 +21,38 @@ use crate::config::model::Config;
 use crate::names::StackNames;
 use crate::report::Reporter;
 
+/// The items of [`Resource`] every resource states the same way, as data: its kind, the field it is reported
+/// under, and who vouches that it is ours (`Tags`: the live state's own `tags`; `Parent`: see [`Owner`];
+/// `Marker`: the live state's `marked`, for a resource that cannot carry tags).
+/// Inside `impl Resource for X`: `identity!(KIND, name, Tags);`.
+macro_rules! identity {
+    ($kind:expr, $id:ident, Tags) => {
+        $crate::resources::identity!(@ $kind, $id);
+        fn owner<'a>(&self, live: &'a Self::Live) -> $crate::resources::Owner<'a> {
+            $crate::resources::Owner::Tags(&live.tags)
+        }
+    };
+    ($kind:expr, $id:ident, Parent) => {
+        $crate::resources::identity!(@ $kind, $id);
+        fn owner<'a>(&self, _live: &'a Self::Live) -> $crate::resources::Owner<'a> {
+            $crate::resources::Owner::Parent
+        }
+    };
+    ($kind:expr, $id:ident, Marker) => {
+        $crate::resources::identity!(@ $kind, $id);
+        fn owner<'a>(&self, live: &'a Self::Live) -> $crate::resources::Owner<'a> {
+            $crate::resources::Owner::Marker(live.marked)
+        }
+    };
+    (@ $kind:expr, $id:ident) => {
+        const KIND: &'static str = $kind;
+        fn id(&self) -> String {
+            self.$id.clone()
+        }
+    };
+}
+pub(crate) use identity;
+
 pub mod driver;
 pub mod ownership;
 
@@ -37,7 +69,7 @@ pub mod tables;
 pub mod website_bucket;
 pub mod website_upload;
 
-pub use driver::{converge, destroy, prune, Converged};
+pub use driver::{converge, converge_from, destroy, destroy_from, prune, Converged};
 
 /// Tags as AWS reports them.
 pub type Tags = HashMap<String, String>;

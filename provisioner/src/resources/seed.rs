@@ -9,18 +9,15 @@
 //! by hand or by anything else) are never touched unless their id is in the file.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{Changes, Ctx, Mode, Owner, Resource};
+use super::{Changes, Ctx, Mode, Resource};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::ProductSeed;
 use crate::names::TableKind;
-use crate::wait;
 use shopsmart_function::contract::ON_SALE_ATTRIBUTE as ON_SALE;
 
 pub const KIND: &str = "Product";
@@ -57,84 +54,21 @@ fn show(value: Option<&AttributeValue>) -> String {
     }
 }
 
-/// BatchGetItem takes at most 100 keys a call.
-const BATCH_KEYS: usize = 100;
-/// How long to keep asking for keys DynamoDB left unprocessed (throttling), with backoff.
-const UNPROCESSED_DEADLINE: Duration = Duration::from_secs(30);
-
-/// The products with these ids, by id: one BatchGetItem per 100 ids (strongly consistent), not a GetItem
-/// each. Keys DynamoDB leaves unprocessed are asked for again, bounded.
-async fn read_all(ctx: &Ctx, table: &str, ids: &[String]) -> anyhow::Result<HashMap<String, Item>> {
-    let found = Mutex::new(HashMap::new());
-    for chunk in ids.chunks(BATCH_KEYS) {
-        let key =
-            |id: &String| Item::from([("productId".to_owned(), AttributeValue::S(id.clone()))]);
-        let pending = Mutex::new(chunk.iter().map(key).collect::<Vec<_>>());
-        let what = format!("DynamoDB to return every product of table ({table})");
-        wait::until(&what, UNPROCESSED_DEADLINE, || async {
-            let keys = std::mem::take(&mut *pending.lock().expect("pending keys"));
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()?;
-            let output = ctx
-                .aws
-                .dynamodb
-                .batch_get_item()
-                .request_items(table, request)
-                .send()
-                .await;
-            let mut output = match output {
-                Ok(output) => output,
-                Err(err) if missing_in_plan(ctx, &err) => return Ok(Some(())),
-                Err(err) => {
-                    return Err(err)
-                        .aws_context(|| format!("reading products from DynamoDB table ({table})"));
-                }
-            };
-            let items = output
-                .responses
-                .and_then(|mut r| r.remove(table))
-                .unwrap_or_default();
-            let mut found = found.lock().expect("found products");
-            for item in items {
-                if let Some(AttributeValue::S(id)) = item.get("productId") {
-                    found.insert(id.clone(), item);
-                }
-            }
-            let unprocessed = output
-                .unprocessed_keys
-                .as_mut()
-                .and_then(|u| u.remove(table));
-            let left = unprocessed.map(|u| u.keys).unwrap_or_default();
-            let done = left.is_empty();
-            *pending.lock().expect("pending keys") = left;
-            Ok(done.then_some(()))
-        })
-        .await?;
-    }
-    Ok(found.into_inner().expect("found products"))
-}
-
 /// Only in plan can the table still be missing: everything would then be created.
 fn missing_in_plan(ctx: &Ctx, err: &impl ProvideErrorMetadata) -> bool {
     ctx.mode == Mode::Plan && err.code() == Some("ResourceNotFoundException")
 }
 
-/// The items this stack seeded (`seededBy` = the stack id), by id, with only `productId` and `onSale`.
-/// One paginated, strongly consistent Scan: the filter is applied after the read, so it costs 1 RCU per
-/// 4 KB of the whole table (a 10-product catalogue of ~300 B items: 1 RCU, one call; 1 MB a page).
-async fn read_seeded(ctx: &Ctx, table: &str) -> anyhow::Result<BTreeMap<String, Item>> {
+/// Every item of the table, by id: one paginated, strongly consistent Scan (a 10-product catalogue of ~300 B
+/// items is one call and 1 RCU; a page holds up to 1 MB). It serves both questions the catalogue asks: how
+/// each product of the file looks now, and which products this stack seeded that left the file.
+pub async fn read_catalogue(ctx: &Ctx) -> anyhow::Result<BTreeMap<String, Item>> {
+    let table = &ctx.names.table(TableKind::Products);
     let pages = ctx
         .aws
         .dynamodb
         .scan()
         .table_name(table)
-        .filter_expression("#by = :stack")
-        .projection_expression("productId, #on")
-        .expression_attribute_names("#by", SEEDED_BY)
-        .expression_attribute_names("#on", ON_SALE)
-        .expression_attribute_values(":stack", AttributeValue::S(ctx.names.stack_id()))
         .consistent_read(true)
         .into_paginator()
         .items()
@@ -146,7 +80,7 @@ async fn read_seeded(ctx: &Ctx, table: &str) -> anyhow::Result<BTreeMap<String, 
         Err(err) if missing_in_plan(ctx, &err) => Vec::new(),
         Err(err) => {
             return Err(err)
-                .aws_context(|| format!("finding seeded products in DynamoDB table ({table})"))
+                .aws_context(|| format!("reading the products of DynamoDB table ({table})"))
         }
     };
     let by_id = |item: Item| Some((item.get("productId")?.as_s().ok()?.clone(), item));
@@ -161,18 +95,20 @@ pub struct Product {
     pub seed: Option<ProductSeed>,
     pub reseed: bool,
     table: String,
-    /// The item as the catalogue's one batch read (or, off the file, the Scan) found it.
+    /// The item as the catalogue's one Scan found it.
     live: Option<Item>,
 }
 
 impl Product {
-    /// Every product of the config, each with its live item (read all at once), then the products this
-    /// stack seeded that left the file, by id.
+    /// Every product of the config, each with its live item (one Scan), then the products this stack seeded
+    /// that left the file, by id.
     pub async fn all(ctx: &Ctx, reseed: bool) -> anyhow::Result<Vec<Product>> {
+        Ok(Self::from_live(ctx, reseed, read_catalogue(ctx).await?))
+    }
+
+    /// [`Product::all`] from the items [`read_catalogue`] found.
+    pub fn from_live(ctx: &Ctx, reseed: bool, mut live: BTreeMap<String, Item>) -> Vec<Product> {
         let table = ctx.names.table(TableKind::Products);
-        let ids: Vec<String> = ctx.config.products.iter().map(|p| p.id.clone()).collect();
-        let (mut live, seeded) =
-            tokio::try_join!(read_all(ctx, &table, &ids), read_seeded(ctx, &table))?;
         let product = |id: &String, seed, live| Product {
             id: id.clone(),
             seed,
@@ -180,16 +116,19 @@ impl Product {
             table: table.clone(),
             live,
         };
-        let listed = ctx
+        let mut products: Vec<Product> = ctx
             .config
             .products
             .iter()
-            .map(|seed| product(&seed.id, Some(seed.clone()), live.remove(&seed.id)));
-        let left = seeded
-            .into_iter()
-            .filter(|(id, _)| !ids.contains(id))
-            .map(|(id, item)| product(&id, None, Some(item)));
-        Ok(listed.chain(left).collect())
+            .map(|seed| product(&seed.id, Some(seed.clone()), live.remove(&seed.id)))
+            .collect();
+        let stack = AttributeValue::S(ctx.names.stack_id());
+        products.extend(
+            live.into_iter()
+                .filter(|(_, item)| item.get(SEEDED_BY) == Some(&stack))
+                .map(|(id, item)| product(&id, None, Some(item))),
+        );
+        products
     }
 
     /// The attributes to write: the catalogue fields and marker that differ, and the stock with `reseed`;
@@ -212,22 +151,14 @@ impl Product {
     }
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 impl Resource for Product {
     type Live = Item;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.id.clone()
-    }
+    identity!(KIND, id, Parent);
 
     async fn read(&self, _ctx: &Ctx) -> anyhow::Result<Option<Item>> {
         Ok(self.live.clone())
-    }
-
-    fn owner<'a>(&self, _live: &'a Item) -> Owner<'a> {
-        Owner::Parent
     }
 
     fn diff(&self, ctx: &Ctx, live: &Item) -> Vec<FieldChange> {

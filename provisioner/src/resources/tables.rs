@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::ownership::{deleted, found};
-use super::{Changes, Ctx, Mode, Owner, Resource, Tags};
+use super::{Changes, Ctx, Mode, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::config::model::Capacity;
@@ -196,11 +196,7 @@ pub struct ObservedTable {
 
 impl Resource for Table {
     type Live = ObservedTable;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     /// A table still DELETING is as good as gone: `up` waits for it to vanish before creating it again,
     /// `destroy` waits for it to finish.
@@ -229,10 +225,6 @@ impl Resource for Table {
         };
         let (tags, ttl) = tokio::try_join!(read_settled_tags(ctx, name, &table), ttl)?;
         Ok(Some(ObservedTable { table, tags, ttl }))
-    }
-
-    fn owner<'a>(&self, live: &'a ObservedTable) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, _ctx: &Ctx, live: &ObservedTable) -> Vec<FieldChange> {

@@ -23,7 +23,7 @@ use aws_sdk_s3::types::{
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::ownership::{found_code, service_error};
-use super::{differing_fields, Changes, Ctx, Owner, Resource, Tags};
+use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::{Action, Change, FieldChange};
 use crate::wait;
@@ -270,11 +270,7 @@ impl LiveBucket {
 
 impl Resource for Bucket {
     type Live = LiveBucket;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.name.clone()
-    }
+    identity!(KIND, name, Tags);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveBucket>> {
         let bucket = &self.name;
@@ -299,10 +295,6 @@ impl Resource for Bucket {
             )?;
         }
         Ok(Some(live))
-    }
-
-    fn owner<'a>(&self, live: &'a LiveBucket) -> Owner<'a> {
-        Owner::Tags(&live.tags)
     }
 
     fn diff(&self, ctx: &Ctx, live: &LiveBucket) -> Vec<FieldChange> {

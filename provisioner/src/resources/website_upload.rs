@@ -8,7 +8,7 @@
 //! Cache-Control for it, and it was not modified after the manifest (a hand-changed file, even one changed
 //! only in its metadata, is newer and is uploaded again).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -18,7 +18,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
 use super::website_bucket::{self, bucket_name};
-use super::{Changes, Ctx, Mode, Owner, Resource};
+use super::{Changes, Ctx, Mode, Resource};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 
@@ -252,38 +252,59 @@ impl WebsiteFiles {
         })
     }
 
+    /// The bucket's files without desired ones: what `read` needs (it reads the same for every instance),
+    /// for reading ahead before the API's URL is known.
+    pub fn existing(ctx: &Ctx) -> Self {
+        Self {
+            bucket: bucket_name(ctx),
+            desired: BTreeMap::new(),
+        }
+    }
+
+    /// Whether the live object is this one as we uploaded it: the same content (its ETag, the MD5 of a
+    /// single-part upload), and the manifest written after it records our Content-Type and Cache-Control.
+    fn is_current(object: &DesiredObject, live: &LiveFiles) -> bool {
+        let wanted = [
+            object.md5_hex(),
+            object.content_type.clone(),
+            object.cache_control.clone(),
+        ];
+        live.listed
+            .get(&object.key)
+            .is_some_and(|listed| listed.etag == wanted[0] && listed.modified <= live.written)
+            && live.manifest.get(&object.key) == Some(&wanted)
+    }
+
     fn to_upload<'a>(&'a self, live: &LiveFiles) -> Vec<&'a DesiredObject> {
         self.desired
             .values()
-            .filter(|object| !live.current.contains(&object.key))
+            .filter(|object| !Self::is_current(object, live))
             .collect()
     }
 
     fn to_delete(&self, live: &LiveFiles) -> Vec<String> {
-        live.keys
-            .iter()
+        live.listed
+            .keys()
             .filter(|key| !self.desired.contains_key(*key))
             .cloned()
             .collect()
     }
 }
 
-/// The objects in the bucket, and which of the desired ones are already there as they should be.
+/// The objects in the bucket and the manifest of the last upload.
 #[derive(Debug, Clone, Default)]
 pub struct LiveFiles {
-    /// Every key in the bucket but the manifest's.
-    keys: BTreeSet<String>,
-    /// Desired keys whose live object has the same content, Content-Type and Cache-Control.
-    current: BTreeSet<String>,
+    /// Every object in the bucket but the manifest, by key.
+    listed: BTreeMap<String, Listed>,
+    /// The manifest (empty when there is none or it is unreadable: everything is then uploaded again).
+    manifest: Manifest,
+    /// When the manifest was written; an object changed after it is not ours as recorded.
+    written: i128,
 }
 
 impl Resource for WebsiteFiles {
     type Live = LiveFiles;
-    const KIND: &'static str = KIND;
-
-    fn id(&self) -> String {
-        self.bucket.clone()
-    }
+    identity!(KIND, bucket, Parent);
 
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<LiveFiles>> {
         let bucket = &self.bucket;
@@ -292,28 +313,11 @@ impl Resource for WebsiteFiles {
             Some(entry) => (read_manifest(ctx, bucket).await?, entry.modified),
             None => (Manifest::new(), 0),
         };
-        let current = self
-            .desired
-            .values()
-            .filter(|object| {
-                let wanted = [
-                    object.md5_hex(),
-                    object.content_type.clone(),
-                    object.cache_control.clone(),
-                ];
-                listed
-                    .get(&object.key)
-                    .is_some_and(|live| live.etag == wanted[0] && live.modified <= written)
-                    && manifest.get(&object.key) == Some(&wanted)
-            })
-            .map(|object| object.key.clone())
-            .collect();
-        let keys = listed.into_keys().collect();
-        Ok(Some(LiveFiles { keys, current }))
-    }
-
-    fn owner<'a>(&self, _live: &'a LiveFiles) -> Owner<'a> {
-        Owner::Parent
+        Ok(Some(LiveFiles {
+            listed,
+            manifest,
+            written,
+        }))
     }
 
     /// One field per kind of work, only when there is some: "uploaded missing or different → 2 (a, b)".

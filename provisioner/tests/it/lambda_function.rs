@@ -381,9 +381,10 @@ fn function_state_body(name: &str, state: &str, last_update: &str) -> serde_json
     })
 }
 
-/// Behaviour 2: a new function is Pending and an updated one InProgress; an update sent meanwhile fails with
-/// ResourceConflictException. The fault rules model exactly that, so the converge only succeeds if it waits
-/// (with the SDK waiters) between create, code update and configuration update.
+/// A new function is Pending and an updated one InProgress; an update sent meanwhile fails with
+/// ResourceConflictException. The fault rules model exactly that: the create returns at once (what follows it
+/// in `up` needs only the ARN) and `wait_active` waits through Pending; the converge of an update only
+/// succeeds if it waits (with the SDK waiter) between the code update and the configuration update.
 #[tokio::test]
 async fn waits_for_pending_and_in_progress_states() {
     let config = test_config(&unique_stage(), REGION);
@@ -412,10 +413,12 @@ async fn waits_for_pending_and_in_progress_states() {
             .action,
         Action::Create
     );
+    assert_eq!(pending.count(), 0, "the create does not wait for Active");
+    lambda_function::wait_active(&apply).await.unwrap();
     assert_eq!(
         pending.count(),
         2,
-        "the create waited through the Pending answers"
+        "wait_active waited through the Pending answers"
     );
 
     // After UpdateFunctionCode the next GetFunction says InProgress; any UpdateFunctionConfiguration sent

@@ -9,7 +9,7 @@ use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::resources::Mode;
 
 use crate::support::faults::{ctx_with_faults, Canned, Faults};
-use crate::support::resources::{lambda_function, seed, tables, website_bucket};
+use crate::support::resources::{lambda_function, tables, website_bucket};
 use crate::support::{ctx, test_config, unique_stage};
 
 const OPERATION_ABORTED: &str =
@@ -159,39 +159,4 @@ async fn a_denied_list_tags_names_the_permission_instead_of_calling_the_function
     let again = lambda_function::converge(&apply, &desired).await.unwrap();
     assert_eq!(again.action, Action::Unchanged, "tags read with ListTags");
     lambda_function::destroy(&plain).await.unwrap();
-}
-
-/// BatchGetItem may leave keys unprocessed (throttling); they are asked for again, and a product that
-/// exists is never taken for a missing one (which would rewrite its stock).
-#[tokio::test]
-async fn unprocessed_product_keys_are_asked_for_again() {
-    let config = test_config(&unique_stage(), "us-east-1");
-    let plain = ctx(config.clone(), Mode::Apply, &[]).await;
-    tables::converge(&plain).await.unwrap();
-    seed::converge(&plain, false).await.unwrap();
-
-    let faults = Faults::new();
-    let apply = ctx_with_faults(config, Mode::Apply, &[], &faults).await;
-    let table = apply.names.table(TableKind::Products);
-    let keys: Vec<_> = apply
-        .config
-        .products
-        .iter()
-        .map(|p| serde_json::json!({ "productId": { "S": p.id } }))
-        .collect();
-    let unprocessed = faults.inject(
-        1,
-        |r, _| r.target.as_deref() == Some("DynamoDB_20120810.BatchGetItem"),
-        Canned::dynamodb_ok(serde_json::json!({
-            "Responses": { table.clone(): [] },
-            "UnprocessedKeys": { table: { "Keys": keys, "ConsistentRead": true } }
-        })),
-    );
-    let changes = seed::converge(&apply, false).await.unwrap();
-    assert_eq!(unprocessed.count(), 1);
-    assert!(
-        changes.iter().all(|c| c.action == Action::Unchanged),
-        "{changes:?}"
-    );
-    tables::destroy(&plain).await.unwrap();
 }
