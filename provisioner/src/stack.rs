@@ -322,14 +322,22 @@ fn api_and_site_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts
 }
 
 /// The website bucket; it tells the CloudFront steps whether a distribution of ours may exist.
+/// Its read starts with the run: the distribution it follows with `website.https` never changes the bucket.
 fn bucket_step<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Step<'a> {
-    Step::new("website bucket", bucket_needs(ctx), move || async move {
-        let arn = facts.cdn.get().cloned().flatten().map(|cdn| cdn.arn);
-        let converged = resources::converge(ctx, &Bucket::new(ctx).behind(arn)).await?;
-        let marked = converged.live.is_some_and(|l| l.may_have_distribution());
-        let _ = facts.cdn_marked.set(marked);
-        Ok(vec![converged.change])
-    })
+    Step::read_ahead(
+        "website bucket",
+        bucket_needs(ctx),
+        Keep::Always,
+        async move { Bucket::new(ctx).read(ctx).await },
+        move |read| async move {
+            let arn = facts.cdn.get().cloned().flatten().map(|cdn| cdn.arn);
+            let bucket = Bucket::new(ctx).behind(arn);
+            let converged = resources::converge_from(ctx, &bucket, read).await?;
+            let marked = converged.live.is_some_and(|l| l.may_have_distribution());
+            let _ = facts.cdn_marked.set(marked);
+            Ok(vec![converged.change])
+        },
+    )
 }
 
 /// What config.js points the storefront at: `/api` on CloudFront's own address, or the API's URL.
@@ -382,16 +390,19 @@ fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
             let _ = facts.oac.set(id);
             Ok(vec![converged.change])
         }),
-        Step::new(
+        // Found by its comment: what the OAC and API steps do never changes that read.
+        Step::read_ahead(
             "CloudFront distribution",
             &["origin access control", "HTTP API"],
-            move || async move {
+            Keep::Always,
+            async move { Distribution::existing(ctx).read(ctx).await },
+            move |read| async move {
                 let desired = cdn::Desired {
                     oac_id: fact(&facts.oac).clone(),
                     api_url: fact(&facts.api).as_ref().map(|api| api.endpoint.clone()),
                 };
                 let distribution = Distribution::new(ctx, desired);
-                let converged = resources::converge(ctx, &distribution).await?;
+                let converged = resources::converge_from(ctx, &distribution, read).await?;
                 let _ = facts.cdn.set(distribution.info(converged.live.as_ref()));
                 Ok(vec![converged.change])
             },
