@@ -76,7 +76,7 @@ async fn cart_adds_merges_sets_and_removes_lines_priced_by_the_server() {
     let empty = shop.send(Req::get("/cart").cart(&cart)).await;
     assert_eq!(
         empty.expect(200),
-        &json!({"cartId": cart, "lines": [], "totalCents": 0, "currency": "USD"})
+        &json!({"cartId": cart, "lines": [], "totalCents": 0, "currency": "USD", "unavailable": []})
     );
 
     shop.add(&cart, "mug", 2).await.expect(200);
@@ -296,6 +296,16 @@ async fn an_off_sale_product_is_not_listed_nor_sold_and_its_past_orders_still_re
     shop.send(Req::get("/products/mug"))
         .await
         .expect_error(404, "product_not_found");
+    // The cart shows the mug apart, by name, out of the total; the tee stays a line.
+    let view = shop.send(Req::get("/cart").cart(&holding)).await;
+    let view = view.expect(200);
+    assert_eq!(
+        view["unavailable"],
+        serde_json::json!([{ "productId": "mug", "name": "Classic Mug", "qty": 1 }])
+    );
+    assert_eq!(view["lines"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["lines"][0]["productId"], "tee");
+    assert_eq!(view["totalCents"], view["lines"][0]["lineTotalCents"]);
     let before = shop.snapshot().await;
     let answer = shop.send(Req::post("/checkout").cart(&holding)).await;
     answer.expect_error(409, "product_unavailable");
@@ -380,6 +390,40 @@ async fn shop_with_hook_before_transaction(
         .set(hook)
         .unwrap_or_else(|_| panic!("hook set twice"));
     (shop, cart)
+}
+
+#[tokio::test]
+async fn a_product_taken_off_sale_during_checkout_is_not_sold() {
+    let (shop, cart) = shop_with_hook_before_transaction(|client, tables, _cart| {
+        Arc::new(move || {
+            let (client, products) = (client.clone(), tables.products.clone());
+            Box::pin(async move {
+                // `up` takes the mug off sale after the checkout priced the cart.
+                client
+                    .update_item()
+                    .table_name(products)
+                    .key("productId", AttributeValue::S("mug".into()))
+                    .update_expression("SET onSale = :off")
+                    .expression_attribute_values(":off", AttributeValue::Bool(false))
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        })
+    })
+    .await;
+    shop.add(&cart, "mug", 2).await.expect(200);
+    let answer = shop.send(Req::post("/checkout").cart(&cart)).await;
+    answer.expect_error(409, "product_unavailable");
+    assert!(answer.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mug"));
+    assert_eq!(shop.stock("mug").await, 10, "no stock taken");
+    assert!(
+        shop.scan(&shop.tables.orders).await.is_empty(),
+        "no order written"
+    );
 }
 
 #[tokio::test]
