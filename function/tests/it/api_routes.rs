@@ -392,25 +392,41 @@ async fn shop_with_hook_before_transaction(
     (shop, cart)
 }
 
-#[tokio::test]
-async fn a_product_taken_off_sale_during_checkout_is_not_sold() {
-    let (shop, cart) = shop_with_hook_before_transaction(|client, tables, _cart| {
+/// A shop in which, just before the checkout's transaction, `expression` (with `:v` = `value`) is applied to
+/// product `product`: what someone else does between the checkout's read and its write.
+async fn shop_updating_product_before_transaction(
+    product: &'static str,
+    expression: &'static str,
+    value: AttributeValue,
+) -> (TestShop, String) {
+    shop_with_hook_before_transaction(|client, tables, _cart| {
         Arc::new(move || {
-            let (client, products) = (client.clone(), tables.products.clone());
+            let (client, products, value) =
+                (client.clone(), tables.products.clone(), value.clone());
             Box::pin(async move {
-                // `up` takes the mug off sale after the checkout priced the cart.
                 client
                     .update_item()
                     .table_name(products)
-                    .key("productId", AttributeValue::S("mug".into()))
-                    .update_expression("SET onSale = :off")
-                    .expression_attribute_values(":off", AttributeValue::Bool(false))
+                    .key("productId", AttributeValue::S(product.into()))
+                    .update_expression(expression)
+                    .expression_attribute_values(":v", value)
                     .send()
                     .await
                     .unwrap();
             })
         })
     })
+    .await
+}
+
+#[tokio::test]
+async fn a_product_taken_off_sale_during_checkout_is_not_sold() {
+    // `up` takes the mug off sale after the checkout priced the cart.
+    let (shop, cart) = shop_updating_product_before_transaction(
+        "mug",
+        "SET onSale = :v",
+        AttributeValue::Bool(false),
+    )
     .await;
     shop.add(&cart, "mug", 2).await.expect(200);
     let answer = shop.send(Req::post("/checkout").cart(&cart)).await;
@@ -462,23 +478,12 @@ async fn a_cart_edit_during_checkout_cancels_the_order() {
 
 #[tokio::test]
 async fn stock_sold_during_checkout_cancels_the_order() {
-    let (shop, cart) = shop_with_hook_before_transaction(|client, tables, _cart| {
-        Arc::new(move || {
-            let (client, products) = (client.clone(), tables.products.clone());
-            Box::pin(async move {
-                // Another shopper's order takes the last units between our read and our write.
-                client
-                    .update_item()
-                    .table_name(products)
-                    .key("productId", AttributeValue::S("tee".into()))
-                    .update_expression("SET stock = :zero")
-                    .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-                    .send()
-                    .await
-                    .unwrap();
-            })
-        })
-    })
+    // Another shopper's order takes the last units between our read and our write.
+    let (shop, cart) = shop_updating_product_before_transaction(
+        "tee",
+        "SET stock = :v",
+        AttributeValue::N("0".into()),
+    )
     .await;
     shop.add(&cart, "tee", 1).await.expect(200);
     let answer = shop.send(Req::post("/checkout").cart(&cart)).await;
