@@ -54,6 +54,18 @@ pub struct CartView {
     lines: Vec<PricedLine>,
     total_cents: i64,
     currency: String,
+    /// Lines whose product is no longer sold: shown so the shopper can remove them (checkout refuses them
+    /// with 409 `product_unavailable`); not in the total.
+    unavailable: Vec<UnavailableLine>,
+}
+
+/// A cart line whose product was taken off sale (`name` known) or removed from the table (`name` null).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UnavailableLine {
+    pub product_id: String,
+    pub name: Option<String>,
+    pub qty: i64,
 }
 
 #[derive(Debug)]
@@ -61,8 +73,8 @@ pub struct PricedCart {
     pub lines: Vec<PricedLine>,
     pub total_cents: i64,
     pub currency: String,
-    /// Lines whose product no longer exists in the catalogue.
-    pub missing_products: Vec<String>,
+    /// Lines whose product is no longer sold (off sale or gone from the catalogue).
+    pub unavailable: Vec<UnavailableLine>,
 }
 
 pub fn expires_at(now: OffsetDateTime) -> i64 {
@@ -111,11 +123,15 @@ pub fn price_lines(
     products: &HashMap<String, Product>,
 ) -> Result<PricedCart, ApiError> {
     let mut priced = Vec::with_capacity(lines.len());
-    let mut missing_products = Vec::new();
+    let mut unavailable = Vec::new();
     let mut currency: Option<String> = None;
     for line in lines {
-        let Some(product) = products.get(&line.product_id) else {
-            missing_products.push(line.product_id.clone());
+        let Some(product) = products.get(&line.product_id).filter(|p| p.on_sale) else {
+            unavailable.push(UnavailableLine {
+                product_id: line.product_id.clone(),
+                name: products.get(&line.product_id).map(|p| p.name.clone()),
+                qty: line.qty,
+            });
             continue;
         };
         match &currency {
@@ -141,7 +157,7 @@ pub fn price_lines(
         total_cents: sum_cents(priced.iter().map(|l| l.line_total_cents))?,
         lines: priced,
         currency: currency.unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
-        missing_products,
+        unavailable,
     })
 }
 
@@ -156,13 +172,14 @@ async fn cart_view(state: &AppState, cart_id: &CartId) -> ApiResult<Json<CartVie
     } else {
         load_products(state, &ids).await?
     };
-    // A product removed from the catalogue drops out of the view; checkout reports it by id.
+    // A product no longer sold is listed apart, out of the total; checkout refuses it by id.
     let priced = price_lines(&lines, &products)?;
     Ok(Json(CartView {
         cart_id: cart_id.as_str().to_string(),
         lines: priced.lines,
         total_cents: priced.total_cents,
         currency: priced.currency,
+        unavailable: priced.unavailable,
     }))
 }
 

@@ -4,7 +4,9 @@
 
 use anyhow::Context;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Delete, Put, TransactWriteItem, Update,
+};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -14,6 +16,7 @@ use uuid::Uuid;
 
 use crate::cart::{price_lines, read_lines, StoredLine, MAX_CART_LINES};
 use crate::cart_id::CartId;
+use crate::contract::ON_SALE_ATTRIBUTE as ON_SALE;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{derived_order_id, idempotency_key};
 use crate::item;
@@ -69,14 +72,13 @@ pub async fn checkout(
         .collect::<Vec<_>>();
     let products = load_products(&state, &ids).await?;
     let priced = price_lines(&lines, &products)?;
-    if !priced.missing_products.is_empty() {
-        return Err(ApiError::conflict(
-            "product_unavailable",
-            format!(
-                "These products are no longer sold: {}. Remove them with DELETE /cart/{{productId}} and try again.",
-                priced.missing_products.join(", ")
-            ),
-        ));
+    if !priced.unavailable.is_empty() {
+        let ids: Vec<&str> = priced
+            .unavailable
+            .iter()
+            .map(|line| line.product_id.as_str())
+            .collect();
+        return Err(no_longer_sold(&ids));
     }
     let short = lines
         .iter()
@@ -163,8 +165,13 @@ fn transaction(
                         .table_name(&state.tables.products)
                         .key("productId", item::s(&line.product_id))
                         .update_expression("SET stock = stock - :qty")
-                        .condition_expression("stock >= :qty")
+                        // Still on sale: the deployer may take it off sale after the cart was priced.
+                        .condition_expression(
+                            "stock >= :qty AND (attribute_not_exists(#onSale) OR #onSale <> :off)",
+                        )
+                        .expression_attribute_names("#onSale", ON_SALE)
                         .expression_attribute_values(":qty", item::n(line.qty))
+                        .expression_attribute_values(":off", AttributeValue::Bool(false))
                         .build()
                         .context("building a stock Update")?,
                 )
@@ -259,6 +266,16 @@ async fn explain_cancellation(
         },
         Cancellation::InsufficientStock(short) => {
             let short = short.iter().map(String::as_str).collect::<Vec<_>>();
+            // The stock condition also fails for a product taken off sale meanwhile: read them again.
+            let now = load_products(state, &short).await?;
+            let gone: Vec<&str> = short
+                .iter()
+                .copied()
+                .filter(|id| now.get(*id).is_none_or(|p| !p.on_sale))
+                .collect();
+            if !gone.is_empty() {
+                return Err(no_longer_sold(&gone));
+            }
             Err(insufficient_stock(&short, products))
         }
         Cancellation::CartChanged => Err(ApiError::conflict(
@@ -273,6 +290,16 @@ async fn explain_cancellation(
             "writing order transaction ({order_id}) was cancelled for reasons {codes:?}"
         ))),
     }
+}
+
+fn no_longer_sold(product_ids: &[&str]) -> ApiError {
+    ApiError::conflict(
+        "product_unavailable",
+        format!(
+            "These products are no longer sold: {}. Remove them with DELETE /cart/{{productId}} and try again.",
+            product_ids.join(", ")
+        ),
+    )
 }
 
 fn insufficient_stock(

@@ -34,6 +34,10 @@ fn on_sale(item: &Item) -> bool {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
+    /// `false` for a product taken off sale (never listed, never sold; a cart line for it shows as
+    /// unavailable).
+    #[serde(skip)]
+    pub on_sale: bool,
     pub product_id: String,
     pub name: String,
     pub description: String,
@@ -48,6 +52,7 @@ impl Product {
         let product_id = item::string(item, "productId")?;
         let read = || -> anyhow::Result<Product> {
             Ok(Product {
+                on_sale: on_sale(item),
                 product_id: product_id.clone(),
                 name: item::string(item, "name")?,
                 description: item::optional_string(item, "description")?.unwrap_or_default(),
@@ -172,7 +177,8 @@ pub async fn load_product(
 }
 
 /// Reads many products in one round trip (per 100 ids), retrying UnprocessedKeys with bounded backoff.
-/// Absent and off-sale products are simply missing from the map.
+/// Absent products are missing from the map; off-sale ones are in it with `on_sale: false` (their name
+/// tells the shopper which cart line is no longer sold).
 pub async fn load_products(
     state: &AppState,
     product_ids: &[&str],
@@ -209,7 +215,6 @@ pub async fn load_products(
                 .and_then(|r| r.get(&state.tables.products))
                 .into_iter()
                 .flatten()
-                .filter(|item| on_sale(item))
             {
                 let product = Product::from_item(found)?;
                 products.insert(product.product_id.clone(), product);

@@ -185,14 +185,49 @@ fn fact<T>(cell: &OnceLock<T>) -> &T {
     cell.get().expect("a step runs only after its needs")
 }
 
-/// `up`'s graph (and `plan`'s and `status`'s, which only read).
+/// `up`'s graph (and `plan`'s and `status`'s, which only read): the data, the function, the web front.
 fn up_steps<'a>(
     opts: &'a StackOptions,
     ctx: &'a Ctx,
     verb: Verb,
     facts: &'a Facts,
 ) -> Vec<Step<'a>> {
-    let mut steps = vec![
+    let mut steps = data_steps(opts, ctx);
+    steps.extend(function_steps(opts, ctx, verb, facts));
+    steps.extend(web_steps(opts, ctx, facts));
+    steps.extend(cdn_steps(ctx, facts));
+    if has_billing(opts) {
+        steps.push(Step::new("budget alert", &[], move || async move {
+            Ok(budget::converge(ctx).await?.into_iter().collect())
+        }));
+    }
+    steps
+}
+
+/// A step converging one resource whose desired state follows from the configuration alone; its read
+/// starts with the run (see [`Keep`]).
+fn converge_step<'a, R>(
+    label: &'static str,
+    needs: &'static [&'static str],
+    ctx: &'a Ctx,
+    make: fn(&Ctx) -> R,
+) -> Step<'a>
+where
+    R: Resource + 'a,
+    R::Live: 'static,
+{
+    Step::read_ahead(
+        label,
+        needs,
+        Keep::Always,
+        async move { make(ctx).read(ctx).await },
+        move |read| async move { Ok(vec![change_from(ctx, &make(ctx), read).await?]) },
+    )
+}
+
+/// The tables, and the catalogue in the Products table.
+fn data_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
+    vec![
         Step::new("DynamoDB tables", &[], move || async move {
             let tables = TableKind::ALL.map(|kind| Table::desired(ctx, kind));
             all(tables.iter().map(|table| change_of(ctx, table))).await
@@ -210,20 +245,20 @@ fn up_steps<'a>(
                 all(products.iter().map(|product| change_of(ctx, product))).await
             },
         ),
-        Step::new("IAM role", &[], move || async move {
-            Ok(vec![change_of(ctx, &Role::new(ctx)).await?])
-        }),
-        Step::read_ahead(
-            "IAM role policy",
-            &["IAM role"],
-            Keep::Always,
-            async move { RolePolicy::new(ctx).read(ctx).await },
-            move |read| async move { Ok(vec![change_from(ctx, &RolePolicy::new(ctx), read).await?]) },
-        ),
-        Step::new("log group", &[], move || async move {
-            Ok(vec![change_of(ctx, &LogGroup::new(ctx)).await?])
-        }),
-        bucket_step(ctx, facts),
+    ]
+}
+
+/// The role, its policy, the log group, the code, and the function they make.
+fn function_steps<'a>(
+    opts: &'a StackOptions,
+    ctx: &'a Ctx,
+    verb: Verb,
+    facts: &'a Facts,
+) -> Vec<Step<'a>> {
+    vec![
+        converge_step("IAM role", &[], ctx, Role::new),
+        converge_step("IAM role policy", &["IAM role"], ctx, RolePolicy::new),
+        converge_step("log group", &[], ctx, LogGroup::new),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
                 let code = function_code(opts, verb).await?;
@@ -234,21 +269,6 @@ fn up_steps<'a>(
             }
             Ok(Vec::new())
         }),
-    ];
-    steps.extend(function_steps(ctx, facts));
-    steps.extend(api_and_site_steps(opts, ctx, facts));
-    steps.extend(cdn_steps(ctx, facts));
-    if has_billing(opts) {
-        steps.push(Step::new("budget alert", &[], move || async move {
-            Ok(budget::converge(ctx).await?.into_iter().collect())
-        }));
-    }
-    steps
-}
-
-/// The function, then (for a new one) its wait to leave Pending, beside what follows.
-fn function_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> [Step<'a>; 2] {
-    [
         Step::read_ahead(
             "Lambda function",
             &["IAM role policy", "log group", "function code"],
@@ -281,9 +301,10 @@ fn function_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> [Step<'a>; 2] {
     ]
 }
 
-/// The HTTP API, its invoke permission, and the website files (whose config.js names the API).
-fn api_and_site_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts) -> [Step<'a>; 3] {
-    [
+/// The HTTP API in front of the function, its permission to invoke it, the bucket and the storefront in it.
+fn web_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
+    vec![
+        bucket_step(ctx, facts),
         Step::read_ahead(
             "HTTP API",
             &["Lambda function"],

@@ -13,6 +13,7 @@ import {
   orderItem,
   ordersOfCart,
   productStock,
+  setProductOnSale,
   setProductStock,
 } from "./lib/tables.mjs";
 
@@ -181,6 +182,33 @@ describe("storefront in headless Chromium", () => {
         assert.equal((await cartLines(db, shop.tables.carts, cartId)).length, 1, "a refused checkout keeps the cart");
       } finally {
         await setProductStock(db, shop.tables.products, product.productId, stock);
+      }
+    });
+  });
+
+  it("shows a product taken off sale as no longer available in the cart, out of the total, and removes it", async () => {
+    const [gone, kept] = [pick(7), pick(6)];
+    await withPage({}, async (page) => {
+      await page.goto(shop.siteUrl + "/");
+      await page.getByTestId("product-card").first().waitFor();
+      await addFromCatalogue(page, gone);
+      await addFromCatalogue(page, kept);
+      await setProductOnSale(db, shop.tables.products, gone.productId, false);
+      try {
+        await page.getByTestId("cart-link").click();
+        const line = page.locator(`[data-testid=unavailable-line][data-product-id="${gone.productId}"]`);
+        await line.waitFor();
+        const text = await line.textContent();
+        assert.ok(text.includes(gone.name) && text.includes("No longer available"), text);
+        assert.equal(await page.getByTestId("cart-line").count(), 1, "the product still sold stays a line");
+        assert.equal(await page.getByTestId("cart-total").textContent(), usd(kept.priceCents), "not in the total");
+        await line.getByTestId("remove-unavailable").click();
+        await page.getByTestId("notice-success").filter({ hasText: gone.name }).waitFor();
+        assert.equal(await page.getByTestId("unavailable-line").count(), 0);
+        const lines = await cartLines(db, shop.tables.carts, await cartIdOf(page));
+        assert.deepEqual(lines.map((l) => l.productId.S), [kept.productId]);
+      } finally {
+        await setProductOnSale(db, shop.tables.products, gone.productId, true);
       }
     });
   });

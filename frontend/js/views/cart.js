@@ -101,12 +101,38 @@ export async function renderCart(main) {
     );
   }
 
+  // A line whose product is no longer sold: named when the shop still knows it, never priced, only removable.
+  function unavailableItem(line) {
+    const label = line.name || `Product ${line.productId}`;
+    const removeButton = h("button", { type: "button", class: "button button--small button--danger", "data-testid": "remove-unavailable", "aria-label": `Remove ${label} from cart` }, "Remove");
+    removeButton.addEventListener("click", () =>
+      change(() => api.removeFromCart(line.productId), [removeButton], `Removed ${label}.`, "cart-title"),
+    );
+    return h(
+      "li",
+      { class: "cart-line cart-line--unavailable", "data-testid": "unavailable-line", "data-product-id": line.productId },
+      h(
+        "div",
+        { class: "cart-line__info" },
+        h("h2", { class: "cart-line__name" }, label),
+        h("p", { class: "cart-line__price" }, `No longer available (${line.qty} in your cart). Remove it to check out.`),
+      ),
+      removeButton,
+    );
+  }
+
   function drawBody(current) {
     const lines = Array.isArray(current.lines) ? current.lines : [];
+    const unavailable = Array.isArray(current.unavailable) ? current.unavailable : [];
+    const gone = unavailable.length === 0 ? [] : [
+      h("h2", { class: "cart-unavailable__title" }, "No longer available"),
+      h("ul", { class: "cart-lines cart-unavailable", "data-testid": "cart-unavailable" }, unavailable.map(unavailableItem)),
+    ];
     if (lines.length === 0) {
       replaceChildren(
         body,
         h("p", { class: "state state--empty", "data-testid": "cart-empty" }, "Your cart is empty."),
+        ...gone,
         h("p", { class: "actions" }, h("a", { class: "button", href: "#/" }, "Browse products")),
       );
       return;
@@ -114,6 +140,7 @@ export async function renderCart(main) {
     replaceChildren(
       body,
       h("ul", { class: "cart-lines" }, lines.map((line) => lineItem(line, current.currency))),
+      ...gone,
       h(
         "div",
         { class: "cart-summary" },

@@ -76,7 +76,7 @@ async fn cart_adds_merges_sets_and_removes_lines_priced_by_the_server() {
     let empty = shop.send(Req::get("/cart").cart(&cart)).await;
     assert_eq!(
         empty.expect(200),
-        &json!({"cartId": cart, "lines": [], "totalCents": 0, "currency": "USD"})
+        &json!({"cartId": cart, "lines": [], "totalCents": 0, "currency": "USD", "unavailable": []})
     );
 
     shop.add(&cart, "mug", 2).await.expect(200);
@@ -296,6 +296,16 @@ async fn an_off_sale_product_is_not_listed_nor_sold_and_its_past_orders_still_re
     shop.send(Req::get("/products/mug"))
         .await
         .expect_error(404, "product_not_found");
+    // The cart shows the mug apart, by name, out of the total; the tee stays a line.
+    let view = shop.send(Req::get("/cart").cart(&holding)).await;
+    let view = view.expect(200);
+    assert_eq!(
+        view["unavailable"],
+        serde_json::json!([{ "productId": "mug", "name": "Classic Mug", "qty": 1 }])
+    );
+    assert_eq!(view["lines"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["lines"][0]["productId"], "tee");
+    assert_eq!(view["totalCents"], view["lines"][0]["lineTotalCents"]);
     let before = shop.snapshot().await;
     let answer = shop.send(Req::post("/checkout").cart(&holding)).await;
     answer.expect_error(409, "product_unavailable");
@@ -382,6 +392,56 @@ async fn shop_with_hook_before_transaction(
     (shop, cart)
 }
 
+/// A shop in which, just before the checkout's transaction, `expression` (with `:v` = `value`) is applied to
+/// product `product`: what someone else does between the checkout's read and its write.
+async fn shop_updating_product_before_transaction(
+    product: &'static str,
+    expression: &'static str,
+    value: AttributeValue,
+) -> (TestShop, String) {
+    shop_with_hook_before_transaction(|client, tables, _cart| {
+        Arc::new(move || {
+            let (client, products, value) =
+                (client.clone(), tables.products.clone(), value.clone());
+            Box::pin(async move {
+                client
+                    .update_item()
+                    .table_name(products)
+                    .key("productId", AttributeValue::S(product.into()))
+                    .update_expression(expression)
+                    .expression_attribute_values(":v", value)
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_product_taken_off_sale_during_checkout_is_not_sold() {
+    // `up` takes the mug off sale after the checkout priced the cart.
+    let (shop, cart) = shop_updating_product_before_transaction(
+        "mug",
+        "SET onSale = :v",
+        AttributeValue::Bool(false),
+    )
+    .await;
+    shop.add(&cart, "mug", 2).await.expect(200);
+    let answer = shop.send(Req::post("/checkout").cart(&cart)).await;
+    answer.expect_error(409, "product_unavailable");
+    assert!(answer.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mug"));
+    assert_eq!(shop.stock("mug").await, 10, "no stock taken");
+    assert!(
+        shop.scan(&shop.tables.orders).await.is_empty(),
+        "no order written"
+    );
+}
+
 #[tokio::test]
 async fn a_cart_edit_during_checkout_cancels_the_order() {
     let (shop, cart) = shop_with_hook_before_transaction(|client, tables, cart| {
@@ -418,23 +478,12 @@ async fn a_cart_edit_during_checkout_cancels_the_order() {
 
 #[tokio::test]
 async fn stock_sold_during_checkout_cancels_the_order() {
-    let (shop, cart) = shop_with_hook_before_transaction(|client, tables, _cart| {
-        Arc::new(move || {
-            let (client, products) = (client.clone(), tables.products.clone());
-            Box::pin(async move {
-                // Another shopper's order takes the last units between our read and our write.
-                client
-                    .update_item()
-                    .table_name(products)
-                    .key("productId", AttributeValue::S("tee".into()))
-                    .update_expression("SET stock = :zero")
-                    .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-                    .send()
-                    .await
-                    .unwrap();
-            })
-        })
-    })
+    // Another shopper's order takes the last units between our read and our write.
+    let (shop, cart) = shop_updating_product_before_transaction(
+        "tee",
+        "SET stock = :v",
+        AttributeValue::N("0".into()),
+    )
     .await;
     shop.add(&cart, "tee", 1).await.expect(200);
     let answer = shop.send(Req::post("/checkout").cart(&cart)).await;

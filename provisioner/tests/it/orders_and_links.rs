@@ -14,7 +14,7 @@ use shopsmart_function::orders::{Order, STATUS_PLACED};
 
 use crate::day2::{spawn_follower, stop_follower, wait_for_line};
 use crate::support::cli::Cli;
-use crate::support::resources::tables;
+use crate::support::resources::{seed, tables};
 use crate::support::*;
 
 #[test]
@@ -229,4 +229,141 @@ async fn orders_lists_the_newest_first_and_follows_new_ones() {
     tables::destroy_table(&ctx, TableKind::Orders)
         .await
         .unwrap();
+}
+
+/// The shop's API in local mode (the function's router, served as `dev` serves it) on a free port, against
+/// the stack's tables in moto; `checkout` fills a new cart through it and places the order.
+struct LocalShop {
+    url: String,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+}
+
+impl LocalShop {
+    async fn start(ctx: &Ctx) -> Self {
+        let names = &ctx.names;
+        let tables = shopsmart_function::state::TableNames {
+            products: names.table(TableKind::Products),
+            carts: names.table(TableKind::Carts),
+            orders: names.table(TableKind::Orders),
+        };
+        let state = shopsmart_function::state::AppState::new(ctx.aws.dynamodb.clone(), tables);
+        let port = free_port();
+        let app = shopsmart_function::app(state);
+        tokio::spawn(shopsmart_function::local_mode::serve(app, port, Vec::new()));
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        let shop = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            client,
+        };
+        for _ in 0..100 {
+            if shop
+                .send("GET", "/products?limit=1", "", Value::Null)
+                .await
+                .0
+                == 200
+            {
+                return shop;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the local API did not answer on port {port}");
+    }
+
+    async fn send(&self, method: &str, path: &str, cart: &str, body: Value) -> (u16, Value) {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .header(shopsmart_function::contract::CART_ID_HEADER, cart)
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                if body.is_null() {
+                    String::new()
+                } else {
+                    body.to_string()
+                },
+            )))
+            .unwrap();
+        let Ok(response) = self.client.request(request).await else {
+            return (0, Value::Null);
+        };
+        let status = response.status().as_u16();
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A new cart with `qty` of `product`, checked out; the order as the API answered it.
+    async fn checkout(&self, product: &str, qty: i64) -> Value {
+        let cart = uuid::Uuid::new_v4().to_string();
+        let line = serde_json::json!({ "productId": product, "qty": qty });
+        let (added, body) = self.send("POST", "/cart", &cart, line).await;
+        assert_eq!(added, 200, "{body}");
+        let (placed, order) = self.send("POST", "/checkout", &cart, Value::Null).await;
+        assert_eq!(placed, 201, "{order}");
+        order
+    }
+}
+
+#[tokio::test]
+async fn orders_shows_checkouts_placed_through_the_local_api() {
+    let cli = Cli::new(shipped_config())
+        .stage(&unique_stage())
+        .region("eu-north-1");
+    let ctx = ctx(cli.config(), Mode::Apply, &[]).await;
+    tables::converge(&ctx).await.unwrap();
+    seed::converge(&ctx, false).await.unwrap();
+    let shop = LocalShop::start(&ctx).await;
+    let [first, second] = [&ctx.config.products[0], &ctx.config.products[1]];
+    let older = shop.checkout(&first.id, 3).await;
+    let newer = shop.checkout(&second.id, 1).await;
+
+    // Newest first, each total as the storefront shows it.
+    let text = cli.ok(&["orders"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let dollars = |cents: i64| {
+        let whole = (cents / 100).to_string();
+        let grouped: Vec<String> = whole
+            .as_bytes()
+            .rchunks(3)
+            .rev()
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        format!("${}.{:02}", grouped.join(","), cents % 100)
+    };
+    for (line, order, seed, qty) in [(lines[0], &newer, second, 1), (lines[1], &older, first, 3)] {
+        assert!(line.contains(order["orderId"].as_str().unwrap()), "{text}");
+        assert_eq!(order["totalCents"], seed.price_cents * qty);
+        let shown = format!("{}  {qty} × {}", dollars(seed.price_cents * qty), seed.name);
+        assert!(line.contains(&shown), "{line:?} should show {shown:?}");
+    }
+
+    // --follow sees an order placed through the API after it started.
+    let (mut follower, followed) =
+        spawn_follower(&cli, &["orders", "--follow", "--output", "json"]);
+    wait_for_line(
+        &followed,
+        older["orderId"].as_str().unwrap(),
+        Duration::from_secs(20),
+    );
+    let latest = shop.checkout(&first.id, 1).await;
+    let seen = wait_for_line(
+        &followed,
+        latest["orderId"].as_str().unwrap(),
+        Duration::from_secs(20),
+    );
+    let order: Value = serde_json::from_str(seen.last().unwrap()).unwrap();
+    assert_eq!(order["total"], dollars(first.price_cents).as_str());
+    stop_follower(&mut follower, "-TERM");
+    tables::destroy(&ctx).await.unwrap();
 }

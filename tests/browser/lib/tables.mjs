@@ -61,6 +61,19 @@ export async function setProductStock(client, table, productId, stock) {
   );
 }
 
+/// What `up` does to a product that left shopsmart.yaml (`onSale` false), and back.
+export async function setProductOnSale(client, table, productId, onSale) {
+  await client.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { productId: { S: productId } },
+      UpdateExpression: "SET onSale = :onSale",
+      ConditionExpression: "attribute_exists(productId)",
+      ExpressionAttributeValues: { ":onSale": { BOOL: onSale } },
+    }),
+  );
+}
+
 export async function cartLines(client, table, cartId) {
   const { Items } = await client.send(
     new QueryCommand({
