@@ -193,13 +193,22 @@ fn up_steps<'a>(
     steps
 }
 
-/// A step converging one resource whose desired state follows from the configuration alone; its read
-/// starts with the run (see [`Keep`]).
-fn converge_step<'a, R>(
+/// What a [`resource_step`] does to its resource once its needs are done.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Converge,
+    Delete,
+}
+
+/// A step that converges or deletes one resource made from the configuration alone. Its read starts with the
+/// run: its needs never change what it reads (see [`Keep::Always`]); for `destroy`, what the steps before it
+/// delete uses the resource but is no part of it.
+fn resource_step<'a, R>(
     label: &'static str,
     needs: &'static [&'static str],
     ctx: &'a Ctx,
     make: fn(&Ctx) -> R,
+    act: Act,
 ) -> Step<'a>
 where
     R: Resource + 'a,
@@ -210,7 +219,13 @@ where
         needs,
         Keep::Always,
         async move { make(ctx).read(ctx).await },
-        move |read| async move { Ok(vec![change_from(ctx, &make(ctx), read).await?]) },
+        move |read| async move {
+            let change = match act {
+                Act::Converge => change_from(ctx, &make(ctx), read).await?,
+                Act::Delete => resources::destroy_from(ctx, &make(ctx), read).await?,
+            };
+            Ok(vec![change])
+        },
     )
 }
 
@@ -245,9 +260,15 @@ fn function_steps<'a>(
     facts: &'a Facts,
 ) -> Vec<Step<'a>> {
     vec![
-        converge_step("IAM role", &[], ctx, Role::new),
-        converge_step("IAM role policy", &["IAM role"], ctx, RolePolicy::new),
-        converge_step("log group", &[], ctx, LogGroup::new),
+        resource_step("IAM role", &[], ctx, Role::new, Act::Converge),
+        resource_step(
+            "IAM role policy",
+            &["IAM role"],
+            ctx,
+            RolePolicy::new,
+            Act::Converge,
+        ),
+        resource_step("log group", &[], ctx, LogGroup::new, Act::Converge),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
                 let code = function_code(opts, verb).await?;
@@ -293,7 +314,7 @@ fn function_steps<'a>(
 /// The HTTP API in front of the function, its permission to invoke it, the bucket and the storefront in it.
 fn web_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     vec![
-        converge_step("website bucket", &[], ctx, Bucket::new),
+        resource_step("website bucket", &[], ctx, Bucket::new, Act::Converge),
         Step::read_ahead(
             "HTTP API",
             &["Lambda function"],
@@ -331,46 +352,27 @@ fn web_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts) -> Vec<
     ]
 }
 
-/// A step of `destroy` deleting one resource once the steps it needs are done. Its read starts with the
-/// run: what those steps delete never changes it (they use the resource, they are not part of it).
-fn delete_step<'a, R>(
-    label: &'static str,
-    needs: &'static [&'static str],
-    ctx: &'a Ctx,
-    make: fn(&Ctx) -> R,
-) -> Step<'a>
-where
-    R: Resource + 'a,
-    R::Live: 'static,
-{
-    Step::read_ahead(
-        label,
-        needs,
-        Keep::Always,
-        async move { make(ctx).read(ctx).await },
-        move |read| async move { Ok(vec![resources::destroy_from(ctx, &make(ctx), read).await?]) },
-    )
-}
-
 /// `destroy`'s graph: what uses a resource goes before it; every read at once, the deletes in that order.
 fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
     let after_function = &["Lambda function"];
     let mut steps = vec![
-        delete_step("HTTP API", &[], ctx, HttpApi::existing),
-        delete_step(
+        resource_step("HTTP API", &[], ctx, HttpApi::existing, Act::Delete),
+        resource_step(
             "invoke permission",
             &["HTTP API"],
             ctx,
             Permission::to_delete,
+            Act::Delete,
         ),
-        delete_step(
+        resource_step(
             "Lambda function",
             &["invoke permission"],
             ctx,
             Function::to_delete,
+            Act::Delete,
         ),
-        delete_step("log group", after_function, ctx, LogGroup::new),
-        delete_step("IAM role", after_function, ctx, Role::new),
+        resource_step("log group", after_function, ctx, LogGroup::new, Act::Delete),
+        resource_step("IAM role", after_function, ctx, Role::new, Act::Delete),
         Step::read_ahead(
             "DynamoDB tables",
             after_function,
@@ -392,7 +394,13 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
                 .await
             },
         ),
-        delete_step("website bucket", after_function, ctx, Bucket::to_delete),
+        resource_step(
+            "website bucket",
+            after_function,
+            ctx,
+            Bucket::to_delete,
+            Act::Delete,
+        ),
     ];
     if has_billing(opts) {
         steps.push(Step::new("budget alert", &[], move || async move {
