@@ -109,7 +109,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => status(&global, args, &progress).await,
         // dev prints several JSON documents over time (the deployment, then where the shop runs).
         Command::Dev(args) => dev(&global, args, &progress.json_lines()).await,
-        Command::Cost(args) => cost(&global, args, &progress),
+        Command::Cost(args) => cost(&global, args, &progress).await,
         Command::Logs(args) => logs(&global, args, &progress).await,
         Command::Orders(args) => orders(&global, args, &progress).await,
         Command::Diagram(DiagramArgs { format, out }) => {
@@ -140,7 +140,10 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
 
 async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyhow::Result<()> {
     let opts = stack_options(global, args.code, args.charges)?;
-    stack::plan(&opts, progress).await?;
+    let outcome = stack::plan(&opts, progress).await?;
+    if let Some(account) = &outcome.account_tables {
+        progress.note(&account.sentence(&opts.config));
+    }
     progress.note(&cost_summary(&opts.config));
     if let Some(worst) = freetier::worst_case(&opts.config) {
         progress.note(&worst.sentence());
@@ -182,20 +185,60 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
     dev::run(opts, args, progress).await
 }
 
-fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let config = config_only(global)?.config;
-    let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
-    let worst = freetier::worst_case(&config);
+async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let opts = config_only(global)?;
+    let config = &opts.config;
+    let estimate = freetier::monthly(config, args.requests, &freetier::Assumptions::default());
+    let worst = freetier::worst_case(config);
+    let account = account_capacity(&opts, progress).await;
     let mut report = serde_json::to_value(&estimate)?;
     report["worst_case"] = serde_json::to_value(&worst)?;
-    progress.result(&report, |_| match &worst {
-        Some(worst) => format!(
-            "{}\n{}",
-            estimate.render_text().trim_end(),
-            worst.sentence()
-        ),
-        None => estimate.render_text(),
+    report["account_tables"] = serde_json::to_value(&account)?;
+    progress.result(&report, |_| {
+        let mut text = estimate.render_text().trim_end().to_owned();
+        if let Some(account) = &account {
+            text.push_str(&format!("\n{}", account.sentence(config)));
+        }
+        if let Some(worst) = &worst {
+            text.push_str(&format!("\n{}", worst.sentence()));
+        }
+        text
     })
+}
+
+/// The account's other tables, every region, for `cost` (which works offline too): without credentials that
+/// work, a note says what was not counted and `None`. A denial in a region is a warning; a capacity finding
+/// (the account over the free 25) is one too: `cost` only reports.
+async fn account_capacity(
+    opts: &StackOptions,
+    progress: &Reporter,
+) -> Option<freetier::AccountTables> {
+    let ctx = match stack::context(opts, Mode::Plan).await {
+        Ok(ctx) => ctx,
+        Err(error) => {
+            progress.note(&format!(
+                "note: the account's other DynamoDB tables were not counted (the free 25 RCU / 25 WCU are shared \
+                 by all of them, every region): {}",
+                crate::error::chain(&error)
+            ));
+            return None;
+        }
+    };
+    let account = freetier::guard::account_tables(&ctx).await;
+    for warning in &account.warnings {
+        progress.note(&format!("warning: {warning}"));
+    }
+    let capacity = [
+        freetier::FindingKind::ReadCapacityOverFree,
+        freetier::FindingKind::WriteCapacityOverFree,
+    ];
+    for finding in freetier::evaluate(&ctx.config, &account.tables)
+        .iter()
+        .filter(|finding| capacity.contains(&finding.kind))
+    {
+        progress.note(&format!("warning: {finding}"));
+    }
+    Some(account)
 }
 
 async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {

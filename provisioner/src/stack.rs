@@ -77,6 +77,8 @@ pub struct UpOutcome {
     /// `None` only in plan/status when the API does not exist yet.
     pub api_url: Option<String>,
     pub bucket: String,
+    /// The Free Tier guard's count of the account's other tables (`plan`; `up` when it adds capacity).
+    pub account_tables: Option<freetier::AccountTables>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +117,7 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         config: opts.config.clone(),
         mode,
         notes: Default::default(),
+        read_ahead: Default::default(),
     })
 }
 
@@ -472,13 +475,24 @@ async fn converge_all(
             "note: the function's code is not compared; pass --function-zip PATH to compare it",
         );
     }
-    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`.
+    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`; `up` counts the
+    // account's other tables only when it would add provisioned capacity.
+    let mut account_tables = None;
     if verb != Verb::Status {
-        for finding in freetier::preflight(ctx, opts.allow_charges).await? {
+        let count = match verb {
+            Verb::Up => freetier::guard::Count::WhenAddingCapacity,
+            _ => freetier::guard::Count::Always,
+        };
+        let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
+        for warning in guard.account.iter().flat_map(|account| &account.warnings) {
+            progress.note(&format!("warning: {warning}"));
+        }
+        for finding in guard.findings {
             progress.note(&format!(
                 "warning: accepted with --allow-charges: {finding}"
             ));
         }
+        account_tables = guard.account;
     }
     let facts = Facts::default();
     if opts.function_zip.is_some() {
@@ -507,6 +521,7 @@ async fn converge_all(
         website_url: website_url(&bucket, &ctx.region),
         api_url,
         bucket,
+        account_tables,
     };
     let api_id = facts.api.get().cloned().flatten().map(|api| api.api_id);
     let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());

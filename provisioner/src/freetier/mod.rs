@@ -11,7 +11,10 @@ pub mod prices;
 pub mod worst_case;
 
 pub use estimate::{monthly, Assumptions, Estimate, Service, ServiceCost, Split};
-pub use guard::{evaluate, preflight, ChargesRefused, ExistingTable, Finding, FindingKind};
+pub use guard::{
+    evaluate, preflight, AccountTables, ChargesRefused, Count, ExistingTable, Finding, FindingKind,
+    Preflight,
+};
 pub use prices::{Price, PriceSheet};
 pub use worst_case::{worst_case, WorstCase};
 

@@ -30,6 +30,9 @@ pub struct SeenRequest {
     pub query: String,
     pub target: Option<String>,
     pub body: String,
+    /// The region the request was signed for (from its SigV4 credential scope): every region reaches moto
+    /// at the same endpoint.
+    pub region: String,
 }
 
 impl SeenRequest {
@@ -262,6 +265,7 @@ impl Faults {
                 .bytes()
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default(),
+            region: signed_region(request.headers().get("authorization").unwrap_or_default()),
         };
         let mut state = self.state.lock().unwrap();
         let State { rules, history } = &mut *state;
@@ -276,6 +280,16 @@ impl Faults {
         history.push(seen);
         response
     }
+}
+
+/// `AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...` → `REGION`.
+fn signed_region(authorization: &str) -> String {
+    authorization
+        .split("Credential=")
+        .nth(1)
+        .and_then(|scope| scope.split('/').nth(2))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// S3 path-style requests end bucket paths with `/`; rules name `/bucket`.
@@ -346,5 +360,6 @@ pub async fn ctx_with_faults(
         config,
         mode,
         notes: Default::default(),
+        read_ahead: Default::default(),
     }
 }
