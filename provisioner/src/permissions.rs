@@ -55,6 +55,7 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("IAM.ListAttachedRolePolicies", "iam:ListAttachedRolePolicies", Role),
     ("IAM.DetachRolePolicy", "iam:DetachRolePolicy", Role),
     ("IAM.DeleteRole", "iam:DeleteRole", Role),
+    ("FreeTier.GetAccountPlanState", "freetier:GetAccountPlanState", Any),
     ("DynamoDB.ListTables", "dynamodb:ListTables", Any),
     ("DynamoDB.DescribeTable", "dynamodb:DescribeTable", AllTables),
     ("DynamoDB.CreateTable", "dynamodb:CreateTable", Tables),
@@ -239,6 +240,7 @@ fn label(service: &str) -> &str {
         "apigateway" => "APIGateway",
         "s3" => "S3",
         "budgets" => "Budgets",
+        "freetier" => "FreeTier",
         other => other,
     }
 }

@@ -129,7 +129,11 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
         reseed: args.reseed,
         ..stack_options(global, args.code, args.charges)?
     };
-    stack::up(&opts, progress).await?;
+    let outcome = stack::up(&opts, progress).await?;
+    if let Some(plan) = &outcome.account_plan {
+        let idle = freetier::monthly(&opts.config, 0, &freetier::Assumptions::default());
+        progress.note(&plan.sentence(&idle, today()));
+    }
     progress.note(&format!(
         "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
          function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
@@ -143,6 +147,14 @@ async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyho
     let outcome = stack::plan(&opts, progress).await?;
     if let Some(account) = &outcome.account_tables {
         progress.note(&account.sentence(&opts.config));
+    }
+    if let Some(plan) = &outcome.account_plan {
+        let estimate = freetier::monthly(
+            &opts.config,
+            SUMMARY_REQUESTS,
+            &freetier::Assumptions::default(),
+        );
+        progress.note(&plan.sentence(&estimate, today()));
     }
     progress.note(&cost_summary(&opts.config));
     if let Some(worst) = freetier::worst_case(&opts.config) {
@@ -190,14 +202,18 @@ async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyho
     let config = &opts.config;
     let estimate = freetier::monthly(config, args.requests, &freetier::Assumptions::default());
     let worst = freetier::worst_case(config);
-    let account = account_capacity(&opts, progress).await;
+    let (account, plan) = read_account(&opts, progress).await;
     let mut report = serde_json::to_value(&estimate)?;
     report["worst_case"] = serde_json::to_value(&worst)?;
     report["account_tables"] = serde_json::to_value(&account)?;
+    report["account_plan"] = serde_json::to_value(&plan)?;
     progress.result(&report, |_| {
         let mut text = estimate.render_text().trim_end().to_owned();
         if let Some(account) = &account {
             text.push_str(&format!("\n{}", account.sentence(config)));
+        }
+        if let Some(plan) = &plan {
+            text.push_str(&format!("\n{}", plan.sentence(&estimate, today())));
         }
         if let Some(worst) = &worst {
             text.push_str(&format!("\n{}", worst.sentence()));
@@ -206,25 +222,32 @@ async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyho
     })
 }
 
-/// The account's other tables, every region, for `cost` (which works offline too): without credentials that
-/// work, a note says what was not counted and `None`. A denial in a region is a warning; a capacity finding
-/// (the account over the free 25) is one too: `cost` only reports.
-async fn account_capacity(
+/// The account's other tables (every region) and its Free Tier plan, both at once, for `cost` (which works
+/// offline too): without credentials that work, a note says what was not read, and `None`s. A denial in a
+/// region is a warning; a capacity finding (the account over the free 25) is one too: `cost` only reports.
+async fn read_account(
     opts: &StackOptions,
     progress: &Reporter,
-) -> Option<freetier::AccountTables> {
+) -> (
+    Option<freetier::AccountTables>,
+    Option<freetier::AccountPlan>,
+) {
     let ctx = match stack::context(opts, Mode::Plan).await {
         Ok(ctx) => ctx,
         Err(error) => {
             progress.note(&format!(
-                "note: the account's other DynamoDB tables were not counted (the free 25 RCU / 25 WCU are shared \
-                 by all of them, every region): {}",
+                "note: the account was not read, so its other DynamoDB tables are not counted (the free 25 RCU / \
+                 25 WCU are shared by all of them, every region) and its Free Tier plan is unknown (the figures \
+                 are list prices): {}",
                 crate::error::chain(&error)
             ));
-            return None;
+            return (None, None);
         }
     };
-    let account = freetier::guard::account_tables(&ctx).await;
+    let (account, plan) = tokio::join!(
+        freetier::guard::account_tables(&ctx),
+        freetier::AccountPlan::read(&ctx)
+    );
     for warning in &account.warnings {
         progress.note(&format!("warning: {warning}"));
     }
@@ -238,7 +261,7 @@ async fn account_capacity(
     {
         progress.note(&format!("warning: {finding}"));
     }
-    Some(account)
+    (Some(account), Some(plan))
 }
 
 async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {
@@ -269,14 +292,21 @@ fn completions(args: CompletionsArgs, progress: &Reporter) -> anyhow::Result<()>
     progress.verbatim(String::from_utf8_lossy(&script).trim_end())
 }
 
+/// The traffic `plan`'s cost lines assume.
+const SUMMARY_REQUESTS: u64 = 100_000;
+
+/// Today (UTC), from which the Free plan's credits are counted.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 /// The one-line cost summary `plan` ends with.
 fn cost_summary(config: &Config) -> String {
-    const REQUESTS: u64 = 100_000;
-    let estimate = freetier::monthly(config, REQUESTS, &freetier::Assumptions::default());
+    let estimate = freetier::monthly(config, SUMMARY_REQUESTS, &freetier::Assumptions::default());
     format!(
         "cost at {} API requests a month: {} billed ({} covered by the always-free tier, {} by the 12-month \
          offer or sign-up credits); prices as of {}. Details: shopsmart-deploy cost --requests N",
-        freetier::money::group_thousands(REQUESTS),
+        freetier::money::group_thousands(SUMMARY_REQUESTS),
         freetier::money::format_usd(estimate.total.billed_cents),
         freetier::money::format_usd(estimate.total.always_free_cents),
         freetier::money::format_usd(estimate.total.twelve_month_or_credit_cents),

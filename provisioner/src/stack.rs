@@ -79,6 +79,8 @@ pub struct UpOutcome {
     pub bucket: String,
     /// The Free Tier guard's count of the account's other tables (`plan`; `up` when it adds capacity).
     pub account_tables: Option<freetier::AccountTables>,
+    /// The account's Free Tier plan (`up` and `plan`; not in `dev`, whose emulator has no Free Tier API).
+    pub account_plan: Option<freetier::AccountPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -500,10 +502,12 @@ async fn converge_all(
         let _ = facts.code.set(function_code(opts, verb).await?);
     }
     let steps = up_steps(opts, ctx, verb, &facts);
-    let changes = ctx
-        .notes
-        .relay(progress, graph::run(steps, progress, verb))
-        .await?;
+    // The account's Free Tier plan (one call) is asked beside the steps: only the summary needs it.
+    let (changes, account_plan) = tokio::join!(
+        ctx.notes.relay(progress, graph::run(steps, progress, verb)),
+        account_plan(opts, ctx, verb)
+    );
+    let changes = changes?;
     let api_url = facts.api.get().cloned().flatten().map(|api| api.endpoint);
     if let (Verb::Up, Some(api_url)) = (verb, &api_url) {
         if ctx.aws.custom_endpoint {
@@ -522,11 +526,22 @@ async fn converge_all(
         api_url,
         bucket,
         account_tables,
+        account_plan,
     };
     let api_id = facts.api.get().cloned().flatten().map(|api| api.api_id);
     let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());
     progress.finish(verb, started.elapsed(), details);
     Ok(outcome)
+}
+
+/// The account's Free Tier plan for the summaries of `up` and `plan`; `None` for `status` and in `dev`.
+async fn account_plan(opts: &StackOptions, ctx: &Ctx, verb: Verb) -> Option<freetier::AccountPlan> {
+    match verb {
+        Verb::Up | Verb::Plan if !opts.aws.emulator_credentials => {
+            Some(freetier::AccountPlan::read(ctx).await)
+        }
+        _ => None,
+    }
 }
 
 /// The summary's details: the URLs, and console links (not in `dev`, whose resources live in the emulator):

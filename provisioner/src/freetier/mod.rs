@@ -7,6 +7,7 @@ pub mod estimate;
 pub mod existing_tables;
 pub mod guard;
 pub mod money;
+pub mod plan;
 pub mod prices;
 pub mod worst_case;
 
@@ -15,6 +16,7 @@ pub use guard::{
     evaluate, preflight, AccountTables, ChargesRefused, Count, ExistingTable, Finding, FindingKind,
     Preflight,
 };
+pub use plan::AccountPlan;
 pub use prices::{Price, PriceSheet};
 pub use worst_case::{worst_case, WorstCase};
 

@@ -360,6 +360,11 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         "regions_not_enabled": [],
         "warnings": [],
     });
+    // moto has no Free Tier API: the list-price view (freetier_plan.rs answers it through the fault layer).
+    expected_json["account_plan"] = serde_json::json!({
+        "plan": "unknown",
+        "why": "an emulator has no Free Tier API",
+    });
     assert_eq!(cost, expected_json);
     assert_eq!(cost["requests_per_month"], 1_000_000);
 
@@ -376,6 +381,9 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         KNOWN_REGIONS.len()
     );
     assert!(text.contains(&account_line), "{text}");
+    let unknown_plan =
+        "note: the account's Free Tier plan could not be read (an emulator has no Free Tier API)";
+    assert!(text.contains(unknown_plan), "{text}");
 
     let plan = stage.ok(&["plan", "--function-zip", stage.zip.to_str().unwrap()]);
     // It ends with the cost line, the worst case, then what to do next.
@@ -400,6 +408,7 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     );
     assert!(plan.contains("  + create     Lambda function "), "{plan}");
     assert!(plan.contains(&account_line), "{plan}");
+    assert!(plan.contains(unknown_plan), "{plan}");
     // plan wrote nothing.
     assert_nothing_remains(&stage.ctx().await).await;
 }

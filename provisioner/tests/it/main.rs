@@ -13,6 +13,7 @@ mod config_validation;
 mod day2;
 mod diagram;
 mod freetier_guard;
+mod freetier_plan;
 mod http_api;
 mod iam_role;
 mod interrupted_up;
