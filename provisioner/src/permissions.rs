@@ -1,5 +1,5 @@
 //! `shopsmart-deploy permissions`: the least-privilege IAM policy the learner's own identity needs for every
-//! verb of this configuration (up, plan, status, destroy, logs, outputs, cost). It is
+//! verb of this configuration (up, plan, status, destroy, logs, outputs, cost, usage). It is
 //! derived from one table, [`OPERATIONS`]: each AWS operation the tool sends, named as the SDK names it
 //! (`Service.Operation`), with the IAM actions it needs and the resources they act on. The names are
 //! deterministic, so every resource is this stack's ARN, except where the service allows no narrower
@@ -56,6 +56,7 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("IAM.DetachRolePolicy", "iam:DetachRolePolicy", Role),
     ("IAM.DeleteRole", "iam:DeleteRole", Role),
     ("FreeTier.GetAccountPlanState", "freetier:GetAccountPlanState", Any),
+    ("FreeTier.GetFreeTierUsage", "freetier:GetFreeTierUsage", Any),
     ("DynamoDB.ListTables", "dynamodb:ListTables", Any),
     ("DynamoDB.DescribeTable", "dynamodb:DescribeTable", AllTables),
     ("DynamoDB.CreateTable", "dynamodb:CreateTable", Tables),

@@ -12,7 +12,7 @@ use crate::aws::AwsSettings;
 use crate::cli::{
     AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DiagramArgs,
     DoctorArgs, FunctionZipArgs, GlobalArgs, LogsArgs, OrdersArgs, OutputsArgs, PermissionsArgs,
-    PlanArgs, StatusArgs, UpArgs,
+    PlanArgs, StatusArgs, UpArgs, UsageArgs,
 };
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
@@ -20,7 +20,7 @@ use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
-use crate::{dev, diagram, doctor, freetier, logs, orders, outputs, permissions};
+use crate::{dev, diagram, doctor, freetier, logs, orders, outputs, permissions, usage};
 
 /// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
 /// the exit code.
@@ -110,6 +110,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         // dev prints several JSON documents over time (the deployment, then where the shop runs).
         Command::Dev(args) => dev(&global, args, &progress.json_lines()).await,
         Command::Cost(args) => cost(&global, args, &progress).await,
+        Command::Usage(UsageArgs { all }) => {
+            let ctx = stack::context(&config_only(&global)?, Mode::Plan).await?;
+            usage::run(&ctx, all, &progress).await
+        }
         Command::Logs(args) => logs(&global, args, &progress).await,
         Command::Orders(args) => orders(&global, args, &progress).await,
         Command::Diagram(DiagramArgs { format, out }) => {

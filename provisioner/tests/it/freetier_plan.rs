@@ -9,11 +9,10 @@
 use serde_json::json;
 use shopsmart_deploy::freetier::AccountPlan;
 use shopsmart_deploy::report::Reporter;
-use shopsmart_deploy::resources::Mode;
 use shopsmart_deploy::stack;
 use time::macros::date;
 
-use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
+use crate::support::faults::{plan_ctx, Canned, Faults, SeenRequest};
 use crate::support::*;
 
 fn plan_state(request: &SeenRequest, _: &[SeenRequest]) -> bool {
@@ -25,20 +24,10 @@ fn plan_state(request: &SeenRequest, _: &[SeenRequest]) -> bool {
 async fn read_with(answer: Canned) -> AccountPlan {
     let faults = Faults::new();
     let hits = faults.inject(usize::MAX, plan_state, answer);
-    let ctx = ctx_with_faults(
-        test_config(&unique_stage(), "eu-west-1"),
-        Mode::Plan,
-        &[],
-        &faults,
-    )
-    .await;
+    let ctx = plan_ctx(&faults, "eu-west-1").await;
     let plan = AccountPlan::read(&ctx).await;
     assert_eq!(hits.count(), 1, "asked once, not retried");
-    let asked: Vec<SeenRequest> = faults
-        .history()
-        .into_iter()
-        .filter(|request| plan_state(request, &[]))
-        .collect();
+    let asked = faults.seen(plan_state);
     assert_eq!(asked.len(), 1);
     assert_eq!(
         asked[0].region, "us-east-1",
@@ -117,13 +106,7 @@ async fn a_denial_falls_back_to_list_prices_naming_the_permission() {
 #[tokio::test]
 async fn moto_has_no_free_tier_api_and_is_asked_once() {
     let faults = Faults::new();
-    let ctx = ctx_with_faults(
-        test_config(&unique_stage(), "us-east-1"),
-        Mode::Plan,
-        &[],
-        &faults,
-    )
-    .await;
+    let ctx = plan_ctx(&faults, "us-east-1").await;
     let plan = AccountPlan::read(&ctx).await;
     assert_eq!(
         plan,
@@ -131,11 +114,7 @@ async fn moto_has_no_free_tier_api_and_is_asked_once() {
             why: "an emulator has no Free Tier API".into()
         }
     );
-    let asked = faults
-        .history()
-        .into_iter()
-        .filter(|r| plan_state(r, &[]))
-        .count();
+    let asked = faults.seen(plan_state).len();
     assert_eq!(asked, 1, "an emulator's 500 is not retried");
 }
 

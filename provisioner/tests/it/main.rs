@@ -14,6 +14,7 @@ mod day2;
 mod diagram;
 mod freetier_guard;
 mod freetier_plan;
+mod freetier_usage;
 mod http_api;
 mod iam_role;
 mod interrupted_up;

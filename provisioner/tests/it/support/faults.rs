@@ -253,6 +253,14 @@ impl Faults {
         self.state.lock().unwrap().history.clone()
     }
 
+    /// The requests seen so far (injected or forwarded) that `matches` picks, oldest first.
+    pub fn seen(&self, matches: impl Fn(&SeenRequest, &[SeenRequest]) -> bool) -> Vec<SeenRequest> {
+        self.history()
+            .into_iter()
+            .filter(|request| matches(request, &[]))
+            .collect()
+    }
+
     fn answer(&self, request: &HttpRequest) -> Option<HttpResponse> {
         let uri: http::Uri = request.uri().parse().expect("the SDK sends valid URIs");
         let seen = SeenRequest {
@@ -332,6 +340,13 @@ impl HttpConnector for FaultyConnector {
             None => self.inner.call(request),
         }
     }
+}
+
+/// A read-only context for a fresh stage in `region` (moto's default account) whose traffic passes through
+/// `faults`.
+pub async fn plan_ctx(faults: &Faults, region: &str) -> Ctx {
+    let config = super::test_config(&super::unique_stage(), region);
+    ctx_with_faults(config, Mode::Plan, &[], faults).await
 }
 
 /// A stack context against moto whose HTTP traffic passes through `faults`.
