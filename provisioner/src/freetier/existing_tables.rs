@@ -97,24 +97,28 @@ impl AccountTables {
                 (read + table.read_capacity, write + table.write_capacity)
             })
     }
-}
 
-impl AccountTables {
     /// One line for `plan` and `cost`: the stack's and the other tables' provisioned capacity against the
     /// account's free allowance.
     pub fn sentence(&self, config: &Config) -> String {
         let (ours_read, ours_write) = provisioned_totals(&config.tables.billing);
         let (read, write) = self.totals();
         let free = &PriceSheet::current().dynamodb.always_free;
-        let provisioned = self.tables.iter().filter(|table| !table.on_demand).count();
+        let others = match self.tables.iter().filter(|table| !table.on_demand).count() {
+            0 => "no other provisioned table".to_owned(),
+            n => format!(
+                "{} {read} RCU / {write} WCU",
+                plural(n, "other provisioned table")
+            ),
+        };
         let skipped = match self.regions_not_enabled.len() {
             0 => String::new(),
             n => format!(", {} not enabled", plural(n, "region")),
         };
         format!(
             "provisioned DynamoDB capacity of the whole account ({} read{skipped}): this stack {ours_read} RCU / \
-             {ours_write} WCU, the account's other provisioned tables ({provisioned}) {read} RCU / {write} WCU; \
-             together {} of the free {} RCU and {} of the free {} WCU, which all regions share",
+             {ours_write} WCU, {others}; together {} of the free {} RCU and {} of the free {} WCU, which all \
+             regions share",
             plural(self.regions_read.len(), "region"),
             u64::from(ours_read) + read,
             free.read_capacity_units,
@@ -334,4 +338,45 @@ pub async fn stack_adds_capacity(ctx: &Ctx) -> anyhow::Result<bool> {
         .await?
         .into_iter()
         .any(|adds| adds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::freetier::test_config::{assert_contains, free_config};
+
+    fn table(region: &str, read: u64, write: u64, on_demand: bool) -> ExistingTable {
+        ExistingTable {
+            region: region.into(),
+            name: format!("t-{region}"),
+            read_capacity: read,
+            write_capacity: write,
+            on_demand,
+        }
+    }
+
+    #[test]
+    fn the_sentence_adds_the_stack_to_the_other_tables_of_every_region() {
+        let account = AccountTables {
+            tables: vec![
+                table("eu-west-1", 10, 1, false),
+                table("ap-south-1", 14, 1, false),
+                table("us-east-1", 0, 0, true),
+            ],
+            regions_read: vec!["eu-west-1".into(), "ap-south-1".into(), "us-east-1".into()],
+            regions_not_enabled: vec!["af-south-1".into()],
+            warnings: vec![],
+        };
+        assert_eq!(account.totals(), (24, 2));
+        let line = account.sentence(&free_config());
+        assert_contains(&line, "(3 regions read, 1 region not enabled)");
+        assert_contains(
+            &line,
+            "this stack 3 RCU / 3 WCU, 2 other provisioned tables 24 RCU / 2 WCU",
+        );
+        assert_contains(
+            &line,
+            "together 27 of the free 25 RCU and 5 of the free 25 WCU",
+        );
+    }
 }

@@ -334,6 +334,29 @@ mod tests {
         assert!(!line.contains('\n'));
     }
 
+    /// Every plan at 0, 100k, 1M and 10M requests: what the learner pays (or the credits pay) a month, from
+    /// the totals in this module's doc: covered = credits-or-12-month + you-pay.
+    #[test]
+    fn each_plan_at_each_traffic() {
+        let paid = AccountPlan::Paid {
+            credits_cents: 2_000,
+            credits_until: None,
+        };
+        let cases: [(u64, &str, &str, &str); 4] = [
+            // (requests, Free plan: credits used a month, paid: you pay + credits pay, legacy: 12-month + you pay, after)
+            (0, "uses $0.00 of them", "bills $0.00 a month; the $0.00", "cover $0.00 a month of this stack at idle and you pay $0.00; after them you pay $0.00"),
+            (100_000, "uses $0.16 of them", "bills $0.05 a month; the $0.11", "cover $0.11 a month of this stack at 100,000 API requests a month and you pay $0.05; after them you pay $0.16"),
+            (1_000_000, "uses $1.60 of them", "bills $0.59 a month; the $1.01", "cover $1.01 a month of this stack at 1,000,000 API requests a month and you pay $0.59; after them you pay $1.60"),
+            (10_000_000, "uses $53.46 of them", "bills $52.45 a month; the $1.01", "cover $1.01 a month of this stack at 10,000,000 API requests a month and you pay $52.45; after them you pay $53.46"),
+        ];
+        for (requests, free_line, paid_line, legacy_line) in cases {
+            let estimate = at(requests);
+            assert_contains(&free(18_320).sentence(&estimate, TODAY), free_line);
+            assert_contains(&paid.sentence(&estimate, TODAY), paid_line);
+            assert_contains(&AccountPlan::Legacy.sentence(&estimate, TODAY), legacy_line);
+        }
+    }
+
     #[test]
     fn credits_become_whole_cents_once() {
         assert_eq!(cents(183.2), 18_320);

@@ -375,9 +375,9 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     );
     assert!(text.trim_end().ends_with(&worst.sentence()), "{text}");
     let account_line = format!(
-        "provisioned DynamoDB capacity of the whole account ({} regions read): this stack 3 RCU / 3 WCU, the \
-         account's other provisioned tables (0) 0 RCU / 0 WCU; together 3 of the free 25 RCU and 3 of the free \
-         25 WCU, which all regions share",
+        "provisioned DynamoDB capacity of the whole account ({} regions read): this stack 3 RCU / 3 WCU, no \
+         other provisioned table; together 3 of the free 25 RCU and 3 of the free 25 WCU, which all regions \
+         share",
         KNOWN_REGIONS.len()
     );
     assert!(text.contains(&account_line), "{text}");
