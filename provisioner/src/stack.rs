@@ -119,7 +119,7 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         config: opts.config.clone(),
         mode,
         notes: Default::default(),
-        read_ahead: Default::default(),
+        guard_reads: Default::default(),
     })
 }
 

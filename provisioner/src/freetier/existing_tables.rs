@@ -237,7 +237,7 @@ pub async fn account_tables(ctx: &Ctx) -> AccountTables {
 }
 
 /// [`account_tables`] over `regions`. Never fails: what could not be read becomes a warning. The
-/// descriptions of the stack's own tables go to [`Ctx::read_ahead`], so the tables step need not ask again.
+/// descriptions of the stack's own tables go to [`Ctx::guard_reads`], so the tables step need not ask again.
 pub async fn account_tables_in(ctx: &Ctx, regions: &[&str]) -> AccountTables {
     let reads = regions
         .iter()
@@ -254,12 +254,12 @@ pub async fn account_tables_in(ctx: &Ctx, regions: &[&str]) -> AccountTables {
         let home = region.region == ctx.region;
         if home && region.unread.is_empty() {
             for name in ours.iter().filter(|name| !region.listed.contains(name)) {
-                ctx.read_ahead.put_table(name, None);
+                ctx.guard_reads.put_table(name, None);
             }
         }
         for (name, table) in region.described {
             if home && ours.contains(&name) {
-                ctx.read_ahead.put_table(&name, Some(table));
+                ctx.guard_reads.put_table(&name, Some(table));
             } else {
                 account.tables.push(ExistingTable::from_description(
                     &region.region,
@@ -306,7 +306,7 @@ fn plural(count: usize, noun: &str) -> String {
 
 /// Whether `up` would add provisioned capacity to the account: a provisioned table of the stack that does not
 /// exist yet (or is being deleted), one that is on demand today, or more units than one has. Reads the
-/// stack's three tables (DescribeTable, at once) and leaves the answers in [`Ctx::read_ahead`] for the tables
+/// stack's three tables (DescribeTable, at once) and leaves the answers in [`Ctx::guard_reads`] for the tables
 /// step, so a run that adds nothing costs no call more than before.
 pub async fn stack_adds_capacity(ctx: &Ctx) -> anyhow::Result<bool> {
     let reads = TableKind::ALL.map(|kind| async move {
@@ -323,7 +323,7 @@ pub async fn stack_adds_capacity(ctx: &Ctx) -> anyhow::Result<bool> {
         .aws_context(|| format!("describing DynamoDB table ({name})"))?;
         let table = answer.and_then(|output| output.table);
         let live = table.as_ref().map(live_table);
-        ctx.read_ahead.put_table(&name, table);
+        ctx.guard_reads.put_table(&name, table);
         let Some(wanted) = ctx.config.tables.billing.capacity(kind) else {
             return Ok::<_, anyhow::Error>(false);
         };

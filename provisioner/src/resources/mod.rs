@@ -84,17 +84,17 @@ pub struct Ctx {
     pub mode: Mode,
     pub notes: Notes,
     /// Answers read before the steps ran (the Free Tier guard's), for the step that would ask again.
-    pub read_ahead: ReadAhead,
+    pub guard_reads: GuardReads,
 }
 
 /// DescribeTable answers the Free Tier guard already has (`None`: no such table), taken once by the tables
 /// step's first read instead of asking AWS again; a later read (after a create, in a wait) asks AWS.
 #[derive(Debug, Clone, Default)]
-pub struct ReadAhead {
+pub struct GuardReads {
     tables: Arc<Mutex<HashMap<String, Option<aws_sdk_dynamodb::types::TableDescription>>>>,
 }
 
-impl ReadAhead {
+impl GuardReads {
     pub fn put_table(&self, name: &str, table: Option<aws_sdk_dynamodb::types::TableDescription>) {
         self.tables
             .lock()

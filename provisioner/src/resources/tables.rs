@@ -73,7 +73,7 @@ pub async fn describe(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>
 /// The first read of `name`: what the Free Tier guard already described (its count of the account's
 /// tables), else DescribeTable.
 async fn describe_once(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
-    match ctx.read_ahead.take_table(name) {
+    match ctx.guard_reads.take_table(name) {
         Some(read) => Ok(read.as_ref().map(live_table)),
         None => describe(ctx, name).await,
     }

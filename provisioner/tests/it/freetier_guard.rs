@@ -214,7 +214,7 @@ async fn counts_the_tables_of_every_region_and_not_our_own() {
         .count();
     assert_eq!(list_calls, KNOWN_REGIONS.len());
     assert!(ctx
-        .read_ahead
+        .guard_reads
         .take_table(&ours)
         .is_some_and(|t| t.is_some()));
 
@@ -451,7 +451,7 @@ async fn up_counts_the_account_only_when_it_adds_capacity() {
     assert_eq!((lists, total), (0, 3));
     for kind in TableKind::ALL {
         assert!(ctx
-            .read_ahead
+            .guard_reads
             .take_table(&config.names().table(kind))
             .is_some_and(|table| table.is_some()));
     }

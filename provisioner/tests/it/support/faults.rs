@@ -375,6 +375,6 @@ pub async fn ctx_with_faults(
         config,
         mode,
         notes: Default::default(),
-        read_ahead: Default::default(),
+        guard_reads: Default::default(),
     }
 }

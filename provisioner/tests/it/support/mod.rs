@@ -251,7 +251,7 @@ pub async fn ctx(config: Config, mode: Mode, interceptors: &[SharedInterceptor])
         config,
         mode,
         notes: Default::default(),
-        read_ahead: Default::default(),
+        guard_reads: Default::default(),
     }
 }
 
