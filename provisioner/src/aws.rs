@@ -15,6 +15,9 @@ pub struct AwsSettings {
     /// Send the fixed dummy credentials an emulator accepts instead of the credential chain's (`dev`):
     /// real credentials are never needed there, so they are never sent there.
     pub emulator_credentials: bool,
+    /// One attempt per call instead of the standard retries: for reads a verb can do without (`cost`'s look
+    /// at the account), so that no network means a note at once rather than seconds of backoff.
+    pub single_attempt: bool,
 }
 
 /// The one region of the Free Tier API's endpoint (freetier.us-east-1.api.aws).
@@ -28,7 +31,9 @@ pub const EMULATOR_CREDENTIAL: &str = "testing";
 pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(settings.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(5));
+        .retry_config(
+            RetryConfig::standard().with_max_attempts(if settings.single_attempt { 1 } else { 5 }),
+        );
     if settings.emulator_credentials {
         loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
             EMULATOR_CREDENTIAL,

@@ -83,6 +83,7 @@ fn stack_options(
             profile: global.profile.clone(),
             endpoint_url: global.endpoint_url.clone().filter(|url| !url.is_empty()),
             emulator_credentials: false,
+            single_attempt: false,
         },
         workspace_root: workspace_root(&global.config),
         config,
@@ -202,7 +203,9 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
 }
 
 async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let opts = config_only(global)?;
+    let mut opts = config_only(global)?;
+    // The estimate needs no AWS; the look at the account is a bonus, not worth seconds of retries offline.
+    opts.aws.single_attempt = true;
     let config = &opts.config;
     let estimate = freetier::monthly(config, args.requests, &freetier::Assumptions::default());
     let worst = freetier::worst_case(config);

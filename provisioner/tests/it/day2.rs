@@ -609,3 +609,18 @@ fn http_get(port: u16, path: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// `cost` works without an AWS account (prices are in the binary): when the account cannot be read it still
+/// prints the estimate, says what it could not count, and exits 0; JSON says `null` for both account figures.
+#[test]
+fn cost_without_a_reachable_account_still_estimates() {
+    let cli = Cli::new(shipped_config()).endpoint("http://127.0.0.1:9");
+    let text = cli.ok(&["cost", "--requests", "1000"]);
+    assert!(text.contains("note: the account was not read"), "{text}");
+    assert!(text.contains("worst case if flooded"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["cost", "--output", "json"])).unwrap();
+    assert_eq!(json["account_tables"], serde_json::Value::Null);
+    assert_eq!(json["account_plan"], serde_json::Value::Null);
+    assert_eq!(json["requests_per_month"], 100_000);
+}

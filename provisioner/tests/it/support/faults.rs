@@ -361,6 +361,7 @@ pub async fn ctx_with_faults(
         profile: None,
         endpoint_url: Some(super::endpoint()),
         emulator_credentials: false,
+        single_attempt: false,
     };
     let sdk = load_sdk_config(&settings)
         .await

@@ -236,6 +236,7 @@ pub async fn clients(region: &str, interceptors: &[SharedInterceptor]) -> Client
         profile: None,
         endpoint_url: Some(endpoint()),
         emulator_credentials: false,
+        single_attempt: false,
     };
     let sdk = load_sdk_config(&settings).await;
     Clients::new(&sdk, interceptors)
@@ -338,6 +339,7 @@ pub fn stack_options(
             profile: None,
             endpoint_url: Some(endpoint()),
             emulator_credentials: false,
+            single_attempt: false,
         },
         config,
         workspace_root: repo_root(),
