@@ -441,10 +441,10 @@ async fn up_counts_the_account_only_when_it_adds_capacity() {
     assert!(counted);
     assert_eq!(lists, KNOWN_REGIONS.len());
 
-    // The tables exist as configured (1 RCU / 1 WCU each): a no-op adds nothing, so only our three tables
-    // are described (answers the tables step then takes instead of asking again).
+    // The tables exist with 2 RCU / 2 WCU each, more than the configured 1 / 1: the run adds nothing, so only
+    // our three tables are described (answers the tables step then takes instead of asking again).
     for kind in TableKind::ALL {
-        create_table(&account, region, &config.names().table(kind), (1, 1), None).await;
+        create_table(&account, region, &config.names().table(kind), (2, 2), None).await;
     }
     let (counted, lists, total, ctx) = run(config.clone()).await;
     assert!(!counted);
@@ -456,14 +456,20 @@ async fn up_counts_the_account_only_when_it_adds_capacity() {
             .is_some_and(|table| table.is_some()));
     }
 
-    // Less capacity adds nothing either; more does.
-    let mut more = config.clone();
-    more.tables.billing = Billing::Provisioned {
-        products: Capacity { read: 2, write: 1 },
-        carts: Capacity { read: 1, write: 1 },
-        orders: Capacity { read: 1, write: 1 },
+    // As many units as live adds nothing either; one more read unit on one table does.
+    let with = |products: Capacity| {
+        let mut config = config.clone();
+        config.tables.billing = Billing::Provisioned {
+            products,
+            carts: Capacity { read: 2, write: 2 },
+            orders: Capacity { read: 2, write: 2 },
+        };
+        config
     };
-    let (counted, lists, _, _) = run(more).await;
+    let (counted, lists, _, _) = run(with(Capacity { read: 2, write: 2 })).await;
+    assert!(!counted);
+    assert_eq!(lists, 0);
+    let (counted, lists, _, _) = run(with(Capacity { read: 3, write: 2 })).await;
     assert!(counted);
     assert_eq!(lists, KNOWN_REGIONS.len());
     for kind in TableKind::ALL {
