@@ -77,6 +77,10 @@ pub struct UpOutcome {
     /// `None` only in plan/status when the API does not exist yet.
     pub api_url: Option<String>,
     pub bucket: String,
+    /// The Free Tier guard's count of the account's other tables (`plan`; `up` when it adds capacity).
+    pub account_tables: Option<freetier::AccountTables>,
+    /// The account's Free Tier plan (`up` and `plan`; not in `dev`, whose emulator has no Free Tier API).
+    pub account_plan: Option<freetier::AccountPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +119,7 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         config: opts.config.clone(),
         mode,
         notes: Default::default(),
+        guard_reads: Default::default(),
     })
 }
 
@@ -480,13 +485,24 @@ async fn converge_all(
             "note: the function's code is not compared; pass --function-zip PATH to compare it",
         );
     }
-    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`.
+    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`; `up` counts the
+    // account's other tables only when it would add provisioned capacity.
+    let mut account_tables = None;
     if verb != Verb::Status {
-        for finding in freetier::preflight(ctx, opts.allow_charges).await? {
+        let count = match verb {
+            Verb::Up => freetier::guard::Count::WhenAddingCapacity,
+            _ => freetier::guard::Count::Always,
+        };
+        let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
+        for warning in guard.account.iter().flat_map(|account| &account.warnings) {
+            progress.note(&format!("warning: {warning}"));
+        }
+        for finding in guard.findings {
             progress.note(&format!(
                 "warning: accepted with --allow-charges: {finding}"
             ));
         }
+        account_tables = guard.account;
     }
     let facts = Facts::default();
     if opts.function_zip.is_some() {
@@ -494,10 +510,12 @@ async fn converge_all(
         let _ = facts.code.set(function_code(opts, verb).await?);
     }
     let steps = up_steps(opts, ctx, verb, &facts);
-    let changes = ctx
-        .notes
-        .relay(progress, graph::run(steps, progress, verb))
-        .await?;
+    // The account's Free Tier plan (one call) is asked beside the steps: only the summary needs it.
+    let (changes, account_plan) = tokio::join!(
+        ctx.notes.relay(progress, graph::run(steps, progress, verb)),
+        account_plan(opts, ctx, verb)
+    );
+    let changes = changes?;
     let api_url = facts.api.get().cloned().flatten().map(|api| api.endpoint);
     if let (Verb::Up, Some(api_url)) = (verb, &api_url) {
         if ctx.aws.custom_endpoint {
@@ -515,11 +533,23 @@ async fn converge_all(
         website_url: website_url(&bucket, &ctx.region),
         api_url,
         bucket,
+        account_tables,
+        account_plan,
     };
     let api_id = facts.api.get().cloned().flatten().map(|api| api.api_id);
     let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());
     progress.finish(verb, started.elapsed(), details);
     Ok(outcome)
+}
+
+/// The account's Free Tier plan for the summaries of `up` and `plan`; `None` for `status` and in `dev`.
+async fn account_plan(opts: &StackOptions, ctx: &Ctx, verb: Verb) -> Option<freetier::AccountPlan> {
+    match verb {
+        Verb::Up | Verb::Plan if !opts.aws.emulator_credentials => {
+            Some(freetier::AccountPlan::read(ctx).await)
+        }
+        _ => None,
+    }
 }
 
 /// The summary's details: the URLs, and console links (not in `dev`, whose resources live in the emulator):
