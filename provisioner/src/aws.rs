@@ -15,7 +15,13 @@ pub struct AwsSettings {
     /// Send the fixed dummy credentials an emulator accepts instead of the credential chain's (`dev`):
     /// real credentials are never needed there, so they are never sent there.
     pub emulator_credentials: bool,
+    /// One attempt per call instead of the standard retries: for reads a verb can do without (`cost`'s look
+    /// at the account), so that no network means a note at once rather than seconds of backoff.
+    pub single_attempt: bool,
 }
+
+/// The one region of the Free Tier API's endpoint (freetier.us-east-1.api.aws).
+pub const FREETIER_REGION: &str = "us-east-1";
 
 /// The access key id and secret `dev` sends to the emulator (and gives the local API).
 pub const EMULATOR_CREDENTIAL: &str = "testing";
@@ -25,7 +31,9 @@ pub const EMULATOR_CREDENTIAL: &str = "testing";
 pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(settings.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(5));
+        .retry_config(
+            RetryConfig::standard().with_max_attempts(if settings.single_attempt { 1 } else { 5 }),
+        );
     if settings.emulator_credentials {
         loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
             EMULATOR_CREDENTIAL,
@@ -54,6 +62,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub budgets: aws_sdk_budgets::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
+    /// The Free Tier API: its one endpoint is in us-east-1, whatever the stack's region.
+    pub freetier: aws_sdk_freetier::Client,
     /// Whether an emulator endpoint is in use (S3 then needs path-style addressing).
     pub custom_endpoint: bool,
 }
@@ -71,6 +81,15 @@ impl Clients {
         }
         // An endpoint other than AWS's own is an emulator such as moto.
         let custom_endpoint = sdk.endpoint_url().is_some();
+        let freetier_region = aws_config::Region::from_static(FREETIER_REGION);
+        // An emulator has no Free Tier API (moto answers 500): asked once, not retried.
+        let freetier_retries = if custom_endpoint {
+            RetryConfig::disabled()
+        } else {
+            sdk.retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard)
+        };
         Self {
             iam: client!(aws_sdk_iam),
             dynamodb: client!(aws_sdk_dynamodb),
@@ -82,6 +101,15 @@ impl Clients {
             sts: client!(aws_sdk_sts),
             budgets: client!(aws_sdk_budgets),
             cloudfront: client!(aws_sdk_cloudfront),
+            freetier: {
+                let mut builder = aws_sdk_freetier::config::Builder::from(sdk)
+                    .region(freetier_region)
+                    .retry_config(freetier_retries);
+                for interceptor in interceptors {
+                    builder.push_interceptor(interceptor.clone());
+                }
+                aws_sdk_freetier::Client::from_conf(builder.build())
+            },
             custom_endpoint,
         }
     }

@@ -67,6 +67,14 @@ pub enum Command {
     Dev(DevArgs),
     /// Estimate the monthly bill at a given traffic, split into what you pay, what credits or a 12-month offer pay, and what is always free.
     Cost(CostArgs),
+    /// Show this month's Free Tier usage of the services the stack uses: used so far and AWS's forecast
+    /// against each free allowance, with a bar, and a warning from 80 % forecast.
+    ///
+    /// Reads AWS's Free Tier API (GetFreeTierUsage; the figures are the whole account's, every region, as AWS
+    /// counts the Free Tier, updated about once a day) and, to say whether this stack is deployed, its
+    /// function (GetFunction). Needs freetier:GetFreeTierUsage (`shopsmart-deploy permissions`). An emulator
+    /// has no Free Tier API.
+    Usage(UsageArgs),
     /// Show the function's log events from CloudWatch Logs.
     Logs(LogsArgs),
     /// Show the newest orders from the Orders table (with --follow, new ones as they are placed).
@@ -183,6 +191,13 @@ pub struct CostArgs {
     /// API requests per month.
     #[arg(long, default_value_t = 100_000)]
     pub requests: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct UsageArgs {
+    /// Show every allowance of the account, not only those of the services this stack uses.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Copy, Args)]

@@ -23,6 +23,7 @@ pub mod resources;
 pub mod run;
 pub mod smoke;
 pub mod stack;
+pub mod usage;
 pub mod wait;
 
 pub use run::run;

@@ -1,10 +1,10 @@
 //! `shopsmart-deploy permissions`: the least-privilege IAM policy the learner's own identity needs for every
-//! verb of this configuration (up, plan, status, destroy, logs, outputs; `cost` calls no AWS API). It is
+//! verb of this configuration (up, plan, status, destroy, logs, outputs, cost, usage). It is
 //! derived from one table, [`OPERATIONS`]: each AWS operation the tool sends, named as the SDK names it
 //! (`Service.Operation`), with the IAM actions it needs and the resources they act on. The names are
 //! deterministic, so every resource is this stack's ARN, except where the service allows no narrower
 //! resource (API Gateway's ids are AWS's; ListTables and DescribeLogGroups take only `*`; the Free Tier guard
-//! describes every table in the region). The account id comes from STS; without working credentials the
+//! lists and describes every table of the account, in every region). The account id comes from STS; without working credentials the
 //! policy uses `*` for it, with a note. Statements are one per service and resource scope, `Sid` =
 //! service + scope (e.g. `S3Bucket`, `S3Objects`).
 
@@ -58,6 +58,8 @@ pub const OPERATIONS: &[(&str, &str, On)] = &[
     ("IAM.ListAttachedRolePolicies", "iam:ListAttachedRolePolicies", Role),
     ("IAM.DetachRolePolicy", "iam:DetachRolePolicy", Role),
     ("IAM.DeleteRole", "iam:DeleteRole", Role),
+    ("FreeTier.GetAccountPlanState", "freetier:GetAccountPlanState", Any),
+    ("FreeTier.GetFreeTierUsage", "freetier:GetFreeTierUsage", Any),
     ("DynamoDB.ListTables", "dynamodb:ListTables", Any),
     ("DynamoDB.DescribeTable", "dynamodb:DescribeTable", AllTables),
     ("DynamoDB.CreateTable", "dynamodb:CreateTable", Tables),
@@ -197,7 +199,8 @@ pub fn resources(on: On, config: &Config, account: &str) -> Vec<String> {
             .iter()
             .map(|kind| arns.table(&names.table(*kind)))
             .collect(),
-        AllTables => vec![arns.table("*")],
+        // Every table of the account in every region: the Free Tier allowance is the account's.
+        AllTables => vec![format!("arn:{partition}:dynamodb:*:{account}:table/*")],
         Function => vec![arns.function(&names.function())],
         LogGroup => {
             let group = arns.log_group(&names.log_group());
@@ -262,6 +265,7 @@ fn label(service: &str) -> &str {
         "s3" => "S3",
         "budgets" => "Budgets",
         "cloudfront" => "CloudFront",
+        "freetier" => "FreeTier",
         other => other,
     }
 }

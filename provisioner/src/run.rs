@@ -12,7 +12,7 @@ use crate::aws::AwsSettings;
 use crate::cli::{
     AllowChargesArgs, Cli, Command, CompletionsArgs, CostArgs, DestroyArgs, DevArgs, DiagramArgs,
     DoctorArgs, FunctionZipArgs, GlobalArgs, LogsArgs, OrdersArgs, OutputsArgs, PermissionsArgs,
-    PlanArgs, StatusArgs, UpArgs,
+    PlanArgs, StatusArgs, UpArgs, UsageArgs,
 };
 use crate::config::model::Config;
 use crate::config::{self, Overrides};
@@ -20,7 +20,7 @@ use crate::error::UsageError;
 use crate::report::Reporter;
 use crate::resources::Mode;
 use crate::stack::{self, StackOptions};
-use crate::{dev, diagram, doctor, freetier, logs, orders, outputs, permissions};
+use crate::{dev, diagram, doctor, freetier, logs, orders, outputs, permissions, usage};
 
 /// Runs the CLI to completion (builds its own tokio runtime); [`crate::error::exit`] turns the result into
 /// the exit code.
@@ -83,6 +83,7 @@ fn stack_options(
             profile: global.profile.clone(),
             endpoint_url: global.endpoint_url.clone().filter(|url| !url.is_empty()),
             emulator_credentials: false,
+            single_attempt: false,
         },
         workspace_root: workspace_root(&global.config),
         config,
@@ -109,7 +110,11 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => status(&global, args, &progress).await,
         // dev prints several JSON documents over time (the deployment, then where the shop runs).
         Command::Dev(args) => dev(&global, args, &progress.json_lines()).await,
-        Command::Cost(args) => cost(&global, args, &progress),
+        Command::Cost(args) => cost(&global, args, &progress).await,
+        Command::Usage(UsageArgs { all }) => {
+            let ctx = stack::context(&config_only(&global)?, Mode::Plan).await?;
+            usage::run(&ctx, all, &progress).await
+        }
         Command::Logs(args) => logs(&global, args, &progress).await,
         Command::Orders(args) => orders(&global, args, &progress).await,
         Command::Diagram(DiagramArgs { format, out }) => {
@@ -129,7 +134,11 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
         reseed: args.reseed,
         ..stack_options(global, args.code, args.charges)?
     };
-    stack::up(&opts, progress).await?;
+    let outcome = stack::up(&opts, progress).await?;
+    if let Some(plan) = &outcome.account_plan {
+        let idle = freetier::monthly(&opts.config, 0, &freetier::Assumptions::default());
+        progress.note(&plan.sentence(&idle, today()));
+    }
     progress.note(&format!(
         "next: open the website URL in a browser and shop. `shopsmart-deploy logs --follow` shows the \
          function's log; `shopsmart-deploy destroy` removes stack {} when you are done.",
@@ -140,7 +149,18 @@ async fn up(global: &GlobalArgs, args: UpArgs, progress: &Reporter) -> anyhow::R
 
 async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyhow::Result<()> {
     let opts = stack_options(global, args.code, args.charges)?;
-    stack::plan(&opts, progress).await?;
+    let outcome = stack::plan(&opts, progress).await?;
+    if let Some(account) = &outcome.account_tables {
+        progress.note(&account.sentence(&opts.config));
+    }
+    if let Some(plan) = &outcome.account_plan {
+        let estimate = freetier::monthly(
+            &opts.config,
+            SUMMARY_REQUESTS,
+            &freetier::Assumptions::default(),
+        );
+        progress.note(&plan.sentence(&estimate, today()));
+    }
     progress.note(&cost_summary(&opts.config));
     if let Some(worst) = freetier::worst_case(&opts.config) {
         progress.note(&worst.sentence());
@@ -182,20 +202,73 @@ async fn dev(global: &GlobalArgs, args: DevArgs, progress: &Reporter) -> anyhow:
     dev::run(opts, args, progress).await
 }
 
-fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
-    let config = config_only(global)?.config;
-    let estimate = freetier::monthly(&config, args.requests, &freetier::Assumptions::default());
-    let worst = freetier::worst_case(&config);
+async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyhow::Result<()> {
+    let mut opts = config_only(global)?;
+    // The estimate needs no AWS; the look at the account is a bonus, not worth seconds of retries offline.
+    opts.aws.single_attempt = true;
+    let config = &opts.config;
+    let estimate = freetier::monthly(config, args.requests, &freetier::Assumptions::default());
+    let worst = freetier::worst_case(config);
+    let (account, plan) = read_account(&opts, progress).await;
     let mut report = serde_json::to_value(&estimate)?;
     report["worst_case"] = serde_json::to_value(&worst)?;
-    progress.result(&report, |_| match &worst {
-        Some(worst) => format!(
-            "{}\n{}",
-            estimate.render_text().trim_end(),
-            worst.sentence()
-        ),
-        None => estimate.render_text(),
+    report["account_tables"] = serde_json::to_value(&account)?;
+    report["account_plan"] = serde_json::to_value(&plan)?;
+    progress.result(&report, |_| {
+        let mut text = estimate.render_text().trim_end().to_owned();
+        if let Some(account) = &account {
+            text.push_str(&format!("\n{}", account.sentence(config)));
+        }
+        if let Some(plan) = &plan {
+            text.push_str(&format!("\n{}", plan.sentence(&estimate, today())));
+        }
+        if let Some(worst) = &worst {
+            text.push_str(&format!("\n{}", worst.sentence()));
+        }
+        text
     })
+}
+
+/// The account's other tables (every region) and its Free Tier plan, both at once, for `cost` (which works
+/// offline too): without credentials that work, a note says what was not read, and `None`s. A denial in a
+/// region is a warning; a capacity finding (the account over the free 25) is one too: `cost` only reports.
+async fn read_account(
+    opts: &StackOptions,
+    progress: &Reporter,
+) -> (
+    Option<freetier::AccountTables>,
+    Option<freetier::AccountPlan>,
+) {
+    let ctx = match stack::context(opts, Mode::Plan).await {
+        Ok(ctx) => ctx,
+        Err(error) => {
+            progress.note(&format!(
+                "note: the account was not read, so its other DynamoDB tables are not counted (the free 25 RCU / \
+                 25 WCU are shared by all of them, every region) and its Free Tier plan is unknown (the figures \
+                 are list prices): {}",
+                crate::error::chain(&error)
+            ));
+            return (None, None);
+        }
+    };
+    let (account, plan) = tokio::join!(
+        freetier::guard::account_tables(&ctx),
+        freetier::AccountPlan::read(&ctx)
+    );
+    for warning in &account.warnings {
+        progress.note(&format!("warning: {warning}"));
+    }
+    let capacity = [
+        freetier::FindingKind::ReadCapacityOverFree,
+        freetier::FindingKind::WriteCapacityOverFree,
+    ];
+    for finding in freetier::evaluate(&ctx.config, &account.tables)
+        .iter()
+        .filter(|finding| capacity.contains(&finding.kind))
+    {
+        progress.note(&format!("warning: {finding}"));
+    }
+    (Some(account), Some(plan))
 }
 
 async fn logs(global: &GlobalArgs, args: LogsArgs, progress: &Reporter) -> anyhow::Result<()> {
@@ -226,14 +299,21 @@ fn completions(args: CompletionsArgs, progress: &Reporter) -> anyhow::Result<()>
     progress.verbatim(String::from_utf8_lossy(&script).trim_end())
 }
 
+/// The traffic `plan`'s cost lines assume.
+const SUMMARY_REQUESTS: u64 = 100_000;
+
+/// Today (UTC), from which the Free plan's credits are counted.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 /// The one-line cost summary `plan` ends with.
 fn cost_summary(config: &Config) -> String {
-    const REQUESTS: u64 = 100_000;
-    let estimate = freetier::monthly(config, REQUESTS, &freetier::Assumptions::default());
+    let estimate = freetier::monthly(config, SUMMARY_REQUESTS, &freetier::Assumptions::default());
     format!(
         "cost at {} API requests a month: {} billed ({} covered by the always-free tier, {} by the 12-month \
          offer or sign-up credits); prices as of {}. Details: shopsmart-deploy cost --requests N",
-        freetier::money::group_thousands(REQUESTS),
+        freetier::money::group_thousands(SUMMARY_REQUESTS),
         freetier::money::format_usd(estimate.total.billed_cents),
         freetier::money::format_usd(estimate.total.always_free_cents),
         freetier::money::format_usd(estimate.total.twelve_month_or_credit_cents),

@@ -82,6 +82,10 @@ pub struct UpOutcome {
     /// `None` only in plan/status when the API does not exist yet.
     pub api_url: Option<String>,
     pub bucket: String,
+    /// The Free Tier guard's count of the account's other tables (`plan`; `up` when it adds capacity).
+    pub account_tables: Option<freetier::AccountTables>,
+    /// The account's Free Tier plan (`up` and `plan`; not in `dev`, whose emulator has no Free Tier API).
+    pub account_plan: Option<freetier::AccountPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +124,7 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         config: opts.config.clone(),
         mode,
         notes: Default::default(),
+        guard_reads: Default::default(),
     })
 }
 
@@ -204,13 +209,22 @@ fn up_steps<'a>(
     steps
 }
 
-/// A step converging one resource whose desired state follows from the configuration alone; its read
-/// starts with the run (see [`Keep`]).
-fn converge_step<'a, R>(
+/// What a [`resource_step`] does to its resource once its needs are done.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Converge,
+    Delete,
+}
+
+/// A step that converges or deletes one resource made from the configuration alone. Its read starts with the
+/// run: its needs never change what it reads (see [`Keep::Always`]); for `destroy`, what the steps before it
+/// delete uses the resource but is no part of it.
+fn resource_step<'a, R>(
     label: &'static str,
     needs: &'static [&'static str],
     ctx: &'a Ctx,
     make: fn(&Ctx) -> R,
+    act: Act,
 ) -> Step<'a>
 where
     R: Resource + 'a,
@@ -221,7 +235,13 @@ where
         needs,
         Keep::Always,
         async move { make(ctx).read(ctx).await },
-        move |read| async move { Ok(vec![change_from(ctx, &make(ctx), read).await?]) },
+        move |read| async move {
+            let change = match act {
+                Act::Converge => change_from(ctx, &make(ctx), read).await?,
+                Act::Delete => resources::destroy_from(ctx, &make(ctx), read).await?,
+            };
+            Ok(vec![change])
+        },
     )
 }
 
@@ -256,9 +276,15 @@ fn function_steps<'a>(
     facts: &'a Facts,
 ) -> Vec<Step<'a>> {
     vec![
-        converge_step("IAM role", &[], ctx, Role::new),
-        converge_step("IAM role policy", &["IAM role"], ctx, RolePolicy::new),
-        converge_step("log group", &[], ctx, LogGroup::new),
+        resource_step("IAM role", &[], ctx, Role::new, Act::Converge),
+        resource_step(
+            "IAM role policy",
+            &["IAM role"],
+            ctx,
+            RolePolicy::new,
+            Act::Converge,
+        ),
+        resource_step("log group", &[], ctx, LogGroup::new, Act::Converge),
         Step::new("function code", &[], move || async move {
             if facts.code.get().is_none() {
                 let code = function_code(opts, verb).await?;
@@ -431,46 +457,27 @@ fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     ]
 }
 
-/// A step of `destroy` deleting one resource once the steps it needs are done. Its read starts with the
-/// run: what those steps delete never changes it (they use the resource, they are not part of it).
-fn delete_step<'a, R>(
-    label: &'static str,
-    needs: &'static [&'static str],
-    ctx: &'a Ctx,
-    make: fn(&Ctx) -> R,
-) -> Step<'a>
-where
-    R: Resource + 'a,
-    R::Live: 'static,
-{
-    Step::read_ahead(
-        label,
-        needs,
-        Keep::Always,
-        async move { make(ctx).read(ctx).await },
-        move |read| async move { Ok(vec![resources::destroy_from(ctx, &make(ctx), read).await?]) },
-    )
-}
-
 /// `destroy`'s graph: what uses a resource goes before it; every read at once, the deletes in that order.
 fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
     let after_function = &["Lambda function"];
     let mut steps = vec![
-        delete_step("HTTP API", &[], ctx, HttpApi::existing),
-        delete_step(
+        resource_step("HTTP API", &[], ctx, HttpApi::existing, Act::Delete),
+        resource_step(
             "invoke permission",
             &["HTTP API"],
             ctx,
             Permission::to_delete,
+            Act::Delete,
         ),
-        delete_step(
+        resource_step(
             "Lambda function",
             &["invoke permission"],
             ctx,
             Function::to_delete,
+            Act::Delete,
         ),
-        delete_step("log group", after_function, ctx, LogGroup::new),
-        delete_step("IAM role", after_function, ctx, Role::new),
+        resource_step("log group", after_function, ctx, LogGroup::new, Act::Delete),
+        resource_step("IAM role", after_function, ctx, Role::new, Act::Delete),
         Step::read_ahead(
             "DynamoDB tables",
             after_function,
@@ -492,7 +499,13 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
                 .await
             },
         ),
-        delete_step("website bucket", after_function, ctx, Bucket::to_delete),
+        resource_step(
+            "website bucket",
+            after_function,
+            ctx,
+            Bucket::to_delete,
+            Act::Delete,
+        ),
         // Looked for whatever `https` says now (it may have been on for an earlier `up`); reported only when
         // found unless `https` is on.
         Step::new("CloudFront distribution", &[], move || async move {
@@ -598,13 +611,24 @@ async fn converge_all(
             "note: the function's code is not compared; pass --function-zip PATH to compare it",
         );
     }
-    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`.
+    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`; `up` counts the
+    // account's other tables only when it would add provisioned capacity.
+    let mut account_tables = None;
     if verb != Verb::Status {
-        for finding in freetier::preflight(ctx, opts.allow_charges).await? {
+        let count = match verb {
+            Verb::Up => freetier::guard::Count::WhenAddingCapacity,
+            _ => freetier::guard::Count::Always,
+        };
+        let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
+        for warning in guard.account.iter().flat_map(|account| &account.warnings) {
+            progress.note(&format!("warning: {warning}"));
+        }
+        for finding in guard.findings {
             progress.note(&format!(
                 "warning: accepted with --allow-charges: {finding}"
             ));
         }
+        account_tables = guard.account;
         // Not refused (the allowance covers a learner's shop many times over), but said: nothing bounds it.
         if verb == Verb::Up && ctx.config.website.https {
             let prices = freetier::PriceSheet::current();
@@ -618,10 +642,12 @@ async fn converge_all(
         let _ = facts.code.set(function_code(opts, verb).await?);
     }
     let steps = up_steps(opts, ctx, verb, &facts);
-    let changes = ctx
-        .notes
-        .relay(progress, graph::run(steps, progress, verb))
-        .await?;
+    // The account's Free Tier plan (one call) is asked beside the steps: only the summary needs it.
+    let (changes, account_plan) = tokio::join!(
+        ctx.notes.relay(progress, graph::run(steps, progress, verb)),
+        account_plan(opts, ctx, verb)
+    );
+    let changes = changes?;
     let api_url = facts.api.get().cloned().flatten().map(|api| api.endpoint);
     if let (Verb::Up, Some(api_url)) = (verb, &api_url) {
         if ctx.aws.custom_endpoint {
@@ -640,11 +666,23 @@ async fn converge_all(
         website_url: site_url(ctx, cdn.as_ref()),
         api_url,
         bucket,
+        account_tables,
+        account_plan,
     };
     let api_id = facts.api.get().cloned().flatten().map(|api| api.api_id);
     let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());
     progress.finish(verb, started.elapsed(), details);
     Ok(outcome)
+}
+
+/// The account's Free Tier plan for the summaries of `up` and `plan`; `None` for `status` and in `dev`.
+async fn account_plan(opts: &StackOptions, ctx: &Ctx, verb: Verb) -> Option<freetier::AccountPlan> {
+    match verb {
+        Verb::Up | Verb::Plan if !opts.aws.emulator_credentials => {
+            Some(freetier::AccountPlan::read(ctx).await)
+        }
+        _ => None,
+    }
 }
 
 /// The summary's details: the URLs, and console links (not in `dev`, whose resources live in the emulator):

@@ -22,8 +22,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def moto():
-    """Yields the endpoint of a fresh moto server (from .cache/venv, installed by tests/run)."""
-    port = free_port()
+    """Yields the endpoint of a fresh moto server (from .cache/venv, installed by tests/run), on a free port or
+    on BENCH_MOTO_PORT when set (a machine shared with others may reserve a port for each person)."""
+    port = int(os.environ.get("BENCH_MOTO_PORT") or free_port())
     server = ROOT / ".cache" / "venv" / "bin" / "moto_server"
     if not server.exists():
         raise SystemExit(f"{server} is missing: run tests/run once (it installs moto)")
@@ -176,7 +177,13 @@ def delayed(endpoint: str, delay_ms: float, propagation: "Propagation | None" = 
         def log_message(self, *_):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Forward)
+    class Server(ThreadingHTTPServer):
+        # socketserver's default listen backlog is 5: a burst of connections (the Free Tier guard asks every
+        # region at once) would overflow it and wait for the kernel's 1 s SYN retry, which AWS's endpoints
+        # (one per region) never make a client do.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", free_port()), Forward)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -3,7 +3,7 @@
 proxy in front of moto (tests/bench/common.py `delayed`), which also emulates what a real account makes a
 cold `up` wait for and moto lacks: IAM_S seconds of role propagation and PENDING_S seconds of a new function
 being Pending (common.py `Propagation`). Runs, in a copy of the repository's shopsmart.yaml, frontend/ and
-function/: a cold `up`, no-op `up`s, `up`s after editing one file of function/src, `up`s after editing one
+function/: a cold `up`, no-op `up`s, `plan`s of the deployed stack, `up`s after editing one file of function/src, `up`s after editing one
 file of frontend/, and `destroy`; prints median/min/max wall time, the AWS calls of each, and for the cold
 `up` and `destroy` the ratio to their critical path.
 
@@ -132,6 +132,9 @@ def main():
         results = {}
         results["cold up"] = [run(env, config, stage, calls, *up)]
         results["no-op up"] = [run(env, config, stage, calls, *up) for _ in range(RUNS)]
+        # plan of the deployed stack: every resource read, plus the Free Tier guard's count of the account's
+        # provisioned tables (all regions), which a no-op `up` skips.
+        results["plan"] = [run(env, config, stage, calls, "plan", "--allow-charges") for _ in range(RUNS)]
         code = edit_runs(env, config, stage, calls, config.parent / "function" / "src" / "main.rs",
                          "\n// bench edit {}\n", log)
         results["code-change up"] = [(m, c) for m, c, _ in code]
@@ -158,12 +161,12 @@ def main():
           f"max {beyond[-1]:.1f} (the stand-in build took {sorted(b for _, _, b in code)[len(code) // 2] * 1000:.0f} ms)")
     site_builds = sum(b for _, _, b in site)
     print(f"site-change ups that built the function: {sum(1 for _, _, b in site if b)} (build seconds {site_builds:.2f})")
-    noop_calls = results["no-op up"][0][1]
-    by_operation = {}
-    for method, path, target in noop_calls:
-        key = (target or f"{method} /{path.split('?')[0].split('/')[1]}").split(".")[-1]
-        by_operation[key] = by_operation.get(key, 0) + 1
-    print("no-op up calls:", ", ".join(f"{k} ×{v}" for k, v in sorted(by_operation.items())))
+    for label in ("no-op up", "plan"):
+        by_operation = {}
+        for method, path, target in results[label][0][1]:
+            key = (target or f"{method} /{path.split('?')[0].split('/')[1]}").split(".")[-1]
+            by_operation[key] = by_operation.get(key, 0) + 1
+        print(f"{label} calls:", ", ".join(f"{k} ×{v}" for k, v in sorted(by_operation.items())))
 
 
 if __name__ == "__main__":

@@ -368,8 +368,9 @@ fn dynamodb(
                 prices.hours_per_month
             ));
             notes.push(
-                "The 25 free RCU and 25 free WCU are per region and shared with every other provisioned table \
-                 of the account there; this estimate assumes there are none (`plan` checks the real ones)."
+                "The 25 free RCU and 25 free WCU are the whole account's, shared with every other provisioned \
+                 table in every region; this estimate assumes there are none (`plan` and `cost` count the real \
+                 ones)."
                     .to_owned(),
             );
             let reads_per_second =

@@ -1,6 +1,7 @@
 //! The Free Tier guard: refuses, before any write, a configuration whose standing cost is not zero, saying
 //! what costs money, roughly how much a month, and the `shopsmart.yaml` change that fixes it.
-//! [`evaluate`] is pure; [`preflight`] adds the one thing only AWS knows (the account's other tables).
+//! [`evaluate`] is pure; [`preflight`] adds the one thing only AWS knows (the account's other tables, in every
+//! region: the free provisioned capacity is the account's, not a region's).
 
 use std::fmt;
 
@@ -13,7 +14,9 @@ use super::worst_case::worst_case;
 use crate::config::model::{Billing, Config, Throttle};
 use crate::resources::Ctx;
 
-pub use super::existing_tables::{existing_tables, ExistingTable};
+pub use super::existing_tables::{
+    account_tables, account_tables_in, stack_adds_capacity, AccountTables, ExistingTable,
+};
 
 /// API traffic at which per-request charges are quoted (1 million requests a month).
 const QUOTED_REQUESTS: u64 = 1_000_000;
@@ -59,7 +62,7 @@ impl fmt::Display for Finding {
     }
 }
 
-/// The guard's findings for `config`, given the provisioned tables already in its region that are not ours.
+/// The guard's findings for `config`, given the account's tables (all regions) that are not ours.
 pub fn evaluate(config: &Config, other_tables: &[ExistingTable]) -> Vec<Finding> {
     let prices = PriceSheet::current();
     let mut findings = Vec::new();
@@ -90,7 +93,7 @@ pub fn evaluate(config: &Config, other_tables: &[ExistingTable]) -> Vec<Finding>
                     unit_hour: dynamodb.write_capacity_unit_hour,
                 },
             ] {
-                findings.extend(capacity.finding(config, &others, hours));
+                findings.extend(capacity.finding(&others, hours));
             }
         }
         Billing::OnDemand => findings.push(on_demand(config, prices)),
@@ -165,7 +168,7 @@ fn worst_case_over_limit(config: &Config) -> Option<Finding> {
     })
 }
 
-/// One dimension (read or write) of the region-wide provisioned-capacity allowance.
+/// One dimension (read or write) of the account-wide provisioned-capacity allowance.
 struct Capacity {
     kind: FindingKind,
     unit: &'static str,
@@ -176,7 +179,7 @@ struct Capacity {
 }
 
 impl Capacity {
-    fn finding(&self, config: &Config, others: &[&ExistingTable], hours: u128) -> Option<Finding> {
+    fn finding(&self, others: &[&ExistingTable], hours: u128) -> Option<Finding> {
         let others_total: u64 = others.iter().map(|table| table.capacity(self.kind)).sum();
         let total = self.ours + others_total;
         if total <= self.free {
@@ -186,17 +189,25 @@ impl Capacity {
         let over = (total - self.free).min(self.ours);
         let monthly_cents =
             cents_half_up(u128::from(over) * hours * self.unit_hour.nano_usd_for(1));
-        let (unit, key, free, region) = (self.unit, self.key, self.free, &config.region);
+        let (unit, key, free) = (self.unit, self.key, self.free);
         let mut what = format!(
             "DynamoDB provisioned capacity: this stack's tables need {} {unit}, which with the {} {unit} of the \
-             account's other tables in {region} is {total}, over the {free} {unit} the Free Tier gives per region",
+             account's other tables (all regions) is {total}, over the {free} {unit} the Free Tier gives the \
+             whole account, every region together",
             self.ours, others_total
         );
         if !others.is_empty() {
             let users: Vec<String> = others
                 .iter()
                 .filter(|table| table.capacity(self.kind) > 0)
-                .map(|table| format!("{} ({})", table.name, table.capacity(self.kind)))
+                .map(|table| {
+                    format!(
+                        "{} in {} ({})",
+                        table.name,
+                        table.region,
+                        table.capacity(self.kind)
+                    )
+                })
                 .collect();
             what.push_str(&format!(" (other tables: {})", users.join(", ")));
         }
@@ -204,14 +215,14 @@ impl Capacity {
         let fix = if room >= 3 {
             format!(
                 "in shopsmart.yaml under `tables: billing: provisioned:`, set `{key}:` of products, carts and \
-                 orders so the three add up to at most {room} (for example `{key}: 1` each), or delete other \
-                 tables in {region}"
+                 orders so the three add up to at most {room} (for example `{key}: 1` each), or shrink or delete \
+                 the account's other provisioned tables"
             )
         } else {
             format!(
-                "the account's other tables in {region} leave only {room} {unit} free (3 tables need at least \
-                 3): set `region:` in shopsmart.yaml to a region without provisioned tables, or delete or \
-                 shrink those tables"
+                "the account's other tables leave only {room} {unit} free (3 tables need at least 3), and another \
+                 region does not help: the allowance is the account's. Switch some of those tables to on-demand, \
+                 shrink or delete them"
             )
         };
         Some(Finding {
@@ -350,12 +361,36 @@ impl fmt::Display for ChargesRefused {
 
 impl std::error::Error for ChargesRefused {}
 
-/// Reads the account's other tables in the stack's region and evaluates the configuration. Makes no
+/// When the guard counts the account's other tables (a `ListTables` and `DescribeTable`s in every region).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// Every time: `plan` and `cost` show the account's capacity.
+    Always,
+    /// Only when the run would add provisioned capacity (`up`: a new table, more units): the others cannot
+    /// push a stack over the allowance that adds nothing to it, so a no-op `up` skips the count.
+    WhenAddingCapacity,
+}
+
+/// What the guard found.
+#[derive(Debug, Clone, Default)]
+pub struct Preflight {
+    /// What costs money (accepted with `allow_charges`, else empty).
+    pub findings: Vec<Finding>,
+    /// The account's other tables, when counted.
+    pub account: Option<AccountTables>,
+}
+
+/// Counts the account's other tables when `count` asks for it and evaluates the configuration. Makes no
 /// mutating call. With findings and without `allow_charges` it fails with [`ChargesRefused`] (downcast the
-/// `anyhow::Error` to show it or to pick the exit code); otherwise it returns the findings to print.
-pub async fn preflight(ctx: &Ctx, allow_charges: bool) -> anyhow::Result<Vec<Finding>> {
-    let other_tables = existing_tables(ctx).await?;
-    let findings = evaluate(&ctx.config, &other_tables);
+/// `anyhow::Error` to show it or to pick the exit code); otherwise it returns the findings to print and the
+/// count, whose warnings (a region denied, say) the caller prints.
+pub async fn preflight(ctx: &Ctx, allow_charges: bool, count: Count) -> anyhow::Result<Preflight> {
+    let account = match count {
+        Count::WhenAddingCapacity if !stack_adds_capacity(ctx).await? => None,
+        _ => Some(account_tables(ctx).await),
+    };
+    let others = account.as_ref().map_or(&[][..], |account| &account.tables);
+    let findings = evaluate(&ctx.config, others);
     if !findings.is_empty() && !allow_charges {
         return Err(ChargesRefused {
             region: ctx.region.clone(),
@@ -363,7 +398,7 @@ pub async fn preflight(ctx: &Ctx, allow_charges: bool) -> anyhow::Result<Vec<Fin
         }
         .into());
     }
-    Ok(findings)
+    Ok(Preflight { findings, account })
 }
 
 #[cfg(test)]
@@ -377,6 +412,7 @@ mod tests {
 
     fn provisioned(read: u64, write: u64) -> ExistingTable {
         ExistingTable {
+            region: "eu-west-1".to_owned(),
             name: format!("other-{read}-{write}"),
             read_capacity: read,
             write_capacity: write,
@@ -403,9 +439,10 @@ mod tests {
         // 24 + 3 = 27 RCU: 2 over x 730 h x 130 µ$ = 189,800 µ$ = 18.98 -> 19 cents.
         assert_eq!(finding.monthly_cents, 19);
         assert_contains(&finding.what, "27");
-        assert_contains(&finding.what, "other-20-1 (20)");
-        // Only 1 RCU left: three tables cannot fit, so the fix is another region.
-        assert_contains(&finding.fix, "`region:`");
+        assert_contains(&finding.what, "other-20-1 in eu-west-1 (20)");
+        assert_contains(&finding.what, "the whole account, every region together");
+        // Only 1 RCU left: three tables cannot fit, and another region would not help.
+        assert_contains(&finding.fix, "another region does not help");
     }
 
     #[test]

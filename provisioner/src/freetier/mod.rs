@@ -7,11 +7,16 @@ pub mod estimate;
 pub mod existing_tables;
 pub mod guard;
 pub mod money;
+pub mod plan;
 pub mod prices;
 pub mod worst_case;
 
 pub use estimate::{monthly, Assumptions, Estimate, Service, ServiceCost, Split};
-pub use guard::{evaluate, preflight, ChargesRefused, ExistingTable, Finding, FindingKind};
+pub use guard::{
+    evaluate, preflight, AccountTables, ChargesRefused, Count, ExistingTable, Finding, FindingKind,
+    Preflight,
+};
+pub use plan::AccountPlan;
 pub use prices::{Price, PriceSheet};
 pub use worst_case::{worst_case, WorstCase};
 

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
 use aws_sdk_apigatewayv2::types::{Api, Cors, IntegrationType, ProtocolType, RouteSettings};
+use futures::future::LocalBoxFuture;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::ownership::{deleted, found};
 use super::{differing_fields, Changes, Ctx, Resource, Tags};
@@ -557,8 +559,12 @@ pub async fn read_routes(
     }
 }
 
+/// How many route calls are in flight at once: API Gateway's control plane throttles bursts (the SDK retries a
+/// TooManyRequestsException), so a few at a time rather than all eight.
+const ROUTE_CALLS_AT_ONCE: usize = 4;
+
 /// Makes `live` exactly the function's routes, each targeting `integration_id`: adds missing, retargets,
-/// removes extra.
+/// removes extra, a few calls at a time.
 async fn apply_routes(
     ctx: &Ctx,
     api_id: &str,
@@ -566,43 +572,53 @@ async fn apply_routes(
     live: &BTreeMap<String, (String, String)>,
 ) -> anyhow::Result<()> {
     let api = &ctx.aws.apigateway;
-    let target = route_target(Some(integration_id));
+    let target = &route_target(Some(integration_id));
     let routes = routes(ctx);
-    for route_key in &routes {
-        match live.get(*route_key) {
-            None => {
+    let mut calls: Vec<LocalBoxFuture<'_, anyhow::Result<()>>> = Vec::new();
+    for route_key in routes.iter().copied() {
+        match live.get(route_key) {
+            None => calls.push(Box::pin(async move {
                 api.create_route()
                     .api_id(api_id)
-                    .route_key(*route_key)
-                    .target(&target)
+                    .route_key(route_key)
+                    .target(target)
                     .send()
                     .await
                     .aws_context(|| {
                         format!("creating route `{route_key}` of HTTP API ({api_id})")
                     })?;
-            }
-            Some((route_id, old)) if *old != target => {
+                Ok(())
+            })),
+            Some((route_id, old)) if old != target => calls.push(Box::pin(async move {
                 api.update_route()
                     .api_id(api_id)
                     .route_id(route_id)
-                    .target(&target)
+                    .target(target)
                     .send()
                     .await
                     .aws_context(|| {
                         format!("updating route `{route_key}` of HTTP API ({api_id})")
                     })?;
-            }
+                Ok(())
+            })),
             Some(_) => {}
         }
     }
     for (route_key, (route_id, _)) in extra_routes(&routes, live) {
-        api.delete_route()
-            .api_id(api_id)
-            .route_id(route_id)
-            .send()
-            .await
-            .aws_context(|| format!("deleting route `{route_key}` of HTTP API ({api_id})"))?;
+        calls.push(Box::pin(async move {
+            api.delete_route()
+                .api_id(api_id)
+                .route_id(route_id)
+                .send()
+                .await
+                .aws_context(|| format!("deleting route `{route_key}` of HTTP API ({api_id})"))?;
+            Ok(())
+        }));
     }
+    stream::iter(calls)
+        .buffer_unordered(ROUTE_CALLS_AT_ONCE)
+        .try_collect::<Vec<()>>()
+        .await?;
     Ok(())
 }
 

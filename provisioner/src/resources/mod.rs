@@ -91,6 +91,32 @@ pub struct Ctx {
     pub region: String,
     pub mode: Mode,
     pub notes: Notes,
+    /// Answers read before the steps ran (the Free Tier guard's), for the step that would ask again.
+    pub guard_reads: GuardReads,
+}
+
+/// DescribeTable answers the Free Tier guard already has (`None`: no such table), taken once by the tables
+/// step's first read instead of asking AWS again; a later read (after a create, in a wait) asks AWS.
+#[derive(Debug, Clone, Default)]
+pub struct GuardReads {
+    tables: Arc<Mutex<HashMap<String, Option<aws_sdk_dynamodb::types::TableDescription>>>>,
+}
+
+impl GuardReads {
+    pub fn put_table(&self, name: &str, table: Option<aws_sdk_dynamodb::types::TableDescription>) {
+        self.tables
+            .lock()
+            .expect("read-ahead lock")
+            .insert(name.to_owned(), table);
+    }
+
+    /// The answer for `name`, once: `Some(None)` means the guard saw no such table.
+    pub fn take_table(
+        &self,
+        name: &str,
+    ) -> Option<Option<aws_sdk_dynamodb::types::TableDescription>> {
+        self.tables.lock().expect("read-ahead lock").remove(name)
+    }
 }
 
 /// Lines for the learner while a resource waits on AWS ("S3 is still releasing the name ..."), printed as

@@ -67,9 +67,20 @@ pub async fn describe(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>
         |e| e.is_resource_not_found_exception(),
     )
     .aws_context(|| format!("describing DynamoDB table ({name})"))?;
-    let Some(table) = output.and_then(|o| o.table) else {
-        return Ok(None);
-    };
+    Ok(output.and_then(|o| o.table).map(|table| live_table(&table)))
+}
+
+/// The first read of `name`: what the Free Tier guard already described (its count of the account's
+/// tables), else DescribeTable.
+async fn describe_once(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>> {
+    match ctx.guard_reads.take_table(name) {
+        Some(read) => Ok(read.as_ref().map(live_table)),
+        None => describe(ctx, name).await,
+    }
+}
+
+/// What matters of a DescribeTable answer.
+pub fn live_table(table: &aws_sdk_dynamodb::types::TableDescription) -> LiveTable {
     let on_demand = table.billing_mode_summary().and_then(|s| s.billing_mode())
         == Some(&BillingMode::PayPerRequest);
     let capacity = match (on_demand, table.provisioned_throughput()) {
@@ -79,12 +90,12 @@ pub async fn describe(ctx: &Ctx, name: &str) -> anyhow::Result<Option<LiveTable>
         }),
         _ => None,
     };
-    Ok(Some(LiveTable {
+    LiveTable {
         status: table.table_status().cloned().unwrap_or(TableStatus::Active),
         capacity,
         arn: table.table_arn().unwrap_or_default().to_owned(),
         created_secs: table.creation_date_time().map(|t| t.secs()),
-    }))
+    }
 }
 
 /// The table's tags once DynamoDB shows them: a table made minutes ago that answers no tags at all (or
@@ -202,7 +213,7 @@ impl Resource for Table {
     /// `destroy` waits for it to finish.
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<ObservedTable>> {
         let name = &self.name;
-        let Some(table) = describe(ctx, name).await? else {
+        let Some(table) = describe_once(ctx, name).await? else {
             return Ok(None);
         };
         if table.status == TableStatus::Deleting {

@@ -11,7 +11,7 @@ use shopsmart_deploy::stack::cors_origins;
 use crate::support::cli::{stderr_of, Cli};
 use crate::support::{
     assert_nothing_remains, ctx, elf_header, repo_root, shipped_config, test_config, unique_stage,
-    MOTO_ACCOUNT_ID,
+    Account, MOTO_ACCOUNT_ID,
 };
 use shopsmart_deploy::resources::Mode;
 
@@ -121,9 +121,12 @@ async fn an_unchanged_function_is_not_built_again() {
 #[tokio::test]
 async fn a_function_zip_lambda_could_not_run_exits_2_before_any_write() {
     let dir = tempfile::tempdir().unwrap();
+    // An account of its own: the Free Tier guard (it runs first) counts the whole account's tables.
+    let account = Account::new().await;
     let cli = Cli::new(shipped_config())
         .stage(&unique_stage())
-        .region("ca-west-1");
+        .region("ca-west-1")
+        .account(&account);
     let x86 = dir.path().join("x86.zip");
     std::fs::write(&x86, zip_bootstrap(&elf_header(0x3E)).unwrap()).unwrap();
     let script = dir.path().join("script.zip");
@@ -143,7 +146,7 @@ async fn a_function_zip_lambda_could_not_run_exits_2_before_any_write() {
         }
     }
     // `up` refused the zip before creating anything (its steps run in parallel once started).
-    assert_nothing_remains(&ctx(cli.config(), Mode::Plan, &[]).await).await;
+    assert_nothing_remains(&account.ctx(cli.config(), Mode::Plan, &[]).await).await;
 }
 
 #[test]

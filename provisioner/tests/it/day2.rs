@@ -1,7 +1,8 @@
 //! The learner's day-2 verbs through the BINARY against moto: two stages side by side, `logs` (also
 //! `--follow` until Ctrl-C), `outputs`, `cost`, the Free Tier guard, `completions` and `dev` on a busy port.
-//! Each test deploys the shipped `shopsmart.yaml` under a unique stage, in a region of its own (the guard
-//! counts provisioned capacity region-wide), with a tiny prebuilt zip so nothing is compiled.
+//! Each test deploys the shipped `shopsmart.yaml` under a unique stage, in a moto account of its own (the
+//! guard counts provisioned capacity account-wide, every region), with a tiny prebuilt zip so nothing is
+//! compiled.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use shopsmart_deploy::change::Action;
+use shopsmart_deploy::config::regions::KNOWN_REGIONS;
 use shopsmart_deploy::freetier;
 use shopsmart_deploy::names::TableKind;
 use shopsmart_deploy::report::Reporter;
@@ -29,20 +31,36 @@ const COST_REGION: &str = "ap-northeast-2";
 /// function zip it used.
 struct Stage {
     cli: Cli,
+    /// A moto account of its own: the Free Tier guard counts the whole account's tables, every region.
+    account: Account,
     zip: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Stage {
-    fn new(region: &'static str) -> Self {
-        Self::with_config(region, shipped_config())
+    async fn new(region: &'static str) -> Self {
+        Self::with_config(region, shipped_config()).await
     }
 
-    fn with_config(region: &'static str, config_path: PathBuf) -> Self {
+    async fn with_config(region: &'static str, config_path: PathBuf) -> Self {
+        Self::in_account(region, config_path, Account::new().await)
+    }
+
+    /// Another stage of the same configuration in the same account and region.
+    fn beside(&self) -> Self {
+        let config = self.config();
+        Self::in_account(&config.region, config.source, self.account.clone())
+    }
+
+    fn in_account(region: &str, config_path: PathBuf, account: Account) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let zip = write_test_zip(dir.path());
         Self {
-            cli: Cli::new(config_path).stage(&unique_stage()).region(region),
+            cli: Cli::new(config_path)
+                .stage(&unique_stage())
+                .region(region)
+                .account(&account),
+            account,
             zip,
             _dir: dir,
         }
@@ -59,7 +77,7 @@ impl Stage {
     }
 
     async fn ctx(&self) -> Ctx {
-        ctx(self.config(), Mode::Plan, &[]).await
+        self.account.ctx(self.config(), Mode::Plan, &[]).await
     }
 }
 
@@ -83,8 +101,8 @@ async fn api_endpoint(ctx: &Ctx) -> Option<String> {
 
 #[tokio::test]
 async fn destroying_one_stage_leaves_the_other_intact() {
-    let a = Stage::new(TWO_STAGES_REGION);
-    let b = Stage::new(TWO_STAGES_REGION);
+    let a = Stage::new(TWO_STAGES_REGION).await;
+    let b = a.beside();
     let first = a.up(&[]);
     assert!(
         first.contains("not asking the API for a product: an emulator cannot run the function"),
@@ -96,7 +114,12 @@ async fn destroying_one_stage_leaves_the_other_intact() {
 
     // B converges with zero writes: every resource of it is still as configured.
     let log = CallLog::default();
-    let opts = stack_options(b.config(), &b.zip, vec![log.interceptor()], false);
+    let opts = stack_options(
+        b.config(),
+        &b.zip,
+        vec![log.interceptor(), b.account.interceptor()],
+        false,
+    );
     let outcome = stack::up(&opts, &Reporter::quiet()).await.unwrap();
     assert_eq!(log.mutating_calls(), Vec::<String>::new());
     assert!(
@@ -210,7 +233,7 @@ pub(crate) fn stop_follower(follower: &mut std::process::Child, signal: &str) {
 
 #[tokio::test]
 async fn logs_prints_events_and_follows_new_ones_until_ctrl_c() {
-    let stage = Stage::new(LOGS_REGION);
+    let stage = Stage::new(LOGS_REGION).await;
 
     // A stage that was never deployed: exit 1, naming the log group and saying to run `up`.
     let missing = stage.run(&["logs"]);
@@ -266,7 +289,7 @@ async fn logs_prints_events_and_follows_new_ones_until_ctrl_c() {
 
 #[tokio::test]
 async fn outputs_as_json_name_the_urls_and_resources() {
-    let stage = Stage::new(OUTPUTS_REGION);
+    let stage = Stage::new(OUTPUTS_REGION).await;
     let before: serde_json::Value =
         serde_json::from_str(&stage.ok(&["outputs", "--output", "json"])).unwrap();
     assert_eq!(before["api_url"], serde_json::Value::Null, "{before:#}");
@@ -317,7 +340,7 @@ async fn outputs_as_json_name_the_urls_and_resources() {
 
 #[tokio::test]
 async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
-    let stage = Stage::new(COST_REGION);
+    let stage = Stage::new(COST_REGION).await;
     let cost: serde_json::Value =
         serde_json::from_str(&stage.ok(&["cost", "--requests", "1000000", "--output", "json"]))
             .unwrap();
@@ -330,6 +353,18 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     let mut expected_json = serde_json::to_value(&expected).unwrap();
     let worst = freetier::worst_case(&stage.config()).unwrap();
     expected_json["worst_case"] = serde_json::to_value(&worst).unwrap();
+    // The stage's own account has no tables: every commercial region read, nothing in them.
+    expected_json["account_tables"] = serde_json::json!({
+        "tables": [],
+        "regions_read": KNOWN_REGIONS,
+        "regions_not_enabled": [],
+        "warnings": [],
+    });
+    // moto has no Free Tier API: the list-price view (freetier_plan.rs answers it through the fault layer).
+    expected_json["account_plan"] = serde_json::json!({
+        "plan": "unknown",
+        "why": "an emulator has no Free Tier API",
+    });
     assert_eq!(cost, expected_json);
     assert_eq!(cost["requests_per_month"], 1_000_000);
 
@@ -339,6 +374,16 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         "{text}"
     );
     assert!(text.trim_end().ends_with(&worst.sentence()), "{text}");
+    let account_line = format!(
+        "provisioned DynamoDB capacity of the whole account ({} regions read): this stack 3 RCU / 3 WCU, no \
+         other provisioned table; together 3 of the free 25 RCU and 3 of the free 25 WCU, which all regions \
+         share",
+        KNOWN_REGIONS.len()
+    );
+    assert!(text.contains(&account_line), "{text}");
+    let unknown_plan =
+        "note: the account's Free Tier plan could not be read (an emulator has no Free Tier API)";
+    assert!(text.contains(unknown_plan), "{text}");
 
     let plan = stage.ok(&["plan", "--function-zip", stage.zip.to_str().unwrap()]);
     // It ends with the cost line, the worst case, then what to do next.
@@ -362,6 +407,8 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         "next: `shopsmart-deploy up` makes exactly these changes."
     );
     assert!(plan.contains("  + create     Lambda function "), "{plan}");
+    assert!(plan.contains(&account_line), "{plan}");
+    assert!(plan.contains(unknown_plan), "{plan}");
     // plan wrote nothing.
     assert_nothing_remains(&stage.ctx().await).await;
 }
@@ -388,7 +435,7 @@ fn on_demand_config(dir: &Path) -> PathBuf {
 #[tokio::test]
 async fn the_guard_refuses_on_demand_tables_before_any_write() {
     let dir = tempfile::tempdir().unwrap();
-    let stage = Stage::with_config(GUARD_REGION, on_demand_config(dir.path()));
+    let stage = Stage::with_config(GUARD_REGION, on_demand_config(dir.path())).await;
     let refused = stage.run(&["up", "--function-zip", stage.zip.to_str().unwrap()]);
     let message = stderr_of(&refused);
     assert_eq!(refused.status.code(), Some(2), "{message}");
@@ -561,4 +608,19 @@ fn http_get(port: u16, path: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+/// `cost` works without an AWS account (prices are in the binary): when the account cannot be read it still
+/// prints the estimate, says what it could not count, and exits 0; JSON says `null` for both account figures.
+#[test]
+fn cost_without_a_reachable_account_still_estimates() {
+    let cli = Cli::new(shipped_config()).endpoint("http://127.0.0.1:9");
+    let text = cli.ok(&["cost", "--requests", "1000"]);
+    assert!(text.contains("note: the account was not read"), "{text}");
+    assert!(text.contains("worst case if flooded"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["cost", "--output", "json"])).unwrap();
+    assert_eq!(json["account_tables"], serde_json::Value::Null);
+    assert_eq!(json["account_plan"], serde_json::Value::Null);
+    assert_eq!(json["requests_per_month"], 100_000);
 }

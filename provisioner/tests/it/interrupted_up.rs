@@ -46,9 +46,12 @@ impl Intercept for CutAfter {
     ) -> Result<(), BoxError> {
         // moto drops the tags CreateBucket carries (AWS applies them atomically with the create), so the
         // follow-up tagging call stands in for that atomic create: it is never the place of a cut.
+        // The Free Tier guard's ListTables in every region only reads, and one that fails is a warning that
+        // the count may be low: a cut there is a cut at the next call, so it is not a place of its own (it
+        // would add one `up` per region to this test).
         if cfg
             .load::<Metadata>()
-            .is_some_and(|m| m.name() == "PutBucketTagging")
+            .is_some_and(|m| m.name() == "PutBucketTagging" || m.name() == "ListTables")
         {
             return Ok(());
         }
@@ -61,12 +64,15 @@ impl Intercept for CutAfter {
 }
 
 fn options(
+    account: &Account,
     stage: &str,
     zip: &std::path::Path,
-    interceptors: Vec<SharedInterceptor>,
+    mut interceptors: Vec<SharedInterceptor>,
 ) -> StackOptions {
-    // A region no other test uses: the Free Tier guard lists every table in the region, so other tests'
-    // tables would change the number of calls an `up` makes. (It also takes the LocationConstraint path.)
+    // An account of the test's own: a cold `up` has the Free Tier guard describe every table of the account,
+    // so other tests' tables would change the number of calls an `up` makes. (eu-north-1 also takes the
+    // LocationConstraint path.)
+    interceptors.push(account.interceptor());
     stack_options(test_config(stage, "eu-north-1"), zip, interceptors, true)
 }
 
@@ -114,11 +120,15 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
     let zip = write_test_zip(dir.path());
 
     // How many calls a whole `up` from empty makes: every one of them is the place of a cut once.
+    let account = Account::new().await;
     let log = CallLog::default();
     let probe = unique_stage();
     let (faults, answered) = consistency_answers();
     stack::up(
-        &with_consistency(options(&probe, &zip, vec![log.interceptor()]), &faults),
+        &with_consistency(
+            options(&account, &probe, &zip, vec![log.interceptor()]),
+            &faults,
+        ),
         &Reporter::quiet(),
     )
     .await
@@ -126,9 +136,9 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
     let total = log
         .calls()
         .iter()
-        .filter(|call| !call.ends_with(".PutBucketTagging"))
+        .filter(|call| !call.ends_with(".PutBucketTagging") && !call.ends_with(".ListTables"))
         .count();
-    stack::destroy(&options(&probe, &zip, vec![]), &Reporter::quiet())
+    stack::destroy(&options(&account, &probe, &zip, vec![]), &Reporter::quiet())
         .await
         .unwrap();
     assert!(total > 20, "a whole up made only {total} calls");
@@ -139,7 +149,7 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
             allowed,
             sent: AtomicUsize::new(0),
         });
-        let opts = with_consistency(options(&stage, &zip, vec![cut]), &faults);
+        let opts = with_consistency(options(&account, &stage, &zip, vec![cut]), &faults);
         let interrupted = stack::up(&opts, &Reporter::quiet()).await;
         assert!(
             interrupted.is_err(),
@@ -148,14 +158,17 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
 
         let log = CallLog::default();
         stack::up(
-            &with_consistency(options(&stage, &zip, vec![log.interceptor()]), &faults),
+            &with_consistency(
+                options(&account, &stage, &zip, vec![log.interceptor()]),
+                &faults,
+            ),
             &Reporter::quiet(),
         )
         .await
         .unwrap_or_else(|err| panic!("up after a cut at call {allowed} of {total}: {err:#}"));
         log.clear();
         stack::up(
-            &options(&stage, &zip, vec![log.interceptor()]),
+            &options(&account, &stage, &zip, vec![log.interceptor()]),
             &Reporter::quiet(),
         )
         .await
@@ -165,7 +178,7 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
             Vec::<String>::new(),
             "third up after a cut at call {allowed}"
         );
-        stack::destroy(&options(&stage, &zip, vec![]), &Reporter::quiet())
+        stack::destroy(&options(&account, &stage, &zip, vec![]), &Reporter::quiet())
             .await
             .unwrap();
     }

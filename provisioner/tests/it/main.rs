@@ -2,8 +2,8 @@
 //! Each topic is a module (run one with `cargo test -p shopsmart-deploy --test it day2::`); `support` holds
 //! what they share. They all run in one process, in parallel, against one moto (`AWS_ENDPOINT_URL`), so a
 //! test must not change process-wide state (environment variables, current directory), and tests that count
-//! region-wide things (the Free Tier guard's provisioned capacity, the calls of an `up`) use regions of their
-//! own.
+//! account-wide things (the Free Tier guard's provisioned capacity, in every region; the calls of an `up`)
+//! use moto accounts of their own (`support::Account`).
 
 mod support;
 
@@ -14,6 +14,8 @@ mod config_validation;
 mod day2;
 mod diagram;
 mod freetier_guard;
+mod freetier_plan;
+mod freetier_usage;
 mod http_api;
 mod iam_role;
 mod interrupted_up;

@@ -83,7 +83,14 @@ fn examples(call: &str, action: &str, config: &Config) -> Vec<String> {
             format!("{bucket}/assets/app.js")
         }
         ("s3", _) => bucket,
-        ("dynamodb", "ListTables") | ("logs", "DescribeLogGroups") => "*".into(),
+        ("dynamodb", "ListTables") | ("logs", "DescribeLogGroups") | ("freetier", _) => "*".into(),
+        // The Free Tier guard describes every table of the account, in every region.
+        ("dynamodb", "DescribeTable") => {
+            return vec![
+                format!("arn:aws:dynamodb:{region}:{account}:table/{stack}-orders"),
+                format!("arn:aws:dynamodb:eu-west-1:{account}:table/someone-elses"),
+            ]
+        }
         ("dynamodb", _) => format!("arn:aws:dynamodb:{region}:{account}:table/{stack}-orders"),
         ("lambda", _) => format!("arn:aws:lambda:{region}:{account}:function:{stack}-api"),
         ("logs", _) => return vec![format!("{group}:*"), group],
@@ -185,6 +192,7 @@ async fn every_operation_the_verbs_send_without_alerts_is_allowed_by_the_printed
         "S3.DeleteObjects",
         "CloudWatch Logs.FilterLogEvents",
         "DynamoDB.Scan",
+        "FreeTier.GetAccountPlanState",
     ];
     let policy = printed_policy(&cli);
     assert_covered(&every_verb(&cli).await, &sent, &policy, &cli.config());

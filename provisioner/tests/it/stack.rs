@@ -184,6 +184,11 @@ async fn up_twice_plan_a_change_then_destroy_twice() {
         again.changes
     );
     assert_eq!(again.api_url.as_deref(), Some(api_url.as_str()));
+    // It adds no provisioned capacity, so the Free Tier guard does not count the account's tables (no
+    // ListTables), and the tables step takes the guard's DescribeTable answers instead of asking again.
+    let sent = |operation: &str| log.calls().iter().filter(|c| *c == operation).count();
+    assert_eq!(sent("DynamoDB.ListTables"), 0, "{:?}", log.calls());
+    assert_eq!(sent("DynamoDB.DescribeTable"), 3, "{:?}", log.calls());
     eprintln!(
         "measured: cold up {:.2} s with {cold_calls} calls; no-op up {:.2} s with {} calls",
         cold.as_secs_f64(),

@@ -42,9 +42,6 @@ async fn up_after_a_partial_up_converges() {
     stack::destroy(&opts, &Reporter::quiet()).await.unwrap();
 }
 
-/// A region no other test uses: the binary's `up` runs the Free Tier guard (no --allow-charges), which counts
-/// every provisioned table in the region, and in the one test process other topics' tests create tables in
-/// us-east-1 at the same time.
 const FOREIGN_TABLE_REGION: &str = "ap-northeast-1";
 
 #[tokio::test]
@@ -52,13 +49,19 @@ async fn a_foreign_table_stops_up_and_destroy_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let zip = write_test_zip(dir.path());
     let stage = unique_stage();
-    let ctx = ctx(test_config(&stage, FOREIGN_TABLE_REGION), Mode::Apply, &[]).await;
+    // An account of its own: the binary's `up` runs the Free Tier guard (no --allow-charges), which counts
+    // every provisioned table of the account, and other tests create tables at the same time.
+    let account = Account::new().await;
+    let ctx = account
+        .ctx(test_config(&stage, FOREIGN_TABLE_REGION), Mode::Apply, &[])
+        .await;
     let foreign = ctx.names.table(TableKind::Orders);
     create_untagged_table(&ctx, &foreign, "orderId").await;
 
     let cli = Cli::new(shipped_config())
         .stage(&stage)
-        .region(FOREIGN_TABLE_REGION);
+        .region(FOREIGN_TABLE_REGION)
+        .account(&account);
     let run = |args: &[&str]| cli.code_and_stderr(args);
     let (code, stderr) = run(&["up", "--function-zip", zip.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{stderr}");

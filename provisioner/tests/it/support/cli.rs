@@ -15,6 +15,8 @@ pub struct Cli {
     region: Option<String>,
     /// `None`: the moto the tests use (`AWS_ENDPOINT_URL`, required then).
     endpoint: Option<String>,
+    /// An access key of a moto account of the test's own; `None`: moto's shared default account.
+    access_key_id: Option<String>,
 }
 
 impl Cli {
@@ -25,7 +27,14 @@ impl Cli {
             stage: None,
             region: None,
             endpoint: None,
+            access_key_id: None,
         }
+    }
+
+    /// Talks to moto as `account` (with its access key) instead of moto's shared default account.
+    pub fn account(mut self, account: &super::Account) -> Self {
+        self.access_key_id = Some(account.access_key_id.clone());
+        self
     }
 
     /// Adds `--stage stage`.
@@ -61,7 +70,10 @@ impl Cli {
         let endpoint = self.endpoint.clone().unwrap_or_else(super::endpoint);
         command
             .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env(
+                "AWS_ACCESS_KEY_ID",
+                self.access_key_id.as_deref().unwrap_or("testing"),
+            )
             .env("AWS_SECRET_ACCESS_KEY", "testing");
         command
     }

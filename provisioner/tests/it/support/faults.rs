@@ -30,6 +30,9 @@ pub struct SeenRequest {
     pub query: String,
     pub target: Option<String>,
     pub body: String,
+    /// The region the request was signed for (from its SigV4 credential scope): every region reaches moto
+    /// at the same endpoint.
+    pub region: String,
 }
 
 impl SeenRequest {
@@ -250,6 +253,14 @@ impl Faults {
         self.state.lock().unwrap().history.clone()
     }
 
+    /// The requests seen so far (injected or forwarded) that `matches` picks, oldest first.
+    pub fn seen(&self, matches: impl Fn(&SeenRequest, &[SeenRequest]) -> bool) -> Vec<SeenRequest> {
+        self.history()
+            .into_iter()
+            .filter(|request| matches(request, &[]))
+            .collect()
+    }
+
     fn answer(&self, request: &HttpRequest) -> Option<HttpResponse> {
         let uri: http::Uri = request.uri().parse().expect("the SDK sends valid URIs");
         let seen = SeenRequest {
@@ -262,6 +273,7 @@ impl Faults {
                 .bytes()
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default(),
+            region: signed_region(request.headers().get("authorization").unwrap_or_default()),
         };
         let mut state = self.state.lock().unwrap();
         let State { rules, history } = &mut *state;
@@ -276,6 +288,16 @@ impl Faults {
         history.push(seen);
         response
     }
+}
+
+/// `AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...` → `REGION`.
+fn signed_region(authorization: &str) -> String {
+    authorization
+        .split("Credential=")
+        .nth(1)
+        .and_then(|scope| scope.split('/').nth(2))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// S3 path-style requests end bucket paths with `/`; rules name `/bucket`.
@@ -320,6 +342,13 @@ impl HttpConnector for FaultyConnector {
     }
 }
 
+/// A read-only context for a fresh stage in `region` (moto's default account) whose traffic passes through
+/// `faults`.
+pub async fn plan_ctx(faults: &Faults, region: &str) -> Ctx {
+    let config = super::test_config(&super::unique_stage(), region);
+    ctx_with_faults(config, Mode::Plan, &[], faults).await
+}
+
 /// A stack context against moto whose HTTP traffic passes through `faults`.
 pub async fn ctx_with_faults(
     config: Config,
@@ -332,6 +361,7 @@ pub async fn ctx_with_faults(
         profile: None,
         endpoint_url: Some(super::endpoint()),
         emulator_credentials: false,
+        single_attempt: false,
     };
     let sdk = load_sdk_config(&settings)
         .await
@@ -346,5 +376,6 @@ pub async fn ctx_with_faults(
         config,
         mode,
         notes: Default::default(),
+        guard_reads: Default::default(),
     }
 }

@@ -14,7 +14,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -92,6 +94,87 @@ pub fn test_config(stage: &str, region: &str) -> Config {
     }
 }
 
+/// A moto account of the test's own. moto keeps one state per account id and takes it from the request's
+/// `x-moto-account-id` header, else from the access key (one created by IAM CreateAccessKey belongs to the
+/// account it was created in), else its default 123456789012 that the other tests share. What counts the
+/// whole account (the Free Tier guard) needs one: other tests' tables are then not in it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    /// An access key of this account, for the binary (which sends no header).
+    pub access_key_id: String,
+}
+
+impl Account {
+    /// A fresh account id, with an IAM user and access key in it.
+    pub async fn new() -> Self {
+        let digits = uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000;
+        let id = format!("{:012}", digits.max(1));
+        let iam = clients("us-east-1", &[AccountHeader(id.clone()).into()])
+            .await
+            .iam;
+        iam.create_user()
+            .user_name("shopsmart-test")
+            .send()
+            .await
+            .unwrap();
+        let key = iam
+            .create_access_key()
+            .user_name("shopsmart-test")
+            .send()
+            .await
+            .unwrap();
+        Self {
+            id,
+            access_key_id: key.access_key().unwrap().access_key_id().to_owned(),
+        }
+    }
+
+    /// Sends every request of clients that carry it to this account.
+    pub fn interceptor(&self) -> SharedInterceptor {
+        AccountHeader(self.id.clone()).into()
+    }
+
+    /// [`ctx`] in this account.
+    pub async fn ctx(&self, config: Config, mode: Mode, interceptors: &[SharedInterceptor]) -> Ctx {
+        let mut all = interceptors.to_vec();
+        all.push(self.interceptor());
+        Ctx {
+            account_id: self.id.clone(),
+            ..ctx(config, mode, &all).await
+        }
+    }
+}
+
+/// Adds `x-moto-account-id` to every request.
+#[derive(Debug, Clone)]
+struct AccountHeader(String);
+
+impl From<AccountHeader> for SharedInterceptor {
+    fn from(header: AccountHeader) -> Self {
+        SharedInterceptor::new(header)
+    }
+}
+
+impl Intercept for AccountHeader {
+    fn name(&self) -> &'static str {
+        "AccountHeader"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        context
+            .request_mut()
+            .headers_mut()
+            .insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
+}
+
 /// Every AWS operation sent through clients that carry this interceptor, as `Service.Operation`.
 #[derive(Debug, Clone, Default)]
 pub struct CallLog {
@@ -154,6 +237,7 @@ pub async fn clients(region: &str, interceptors: &[SharedInterceptor]) -> Client
         profile: None,
         endpoint_url: Some(endpoint()),
         emulator_credentials: false,
+        single_attempt: false,
     };
     let sdk = load_sdk_config(&settings).await;
     Clients::new(&sdk, interceptors)
@@ -169,6 +253,7 @@ pub async fn ctx(config: Config, mode: Mode, interceptors: &[SharedInterceptor])
         config,
         mode,
         notes: Default::default(),
+        guard_reads: Default::default(),
     }
 }
 
@@ -240,9 +325,9 @@ pub fn elf_header(machine: u16) -> Vec<u8> {
     header
 }
 
-/// What the CLI builds from its flags, against moto, with a prebuilt zip. Tests that share moto's region
-/// with others pass `allow_charges`: the Free Tier guard counts provisioned capacity region-wide (its own
-/// tests, freetier_guard.rs and day2.rs, use regions of their own).
+/// What the CLI builds from its flags, against moto, with a prebuilt zip. Tests that share moto's default
+/// account with others pass `allow_charges`: the Free Tier guard counts provisioned capacity account-wide,
+/// every region (its own tests, freetier_guard.rs and day2.rs, use accounts of their own: [`Account`]).
 pub fn stack_options(
     config: Config,
     zip: &std::path::Path,
@@ -255,6 +340,7 @@ pub fn stack_options(
             profile: None,
             endpoint_url: Some(endpoint()),
             emulator_credentials: false,
+            single_attempt: false,
         },
         config,
         workspace_root: repo_root(),
