@@ -642,12 +642,20 @@ async fn converge_all(
         let _ = facts.code.set(function_code(opts, verb).await?);
     }
     let steps = up_steps(opts, ctx, verb, &facts);
-    // The account's Free Tier plan (one call) is asked beside the steps: only the summary needs it.
-    let (changes, account_plan) = tokio::join!(
+    // The account's Free Tier plan (one call), for the summary: `plan` asks it beside the steps; `up` only
+    // once it changed something (a no-op `up` has nothing new to say about cost, and stays one wave of reads).
+    let (changes, plan_read) = tokio::join!(
         ctx.notes.relay(progress, graph::run(steps, progress, verb)),
-        account_plan(opts, ctx, verb)
+        account_plan(opts, ctx, verb == Verb::Plan)
     );
     let changes = changes?;
+    let account_plan = match plan_read {
+        None if verb == Verb::Up => {
+            let changed = changes.iter().any(Change::is_mutation);
+            account_plan(opts, ctx, changed).await
+        }
+        read => read,
+    };
     let api_url = facts.api.get().cloned().flatten().map(|api| api.endpoint);
     if let (Verb::Up, Some(api_url)) = (verb, &api_url) {
         if ctx.aws.custom_endpoint {
@@ -675,14 +683,16 @@ async fn converge_all(
     Ok(outcome)
 }
 
-/// The account's Free Tier plan for the summaries of `up` and `plan`; `None` for `status` and in `dev`.
-async fn account_plan(opts: &StackOptions, ctx: &Ctx, verb: Verb) -> Option<freetier::AccountPlan> {
-    match verb {
-        Verb::Up | Verb::Plan if !opts.aws.emulator_credentials => {
-            Some(freetier::AccountPlan::read(ctx).await)
-        }
-        _ => None,
+/// The account's Free Tier plan for the summaries of `up` and `plan` when `wanted`; never in `dev`.
+async fn account_plan(
+    opts: &StackOptions,
+    ctx: &Ctx,
+    wanted: bool,
+) -> Option<freetier::AccountPlan> {
+    if !wanted || opts.aws.emulator_credentials {
+        return None;
     }
+    Some(freetier::AccountPlan::read(ctx).await)
 }
 
 /// The summary's details: the URLs, and console links (not in `dev`, whose resources live in the emulator):

@@ -152,5 +152,16 @@ async fn plan_and_up_carry_the_plan_for_their_summaries() {
     assert_eq!(planned.account_plan.as_ref(), Some(&expected));
     let upped = stack::up(&opts, &Reporter::quiet()).await.unwrap();
     assert_eq!(upped.account_plan.as_ref(), Some(&expected));
+    // A no-op up has nothing new to say about cost: it does not ask (one call fewer on every day-2 run).
+    let asked = || {
+        faults
+            .history()
+            .iter()
+            .filter(|r| plan_state(r, &[]))
+            .count()
+    };
+    let before = asked();
+    let again = stack::up(&opts, &Reporter::quiet()).await.unwrap();
+    assert_eq!((again.account_plan, asked()), (None, before));
     stack::destroy(&opts, &Reporter::quiet()).await.unwrap();
 }
