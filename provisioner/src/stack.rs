@@ -629,12 +629,7 @@ async fn converge_all(
             ));
         }
         account_tables = guard.account;
-        // Not refused (the allowance covers a learner's shop many times over), but said: nothing bounds it.
-        if verb == Verb::Up && ctx.config.website.https {
-            let prices = freetier::PriceSheet::current();
-            let sentence = freetier::estimate::cloudfront_flood_sentence(prices);
-            progress.note(&format!("note: website.https: {sentence}"));
-        }
+        cloudfront_note(ctx, verb, progress);
     }
     let facts = Facts::default();
     if opts.function_zip.is_some() {
@@ -668,10 +663,9 @@ async fn converge_all(
         }
     }
     let bucket = bucket_name(ctx);
-    let cdn = facts.cdn.get().cloned().flatten();
     let outcome = UpOutcome {
         changes,
-        website_url: site_url(ctx, cdn.as_ref()),
+        website_url: site_url(ctx, facts.cdn.get().cloned().flatten().as_ref()),
         api_url,
         bucket,
         account_tables,
@@ -681,6 +675,16 @@ async fn converge_all(
     let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());
     progress.finish(verb, started.elapsed(), details);
     Ok(outcome)
+}
+
+/// With `website.https`: not refused by the guard (the always-free allowance covers a learner's shop many
+/// times over), but said, since nothing bounds CloudFront's traffic without WAF.
+fn cloudfront_note(ctx: &Ctx, verb: Verb, progress: &Reporter) {
+    if verb == Verb::Up && ctx.config.website.https {
+        let prices = freetier::PriceSheet::current();
+        let sentence = freetier::estimate::cloudfront_flood_sentence(prices);
+        progress.note(&format!("note: website.https: {sentence}"));
+    }
 }
 
 /// The account's Free Tier plan for the summaries of `up` and `plan` when `wanted`; never in `dev`.
