@@ -30,7 +30,7 @@ use crate::support::*;
 #[derive(Debug)]
 struct CutAfter {
     allowed: usize,
-    sent: AtomicUsize,
+    sent: std::sync::Arc<AtomicUsize>,
 }
 
 impl Intercept for CutAfter {
@@ -48,11 +48,12 @@ impl Intercept for CutAfter {
         // follow-up tagging call stands in for that atomic create: it is never the place of a cut.
         // The Free Tier guard's ListTables in every region only reads, and one that fails is a warning that
         // the count may be low: a cut there is a cut at the next call, so it is not a place of its own (it
-        // would add one `up` per region to this test).
-        if cfg
-            .load::<Metadata>()
-            .is_some_and(|m| m.name() == "PutBucketTagging" || m.name() == "ListTables")
-        {
+        // would add one `up` per region to this test). The account's Free Tier plan is read for the summary
+        // once the steps are done, and a failed read is a note there by design: a cut at it would leave an
+        // `up` that succeeds.
+        if cfg.load::<Metadata>().is_some_and(|m| {
+            ["PutBucketTagging", "ListTables", "GetAccountPlanState"].contains(&m.name())
+        }) {
             return Ok(());
         }
         if self.sent.fetch_add(1, Ordering::SeqCst) < self.allowed {
@@ -136,7 +137,11 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
     let total = log
         .calls()
         .iter()
-        .filter(|call| !call.ends_with(".PutBucketTagging") && !call.ends_with(".ListTables"))
+        .filter(|call| {
+            ![".PutBucketTagging", ".ListTables", ".GetAccountPlanState"]
+                .iter()
+                .any(|uncut| call.ends_with(uncut))
+        })
         .count();
     stack::destroy(&options(&account, &probe, &zip, vec![]), &Reporter::quiet())
         .await
@@ -145,15 +150,20 @@ async fn an_up_cut_after_any_call_is_finished_by_the_next_up() {
 
     for allowed in 1..total {
         let stage = unique_stage();
+        let sent = std::sync::Arc::new(AtomicUsize::new(0));
         let cut = SharedInterceptor::new(CutAfter {
             allowed,
-            sent: AtomicUsize::new(0),
+            sent: sent.clone(),
         });
         let opts = with_consistency(options(&account, &stage, &zip, vec![cut]), &faults);
         let interrupted = stack::up(&opts, &Reporter::quiet()).await;
+        // An `up` may need a call or two fewer than the probe: a step's read ahead races the step it needs
+        // (the website files' ListObjectsV2 against CreateBucket: before it, it fails and is made again; after
+        // it, it counts). Such an `up` never met the cut; one that did must fail.
+        let needed = sent.load(Ordering::SeqCst);
         assert!(
-            interrupted.is_err(),
-            "up with only {allowed} calls of {total} should fail"
+            interrupted.is_err() || needed <= allowed,
+            "up with only {allowed} calls of {total} should fail (it tried {needed})"
         );
 
         let log = CallLog::default();
