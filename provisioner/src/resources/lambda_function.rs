@@ -463,12 +463,12 @@ async fn update_configuration(ctx: &Ctx, config: &LiveConfiguration) -> anyhow::
 }
 
 /// Waits until a function we just created has left Pending (Lambda prepares it for a few seconds; until
-/// then every invocation fails). Polled at [`wait::Pace::PROPAGATION`]; a function that ends up Failed is
+/// then every invocation fails). Polled at [`wait::Pace::QUICK`] (one GetFunction each); a function that ends up Failed is
 /// an error carrying Lambda's reason.
 pub async fn wait_active(ctx: &Ctx) -> anyhow::Result<()> {
     let name = ctx.names.function();
     let what = format!("Lambda function ({name}) to become Active");
-    wait::until_paced(wait::Pace::PROPAGATION, &what, WAITER_MAX, || async {
+    wait::until_paced(wait::Pace::QUICK, &what, WAITER_MAX, || async {
         let output = ctx
             .aws
             .lambda
