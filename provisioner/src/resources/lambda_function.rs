@@ -106,23 +106,26 @@ fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
 /// function.
 async fn read(ctx: &Ctx) -> anyhow::Result<Option<Live>> {
     let name = ctx.names.function();
-    let get = async {
-        let output = ctx
-            .aws
-            .lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await;
-        found(output, |e| e.is_resource_not_found_exception())
-            .aws_context(|| format!("reading Lambda function ({name})"))
-    };
+    let get = get_function(ctx, &name);
     let arn = ctx.arns().function(&name);
     let (output, tags) = tokio::try_join!(get, read_tags(ctx, &arn))?;
     Ok(output.zip(tags).map(|(output, tags)| Live {
         tags,
         ..live_from(ctx, output)
     }))
+}
+
+/// GetFunction; `None` when there is no function.
+async fn get_function(ctx: &Ctx, name: &str) -> anyhow::Result<Option<GetFunctionOutput>> {
+    let output = ctx
+        .aws
+        .lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await;
+    found(output, |e| e.is_resource_not_found_exception())
+        .aws_context(|| format!("reading Lambda function ({name})"))
 }
 
 /// GetFunction leaves out `Tags` unless the caller may call ListTags: asking ListTags itself turns a missing
@@ -469,14 +472,12 @@ pub async fn wait_active(ctx: &Ctx) -> anyhow::Result<()> {
     let name = ctx.names.function();
     let what = format!("Lambda function ({name}) to become Active");
     wait::until_paced(wait::Pace::QUICK, &what, WAITER_MAX, || async {
-        let output = ctx
-            .aws
-            .lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await
-            .aws_context(|| format!("reading the state of Lambda function ({name})"))?;
+        let Some(output) = get_function(ctx, &name).await? else {
+            anyhow::bail!(
+                "Lambda function ({name}) disappeared while Lambda was preparing it (someone deleted it?); \
+                 run `up` again to create it"
+            );
+        };
         let Some(output) = output.configuration else {
             return Ok(None);
         };
