@@ -44,7 +44,7 @@ pub struct Step<'a> {
     pub label: &'static str,
     pub needs: &'static [&'static str],
     keep: Keep,
-    ahead: Option<LocalBoxFuture<'a, Ahead>>,
+    ahead: Option<LocalBoxFuture<'a, anyhow::Result<Box<dyn Any>>>>,
     work: Work<'a>,
 }
 
@@ -79,15 +79,7 @@ impl<'a> Step<'a> {
         F: FnOnce(Option<L>) -> Fut + 'a,
         Fut: Future<Output = anyhow::Result<Vec<Change>>> + 'a,
     {
-        let ahead = read.map(move |read| match read {
-            Ok(found) => Some(Box::new(found) as Box<dyn Any>),
-            Err(err) => {
-                tracing::debug!(
-                    "{label}: reading ahead failed, it reads again after its needs: {err:#}"
-                );
-                None
-            }
-        });
+        let ahead = read.map(|read| read.map(|found| Box::new(found) as Box<dyn Any>));
         Self {
             label,
             needs,
@@ -130,16 +122,37 @@ pub fn order(steps: &[Step<'_>]) -> anyhow::Result<Vec<usize>> {
 
 /// What finished: a read ahead, or a step's work.
 enum Event {
-    Read(usize, Ahead),
+    Read(usize, anyhow::Result<Box<dyn Any>>),
     Done(usize, Progress, anyhow::Result<Vec<Change>>),
 }
 
 /// Runs the steps, each as soon as its needs are done (and its read ahead, if any, has finished); returns
-/// every change in the steps' declared order.
+/// every change in the steps' declared order. A read ahead that failed is made again by its step's work.
 pub async fn run(
     steps: Vec<Step<'_>>,
     progress: &Reporter,
     verb: Verb,
+) -> anyhow::Result<Vec<Change>> {
+    run_with(steps, progress, verb, None).await
+}
+
+/// [`run`], but no step's work starts before every read ahead has succeeded: a failed read fails the run,
+/// with `read_failed` as its context, before anything was written (`destroy` reads and checks the owner of
+/// everything it would delete, and deletes nothing unless all of it is this stack's).
+pub async fn run_after_reads(
+    steps: Vec<Step<'_>>,
+    progress: &Reporter,
+    verb: Verb,
+    read_failed: &'static str,
+) -> anyhow::Result<Vec<Change>> {
+    run_with(steps, progress, verb, Some(read_failed)).await
+}
+
+async fn run_with(
+    steps: Vec<Step<'_>>,
+    progress: &Reporter,
+    verb: Verb,
+    reads_first: Option<&'static str>,
 ) -> anyhow::Result<Vec<Change>> {
     order(&steps)?;
     let count = steps.len();
@@ -160,11 +173,13 @@ pub async fn run(
         }
         pending.push(Some(step.work));
     }
+    // Reads ahead still running.
+    let mut reading = read.iter().filter(|r| r.is_none()).count();
     let mut done: BTreeSet<&str> = BTreeSet::new();
     let mut results: Vec<Vec<Change>> = vec![Vec::new(); count];
     let mut first_error = None;
     loop {
-        if first_error.is_none() {
+        if first_error.is_none() && (reads_first.is_none() || reading == 0) {
             for index in 0..count {
                 let ready =
                     read[index].is_some() && needs[index].iter().all(|need| done.contains(need));
@@ -187,7 +202,23 @@ pub async fn run(
             break;
         };
         match event {
-            Event::Read(index, found) => read[index] = Some(found),
+            Event::Read(index, found) => {
+                reading -= 1;
+                read[index] = Some(match (found, reads_first) {
+                    (Ok(found), _) => Some(found),
+                    (Err(err), Some(context)) => {
+                        first_error.get_or_insert(err.context(context));
+                        None
+                    }
+                    (Err(err), None) => {
+                        tracing::debug!(
+                            "{}: reading ahead failed, it reads again after its needs: {err:#}",
+                            labels[index]
+                        );
+                        None
+                    }
+                });
+            }
             Event::Done(index, started, Ok(changes)) => {
                 progress.end(started, verb, &changes);
                 done.insert(labels[index]);
@@ -324,5 +355,52 @@ mod tests {
             "{log:?}"
         );
         assert!(log.contains(&"read fails got None".to_owned()), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn after_reads_no_work_starts_before_every_read_is_in_and_a_failed_read_stops_all() {
+        use std::sync::Mutex;
+        use std::time::Duration;
+        let log = Mutex::new(Vec::new());
+        let say = |line: &str| log.lock().unwrap().push(line.to_owned());
+        let steps = |fail: bool| {
+            vec![
+                Step::read_ahead("quick", &[], Keep::Always, async { Ok(1) }, |_| async {
+                    say("quick work");
+                    Ok(Vec::new())
+                }),
+                Step::read_ahead(
+                    "slow",
+                    &[],
+                    Keep::Always,
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        say("slow read");
+                        match fail {
+                            true => Err(anyhow::anyhow!("someone else's")),
+                            false => Ok(2),
+                        }
+                    },
+                    |_| async {
+                        say("slow work");
+                        Ok(Vec::new())
+                    },
+                ),
+            ]
+        };
+        run_after_reads(steps(false), &Reporter::quiet(), Verb::Destroy, "checking")
+            .await
+            .unwrap();
+        assert_eq!(
+            log.lock().unwrap()[0],
+            "slow read",
+            "no work before the last read"
+        );
+        log.lock().unwrap().clear();
+        let err = run_after_reads(steps(true), &Reporter::quiet(), Verb::Destroy, "checking")
+            .await
+            .unwrap_err();
+        assert_eq!(format!("{err:#}"), "checking: someone else's");
+        assert_eq!(*log.lock().unwrap(), vec!["slow read"], "no work at all");
     }
 }

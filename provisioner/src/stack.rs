@@ -218,7 +218,7 @@ enum Act {
 
 /// A step that converges or deletes one resource made from the configuration alone. Its read starts with the
 /// run: its needs never change what it reads (see [`Keep::Always`]); for `destroy`, what the steps before it
-/// delete uses the resource but is no part of it.
+/// delete uses the resource but is no part of it, and the read checks the owner (before anything is deleted).
 fn resource_step<'a, R>(
     label: &'static str,
     needs: &'static [&'static str],
@@ -234,7 +234,12 @@ where
         label,
         needs,
         Keep::Always,
-        async move { make(ctx).read(ctx).await },
+        async move {
+            match act {
+                Act::Converge => make(ctx).read(ctx).await,
+                Act::Delete => resources::read_owned(ctx, &make(ctx)).await,
+            }
+        },
         move |read| async move {
             let change = match act {
                 Act::Converge => change_from(ctx, &make(ctx), read).await?,
@@ -457,7 +462,8 @@ fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     ]
 }
 
-/// `destroy`'s graph: what uses a resource goes before it; every read at once, the deletes in that order.
+/// `destroy`'s graph: what uses a resource goes before it; every read (and owner check) at once, the deletes
+/// in that order once all of them are in.
 fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
     let after_function = &["Lambda function"];
     let mut steps = vec![
@@ -482,10 +488,9 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
             "DynamoDB tables",
             after_function,
             Keep::Always,
-            try_join_all(
-                TableKind::ALL
-                    .map(|kind| async move { Table::to_delete(ctx, kind).read(ctx).await }),
-            ),
+            try_join_all(TableKind::ALL.map(|kind| async move {
+                resources::read_owned(ctx, &Table::to_delete(ctx, kind)).await
+            })),
             move |read| async move {
                 let tables = TableKind::ALL.map(|kind| Table::to_delete(ctx, kind));
                 let reads = read.map_or_else(
@@ -508,28 +513,64 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
         ),
         // Looked for whatever `https` says now (it may have been on for an earlier `up`); reported only when
         // found unless `https` is on.
-        Step::new("CloudFront distribution", &[], move || async move {
-            cdn_gone(ctx, &Distribution::existing(ctx)).await
-        }),
-        Step::new(
+        cdn_gone("CloudFront distribution", &[], ctx, Distribution::existing),
+        cdn_gone(
             "origin access control",
             &["CloudFront distribution"],
-            move || async move { cdn_gone(ctx, &OriginAccessControl::new(ctx)).await },
+            ctx,
+            OriginAccessControl::new,
         ),
     ];
     if has_billing(opts) {
-        steps.push(Step::new("budget alert", &[], move || async move {
-            Ok(budget::destroy(ctx).await?.into_iter().collect())
-        }));
+        steps.push(Step::read_ahead(
+            "budget alert",
+            &[],
+            Keep::Always,
+            budget::read_to_delete(ctx),
+            move |read| async move {
+                let gone = match read {
+                    Some(read) => budget::destroy_from(ctx, read).await?,
+                    None => budget::destroy(ctx).await?,
+                };
+                Ok(gone.into_iter().collect())
+            },
+        ));
     }
     steps
 }
 
-async fn cdn_gone<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Vec<Change>> {
-    if ctx.config.website.https {
-        return Ok(vec![resources::destroy(ctx, resource).await?]);
-    }
-    Ok(resources::prune(ctx, resource).await?.into_iter().collect())
+/// `destroy`'s step for a CloudFront resource: with `https` on, like any other (absent is "already gone",
+/// foreign an error); with it off, deleted only when found and ours, and otherwise not reported.
+fn cdn_gone<'a, R>(
+    label: &'static str,
+    needs: &'static [&'static str],
+    ctx: &'a Ctx,
+    make: fn(&Ctx) -> R,
+) -> Step<'a>
+where
+    R: Resource + 'a,
+    R::Live: 'static,
+{
+    let https = ctx.config.website.https;
+    Step::read_ahead(
+        label,
+        needs,
+        Keep::Always,
+        async move {
+            match https {
+                true => resources::read_owned(ctx, &make(ctx)).await,
+                false => resources::read_if_ours(ctx, &make(ctx)).await,
+            }
+        },
+        move |read| async move {
+            let resource = make(ctx);
+            if https {
+                return Ok(vec![resources::destroy_from(ctx, &resource, read).await?]);
+            }
+            let pruned = resources::prune_from(ctx, &resource, read).await?;
+            Ok(pruned.into_iter().collect())
+        },
+    )
 }
 
 /// The zero-spend budget is left out in `dev`: the local emulator has no billing, and its Budgets API lacks
@@ -753,21 +794,13 @@ pub async fn status(opts: &StackOptions, progress: &Reporter) -> anyhow::Result<
 
 /// Deletes everything the stack owns, in reverse dependency order. Idempotent.
 ///
-/// A dry run (reads only) goes first: a resource with one of our names but without our tag stops `destroy`
-/// before anything is deleted, not half-way through.
+/// Every resource is read, and its owner checked, before anything is deleted: a resource with one of our
+/// names but without our tag stops `destroy` before anything is deleted, not half-way through. The deletes
+/// use those reads (made moments before, after the learner confirmed).
 pub async fn destroy(opts: &StackOptions, progress: &Reporter) -> anyhow::Result<DestroyOutcome> {
     let started = Instant::now();
-    let preview = context(opts, Mode::Plan).await?;
-    emulator_note(&preview, opts, progress);
-    delete_all(opts, &preview, &Reporter::quiet()).await.context(
-        "checking, before deleting anything, that every resource with this stack's names is this stack's; \
-         nothing was deleted",
-    )?;
-    // The same clients and account: only the mode changes (no second SDK load or STS call).
-    let ctx = Ctx {
-        mode: Mode::Apply,
-        ..preview
-    };
+    let ctx = context(opts, Mode::Apply).await?;
+    emulator_note(&ctx, opts, progress);
     let changes = delete_all(opts, &ctx, progress).await?;
     progress.finish(
         Verb::Destroy,
@@ -784,7 +817,12 @@ async fn delete_all(
     progress: &Reporter,
 ) -> anyhow::Result<Vec<Change>> {
     let steps = destroy_steps(opts, ctx);
-    ctx.notes
-        .relay(progress, graph::run(steps, progress, Verb::Destroy))
-        .await
+    let walk = graph::run_after_reads(
+        steps,
+        progress,
+        Verb::Destroy,
+        "checking, before deleting anything, that every resource with this stack's names is this stack's; \
+         nothing was deleted",
+    );
+    ctx.notes.relay(progress, walk).await
 }

@@ -156,6 +156,15 @@ def main():
     print(f"emulated: {DELAY_MS:g} ms a call, IAM propagation {IAM_S:g} s, Lambda Pending {PENDING_S:g} s")
     for label, runs in results.items():
         report(label, runs, critical.get(label))
+    if os.environ.get("BENCH_TIMELINE"):
+        # Every call of the cold `up` and `destroy`: arrival and answer in ms from the run's start.
+        for label, at in (("cold up", cold_at), ("destroy", destroy_at)):
+            start, end = TIMES[at]
+            print(f"{label} timeline (ms from start; wall {(end - start) * 1000:.0f}):")
+            for arrived, answered, waiting, operation in sorted(c for c in propagation.timeline
+                                                                if start <= c[0] and c[1] <= end):
+                print(f"  {(arrived - start) * 1000:7.0f} {(answered - start) * 1000:7.0f}"
+                      f"{' wait' if waiting else '     '} {operation}")
     beyond = sorted(m - b * 1000 for m, _, b in code)
     print(f"code-change up beyond its build: median {beyond[len(beyond) // 2]:.1f} ms, min {beyond[0]:.1f}, "
           f"max {beyond[-1]:.1f} (the stand-in build took {sorted(b for _, _, b in code)[len(code) // 2] * 1000:.0f} ms)")

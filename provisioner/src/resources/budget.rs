@@ -455,10 +455,18 @@ pub async fn converge(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
     }
 }
 
+async fn prune(ctx: &Ctx, budget: &ZeroSpendBudget) -> anyhow::Result<Option<Change>> {
+    let read = read_if_ours(ctx, budget).await?;
+    super::prune_from(ctx, budget, Some(read)).await
+}
+
 /// With `alerts` off no Budgets permission is needed: if the look for a budget left over from when alerts
 /// were on is refused, the learner is told and nothing else happens.
-async fn prune(ctx: &Ctx, budget: &ZeroSpendBudget) -> anyhow::Result<Option<Change>> {
-    match super::prune(ctx, budget).await {
+async fn read_if_ours(
+    ctx: &Ctx,
+    budget: &ZeroSpendBudget,
+) -> anyhow::Result<Option<ObservedBudget>> {
+    match super::read_if_ours(ctx, budget).await {
         Err(err) if crate::aws_error::is_access_denied(&err) => {
             ctx.notes.say(format!(
                 "  note: could not look for a budget alert left from when `alerts` was on (no \
@@ -471,13 +479,32 @@ async fn prune(ctx: &Ctx, budget: &ZeroSpendBudget) -> anyhow::Result<Option<Cha
     }
 }
 
-/// `destroy`'s step. With `alerts` off, a budget that is absent or someone else's is none of this stack's
-/// business (`None`); with alerts on, absent is "already gone" and foreign is an error.
-pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
+/// What `destroy` will delete, read (and its owner checked) before anything is deleted. With `alerts` off,
+/// a budget that is absent or someone else's is none of this stack's business (`None`); with alerts on,
+/// foreign is an error.
+pub async fn read_to_delete(ctx: &Ctx) -> anyhow::Result<Option<ObservedBudget>> {
     let budget = ZeroSpendBudget::to_delete(ctx);
     match ctx.config.alerts {
-        Some(_) => Ok(Some(super::destroy(ctx, &budget).await?)),
-        None => prune(ctx, &budget).await,
+        Some(_) => super::read_owned(ctx, &budget).await,
+        None => read_if_ours(ctx, &budget).await,
+    }
+}
+
+/// `destroy`'s step: [`read_to_delete`], then [`destroy_from`].
+pub async fn destroy(ctx: &Ctx) -> anyhow::Result<Option<Change>> {
+    let read = read_to_delete(ctx).await?;
+    destroy_from(ctx, read).await
+}
+
+/// `destroy`'s step, from [`read_to_delete`]'s answer; with alerts on, absent is "already gone".
+pub async fn destroy_from(
+    ctx: &Ctx,
+    read: Option<ObservedBudget>,
+) -> anyhow::Result<Option<Change>> {
+    let budget = ZeroSpendBudget::to_delete(ctx);
+    match ctx.config.alerts {
+        Some(_) => Ok(Some(super::destroy_from(ctx, &budget, Some(read)).await?)),
+        None => super::prune_from(ctx, &budget, Some(read)).await,
     }
 }
 

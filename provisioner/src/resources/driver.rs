@@ -102,20 +102,45 @@ pub async fn destroy_from<R: Resource>(
     Ok(change(Action::Delete))
 }
 
-/// For a resource the config no longer asks for: deletes it when it exists and is ours, and otherwise
-/// reports nothing (someone else's resource of that name is none of this stack's business).
-pub async fn prune<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Option<Change>> {
-    let Some(live) = resource.read(ctx).await? else {
-        return Ok(None);
-    };
-    let ours = match resource.owner(&live) {
+/// What [`destroy_from`] will delete, read before anything is deleted: `None` when it is absent, an error
+/// (naming the fix) when it is someone else's.
+pub async fn read_owned<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Option<R::Live>> {
+    let live = resource.read(ctx).await?;
+    if let Some(live) = &live {
+        check_owner(ctx, resource, live)?;
+    }
+    Ok(live)
+}
+
+/// What [`prune_from`] will delete: the resource when it exists and is ours, else `None`.
+pub async fn read_if_ours<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Option<R::Live>> {
+    let live = resource.read(ctx).await?;
+    Ok(live.filter(|live| match resource.owner(live) {
         Owner::Tags(tags) => ctx.is_ours(tags),
         Owner::Marker(ours) => ours,
         Owner::Parent => true,
+    }))
+}
+
+/// For a resource the config no longer asks for: deletes it when it exists and is ours, and otherwise
+/// reports nothing (someone else's resource of that name is none of this stack's business).
+pub async fn prune<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Option<Change>> {
+    prune_from(ctx, resource, None).await
+}
+
+/// [`prune`] from what [`read_if_ours`] found before, or, with `None`, from reading it now.
+pub async fn prune_from<R: Resource>(
+    ctx: &Ctx,
+    resource: &R,
+    read: Option<Option<R::Live>>,
+) -> anyhow::Result<Option<Change>> {
+    let live = match read {
+        Some(live) => live,
+        None => read_if_ours(ctx, resource).await?,
     };
-    if !ours {
+    let Some(live) = live else {
         return Ok(None);
-    }
+    };
     if ctx.mode == Mode::Apply && !resource.delete(ctx, &live).await? {
         return Ok(None);
     }

@@ -145,11 +145,21 @@ impl Resource for Permission {
     type Live = Grant;
     identity!(KIND, sid, Parent);
 
+    /// For `destroy`, the function's tags are read beside the policy: a statement found on a function that is
+    /// not ours is an error before anything is deleted, and the delete needs no call to check it.
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Grant>> {
-        if matches!(self.target, Target::NotYetKnown) {
-            return Ok(None);
+        match self.target {
+            Target::NotYetKnown => Ok(None),
+            Target::Api(_) => read(ctx, &self.sid).await,
+            Target::Nothing => {
+                let (grant, ours) = tokio::join!(read(ctx, &self.sid), function_is_ours(ctx));
+                let Some(grant) = grant? else {
+                    return Ok(None);
+                };
+                ensure_ours(ctx, &self.sid, ours?)?;
+                Ok(Some(grant))
+            }
         }
-        read(ctx, &self.sid).await
     }
 
     fn diff(&self, ctx: &Ctx, live: &Grant) -> Vec<FieldChange> {
@@ -176,7 +186,9 @@ impl Resource for Permission {
     }
 
     async fn delete(&self, ctx: &Ctx, _live: &Grant) -> anyhow::Result<bool> {
-        ensure_function_is_ours(ctx, &self.sid).await?;
+        if !matches!(self.target, Target::Nothing) {
+            ensure_function_is_ours(ctx, &self.sid).await?;
+        }
         remove(ctx, &self.sid).await
     }
 }
@@ -198,23 +210,27 @@ async fn remove(ctx: &Ctx, sid: &str) -> anyhow::Result<bool> {
 
 /// The statement lives on the function: it is written or removed only if the function carries our tag.
 async fn ensure_function_is_ours(ctx: &Ctx, sid: &str) -> anyhow::Result<()> {
+    ensure_ours(ctx, sid, function_is_ours(ctx).await?)
+}
+
+/// Whether our function carries our tag (`false` when it does not exist).
+async fn function_is_ours(ctx: &Ctx) -> anyhow::Result<bool> {
     let function = ctx.names.function();
     let arn = ctx.arns().function(&function);
-    let tags = ctx
-        .aws
-        .lambda
-        .list_tags()
-        .resource(&arn)
-        .send()
-        .await
-        .aws_context(|| format!("reading tags of Lambda function ({function})"))?
-        .tags
-        .unwrap_or_default();
-    if !ctx.is_ours(&tags) {
+    let tags = found(
+        ctx.aws.lambda.list_tags().resource(&arn).send().await,
+        |e| e.is_resource_not_found_exception(),
+    )
+    .aws_context(|| format!("reading tags of Lambda function ({function})"))?;
+    Ok(ctx.is_ours(&tags.and_then(|t| t.tags).unwrap_or_default()))
+}
+
+fn ensure_ours(ctx: &Ctx, sid: &str, ours: bool) -> anyhow::Result<()> {
+    if !ours {
         return Err(foreign_error(
             ctx,
             super::lambda_function::KIND,
-            &function,
+            &ctx.names.function(),
             &format!("Its permission {sid} is left untouched too. {FIX_CHOOSE_ANOTHER_NAME}"),
         ));
     }

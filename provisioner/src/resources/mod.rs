@@ -69,7 +69,10 @@ pub mod tables;
 pub mod website_bucket;
 pub mod website_upload;
 
-pub use driver::{converge, converge_from, destroy, destroy_from, prune, Converged};
+pub use driver::{
+    converge, converge_from, destroy, destroy_from, prune, prune_from, read_if_ours, read_owned,
+    Converged,
+};
 
 /// Tags as AWS reports them.
 pub type Tags = HashMap<String, String>;

@@ -294,20 +294,28 @@ impl Resource for Table {
         Ok(())
     }
 
-    /// Waits for ACTIVE first (a table still CREATING or UPDATING cannot be deleted), then until it is gone.
-    async fn delete(&self, ctx: &Ctx, _live: &ObservedTable) -> anyhow::Result<bool> {
+    /// A table is deleted only when ACTIVE (not CREATING or UPDATING): one read so (moments ago) is deleted at
+    /// once, and waited for only if DeleteTable answers ResourceInUseException (it began an update since); any
+    /// other is waited for first. Then the wait until it is gone.
+    async fn delete(&self, ctx: &Ctx, live: &ObservedTable) -> anyhow::Result<bool> {
         let name = &self.name;
-        wait_until_active(ctx, name).await?;
-        let deleted = deleted(
-            ctx.aws
-                .dynamodb
-                .delete_table()
-                .table_name(name)
-                .send()
-                .await,
-            |e| e.is_resource_not_found_exception(),
-        )
-        .aws_context(|| format!("deleting DynamoDB table ({name})"))?;
+        if live.table.status != TableStatus::Active {
+            wait_until_active(ctx, name).await?;
+        }
+        let send = || ctx.aws.dynamodb.delete_table().table_name(name).send();
+        let mut answer = send().await;
+        let in_use = |e: &aws_sdk_dynamodb::operation::delete_table::DeleteTableError| {
+            e.is_resource_in_use_exception()
+        };
+        if answer
+            .as_ref()
+            .is_err_and(|e| e.as_service_error().is_some_and(in_use))
+        {
+            wait_until_active(ctx, name).await?;
+            answer = send().await;
+        }
+        let deleted = deleted(answer, |e| e.is_resource_not_found_exception())
+            .aws_context(|| format!("deleting DynamoDB table ({name})"))?;
         if deleted {
             wait_until_gone(ctx, name).await?;
         }

@@ -815,6 +815,11 @@ async fn empty(ctx: &Ctx, bucket: &str) -> anyhow::Result<usize> {
             delete_objects(ctx, bucket, batch.to_vec()).await?;
             deleted += batch.len();
         }
+        // The whole listing fitted in one page and is gone: nothing to list again (an object written
+        // meanwhile makes DeleteBucket answer BucketNotEmpty, and the bucket is emptied again).
+        if page.is_truncated() != Some(true) {
+            return Ok(deleted);
+        }
     }
 }
 

@@ -233,12 +233,28 @@ async fn up_twice_plan_a_change_then_destroy_twice() {
     assert_eq!(log.mutating_calls(), Vec::<String>::new());
 
     // Destroy, then destroy again.
+    log.clear();
     let destroyed = stack::destroy(&opts, &progress).await.unwrap();
     assert!(
         destroyed.changes.iter().all(|c| c.action == Action::Delete),
         "{:#?}",
         destroyed.changes
     );
+    // Every resource read once, its owner checked before anything was deleted, and the deletes made from
+    // those reads: the function's tags serve the function and its permission; a table is described when
+    // read and when waited for until gone; the bucket's one page of objects is listed once.
+    let sent = |operation: &str| log.calls().iter().filter(|c| *c == operation).count();
+    for (operation, times) in [
+        ("Lambda.GetFunction", 1),
+        ("Lambda.ListTags", 2),
+        ("Lambda.GetPolicy", 1),
+        ("ApiGatewayV2.GetApis", 1),
+        ("IAM.GetRole", 1),
+        ("DynamoDB.DescribeTable", 6),
+        ("S3.ListObjectVersions", 1),
+    ] {
+        assert_eq!(sent(operation), times, "{operation}: {:?}", log.calls());
+    }
     assert_nothing_remains(&ctx).await;
     let again = stack::destroy(&opts, &progress).await.unwrap();
     assert!(

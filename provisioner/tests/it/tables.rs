@@ -329,3 +329,51 @@ async fn update_limits_and_ttl_refusals_are_explained() {
         .await
         .unwrap();
 }
+
+/// A table read ACTIVE is deleted without waiting; if it began an update since, DeleteTable answers
+/// ResourceInUseException (moto never does: injected, in the shape DynamoDB documents), and the table is
+/// waited for until ACTIVE and deleted then.
+#[tokio::test]
+async fn a_table_busy_at_delete_is_waited_for_then_deleted() {
+    let config = test_config(&unique_stage(), "us-east-1");
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config, Mode::Apply, &[], &faults).await;
+    let orders = apply.names.table(TableKind::Orders);
+    tables::converge_table(&apply, TableKind::Orders)
+        .await
+        .unwrap();
+    let busy = faults.inject(
+        1,
+        |r, _| r.target.as_deref() == Some("DynamoDB_20120810.DeleteTable"),
+        Canned::aws_json_error(
+            400,
+            "ResourceInUseException",
+            "Attempt to change a resource which is still in use: Table is being updated",
+        ),
+    );
+    let before = faults.history().len();
+    let gone = tables::destroy_table(&apply, TableKind::Orders)
+        .await
+        .unwrap();
+    assert_eq!(gone.action, Action::Delete);
+    assert_eq!(busy.count(), 1);
+    let sent: Vec<String> = faults.history()[before..]
+        .iter()
+        .filter_map(|r| r.target.clone())
+        .map(|t| t.trim_start_matches("DynamoDB_20120810.").to_owned())
+        .collect();
+    // Read (with tags and TTL), delete refused, wait for ACTIVE, delete, wait until gone.
+    let deletes: Vec<usize> = (0..sent.len())
+        .filter(|i| sent[*i] == "DeleteTable")
+        .collect();
+    assert_eq!(deletes.len(), 2, "{sent:?}");
+    assert!(
+        sent[deletes[0]..deletes[1]].contains(&"DescribeTable".to_owned()),
+        "{sent:?}"
+    );
+    assert!(
+        !sent[..deletes[0]][1..].contains(&"DescribeTable".to_owned()),
+        "no wait before the first delete: {sent:?}"
+    );
+    assert!(tables::describe(&apply, &orders).await.unwrap().is_none());
+}
