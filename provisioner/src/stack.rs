@@ -352,7 +352,7 @@ fn web_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx, facts: &'a Facts) -> Vec<
             "invoke permission",
             &["HTTP API"],
             Keep::Always,
-            async move { Permission::to_delete(ctx).read(ctx).await },
+            async move { Permission::existing(ctx).read(ctx).await },
             move |read| async move {
                 let permission = Permission::new(ctx, fact(&facts.api).as_ref());
                 Ok(vec![change_from(ctx, &permission, read).await?])

@@ -75,8 +75,8 @@ pub async fn converge_from<R: Resource>(
     })
 }
 
-/// Deletes the resource if it is ours; "already gone" is success. In `Mode::Plan` only reads (the dry run
-/// `destroy` makes over every resource before it deletes anything).
+/// Deletes the resource if it is ours; "already gone" is success. In `Mode::Plan` only reads and checks the
+/// owner.
 pub async fn destroy<R: Resource>(ctx: &Ctx, resource: &R) -> anyhow::Result<Change> {
     destroy_from(ctx, resource, None).await
 }

@@ -562,7 +562,7 @@ async fn apply_concurrency(ctx: &Ctx, reserved: Option<i32>) -> anyhow::Result<(
     Ok(())
 }
 
-/// Retries `call` (every second at most, see [`wait::Pace::PROPAGATION`]) while Lambda says the role cannot be assumed yet (IAM is
+/// Retries `call` (every half second at most, see [`wait::Pace::PROPAGATION`]) while Lambda says the role cannot be assumed yet (IAM is
 /// eventually consistent: a new or changed role takes seconds to reach Lambda), up to a deadline.
 /// `is_invalid_parameter` picks the typed InvalidParameterValueException variant; the message then tells this
 /// case apart from a genuinely invalid parameter, which fails at once.

@@ -85,6 +85,8 @@ pub enum Target {
     NotYetKnown,
     /// `destroy`: whatever is there goes.
     Nothing,
+    /// `up` reading ahead, before the HTTP API's id is known: whatever is there, to compare later.
+    Any,
 }
 
 /// The statement `{stack}-apigateway-invoke` in our function's resource policy.
@@ -106,6 +108,14 @@ impl Permission {
         Self {
             sid: ctx.names.invoke_permission_sid(),
             target: Target::Nothing,
+        }
+    }
+
+    /// The statement as it is, read ahead of the HTTP API (its owner is checked when it is written).
+    pub fn existing(ctx: &Ctx) -> Self {
+        Self {
+            sid: ctx.names.invoke_permission_sid(),
+            target: Target::Any,
         }
     }
 
@@ -150,7 +160,7 @@ impl Resource for Permission {
     async fn read(&self, ctx: &Ctx) -> anyhow::Result<Option<Grant>> {
         match self.target {
             Target::NotYetKnown => Ok(None),
-            Target::Api(_) => read(ctx, &self.sid).await,
+            Target::Api(_) | Target::Any => read(ctx, &self.sid).await,
             Target::Nothing => {
                 let (grant, ours) = tokio::join!(read(ctx, &self.sid), function_is_ours(ctx));
                 let Some(grant) = grant? else {

@@ -189,6 +189,8 @@ async fn up_twice_plan_a_change_then_destroy_twice() {
     let sent = |operation: &str| log.calls().iter().filter(|c| *c == operation).count();
     assert_eq!(sent("DynamoDB.ListTables"), 0, "{:?}", log.calls());
     assert_eq!(sent("DynamoDB.DescribeTable"), 3, "{:?}", log.calls());
+    // The function's tags once (its own read); the permission's read ahead asks only for the policy.
+    assert_eq!(sent("Lambda.ListTags"), 1, "{:?}", log.calls());
     eprintln!(
         "measured: cold up {:.2} s with {cold_calls} calls; no-op up {:.2} s with {} calls",
         cold.as_secs_f64(),
