@@ -124,6 +124,8 @@ pub fn order(steps: &[Step<'_>]) -> anyhow::Result<Vec<usize>> {
 enum Event {
     Read(usize, anyhow::Result<Box<dyn Any>>),
     Done(usize, Progress, anyhow::Result<Vec<Change>>),
+    /// The gate of [`run_gated`] answered.
+    Gate(anyhow::Result<()>),
 }
 
 /// Runs the steps, each as soon as its needs are done (and its read ahead, if any, has finished); returns
@@ -133,7 +135,18 @@ pub async fn run(
     progress: &Reporter,
     verb: Verb,
 ) -> anyhow::Result<Vec<Change>> {
-    run_with(steps, progress, verb, None).await
+    run_with(steps, progress, verb, None, None).await
+}
+
+/// [`run`], but no step's work starts before `gate` has succeeded (the reads ahead start at once, beside
+/// it); a failed gate fails the run before any work, so before any write (`up`'s Free Tier guard).
+pub async fn run_gated<'a>(
+    steps: Vec<Step<'a>>,
+    progress: &Reporter,
+    verb: Verb,
+    gate: impl Future<Output = anyhow::Result<()>> + 'a,
+) -> anyhow::Result<Vec<Change>> {
+    run_with(steps, progress, verb, None, Some(Box::pin(gate))).await
 }
 
 /// [`run`], but no step's work starts before every read ahead has succeeded: a failed read fails the run,
@@ -145,20 +158,25 @@ pub async fn run_after_reads(
     verb: Verb,
     read_failed: &'static str,
 ) -> anyhow::Result<Vec<Change>> {
-    run_with(steps, progress, verb, Some(read_failed)).await
+    run_with(steps, progress, verb, Some(read_failed), None).await
 }
 
-async fn run_with(
-    steps: Vec<Step<'_>>,
+async fn run_with<'a>(
+    steps: Vec<Step<'a>>,
     progress: &Reporter,
     verb: Verb,
     reads_first: Option<&'static str>,
+    gate: Option<LocalBoxFuture<'a, anyhow::Result<()>>>,
 ) -> anyhow::Result<Vec<Change>> {
     order(&steps)?;
     let count = steps.len();
     let needs: Vec<&[&str]> = steps.iter().map(|s| s.needs).collect();
     let labels: Vec<&str> = steps.iter().map(|s| s.label).collect();
-    let mut events = FuturesUnordered::<LocalBoxFuture<'_, Event>>::new();
+    let mut events = FuturesUnordered::<LocalBoxFuture<'a, Event>>::new();
+    let mut gate_open = gate.is_none();
+    if let Some(gate) = gate {
+        events.push(Box::pin(gate.map(Event::Gate)));
+    }
     // Per step: `None` while its read ahead runs, then what it read.
     let mut read: Vec<Option<Ahead>> = Vec::with_capacity(count);
     let mut pending: Vec<Option<Work<'_>>> = Vec::with_capacity(count);
@@ -179,7 +197,7 @@ async fn run_with(
     let mut results: Vec<Vec<Change>> = vec![Vec::new(); count];
     let mut first_error = None;
     loop {
-        if first_error.is_none() && (reads_first.is_none() || reading == 0) {
+        if first_error.is_none() && gate_open && (reads_first.is_none() || reading == 0) {
             for index in 0..count {
                 let ready =
                     read[index].is_some() && needs[index].iter().all(|need| done.contains(need));
@@ -223,6 +241,10 @@ async fn run_with(
                 progress.end(started, verb, &changes);
                 done.insert(labels[index]);
                 results[index] = changes;
+            }
+            Event::Gate(Ok(())) => gate_open = true,
+            Event::Gate(Err(err)) => {
+                first_error.get_or_insert(err);
             }
             Event::Done(_, started, Err(err)) => {
                 progress.end(started, verb, &[]);
@@ -402,5 +424,46 @@ mod tests {
             .unwrap_err();
         assert_eq!(format!("{err:#}"), "checking: someone else's");
         assert_eq!(*log.lock().unwrap(), vec!["slow read"], "no work at all");
+    }
+
+    #[tokio::test]
+    async fn gated_reads_run_beside_the_gate_and_a_failed_gate_stops_all_work() {
+        use std::sync::Mutex;
+        use std::time::Duration;
+        let log = Mutex::new(Vec::new());
+        let say = |line: &str| log.lock().unwrap().push(line.to_owned());
+        let steps = || {
+            vec![Step::read_ahead(
+                "step",
+                &[],
+                Keep::Always,
+                async {
+                    say("read");
+                    Ok(1)
+                },
+                |_| async {
+                    say("work");
+                    Ok(Vec::new())
+                },
+            )]
+        };
+        let gate = |pass: bool| async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            say("gate");
+            match pass {
+                true => Ok(()),
+                false => Err(anyhow::anyhow!("charges refused")),
+            }
+        };
+        run_gated(steps(), &Reporter::quiet(), Verb::Up, gate(true))
+            .await
+            .unwrap();
+        assert_eq!(*log.lock().unwrap(), vec!["read", "gate", "work"]);
+        log.lock().unwrap().clear();
+        let err = run_gated(steps(), &Reporter::quiet(), Verb::Up, gate(false))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "charges refused");
+        assert_eq!(*log.lock().unwrap(), vec!["read", "gate"]);
     }
 }

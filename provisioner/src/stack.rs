@@ -652,38 +652,43 @@ async fn converge_all(
             "note: the function's code is not compared; pass --function-zip PATH to compare it",
         );
     }
-    // The Free Tier guard reads only, so it runs before the first write of `up` and in `plan`; `up` counts the
-    // account's other tables only when it would add provisioned capacity.
-    let mut account_tables = None;
-    if verb != Verb::Status {
-        let count = match verb {
-            Verb::Up => freetier::guard::Count::WhenAddingCapacity,
-            _ => freetier::guard::Count::Always,
-        };
-        let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
-        for warning in guard.account.iter().flat_map(|account| &account.warnings) {
-            progress.note(&format!("warning: {warning}"));
-        }
-        for finding in guard.findings {
-            progress.note(&format!(
-                "warning: accepted with --allow-charges: {finding}"
-            ));
-        }
-        account_tables = guard.account;
-        cloudfront_note(ctx, verb, progress);
-    }
     let facts = Facts::default();
-    if opts.function_zip.is_some() {
-        // A prebuilt zip is only read and checked: a zip Lambda could not run is refused before any write.
-        let _ = facts.code.set(function_code(opts, verb).await?);
-    }
+    let account_tables = std::cell::OnceCell::new();
+    // What must hold before the first write, beside the steps' reads (`graph::run_gated`): the Free Tier
+    // guard (reads only; in `plan` too; `up` counts the account's other tables only when it would add
+    // provisioned capacity) and a `--function-zip` Lambda could run (refused before any write).
+    let gate = async {
+        if verb != Verb::Status {
+            let count = match verb {
+                Verb::Up => freetier::guard::Count::WhenAddingCapacity,
+                _ => freetier::guard::Count::Always,
+            };
+            let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
+            for warning in guard.account.iter().flat_map(|account| &account.warnings) {
+                progress.note(&format!("warning: {warning}"));
+            }
+            for finding in guard.findings {
+                progress.note(&format!(
+                    "warning: accepted with --allow-charges: {finding}"
+                ));
+            }
+            let _ = account_tables.set(guard.account);
+            cloudfront_note(ctx, verb, progress);
+        }
+        if opts.function_zip.is_some() {
+            let _ = facts.code.set(function_code(opts, verb).await?);
+        }
+        Ok(())
+    };
     let steps = up_steps(opts, ctx, verb, &facts);
     // The account's Free Tier plan (one call), for the summary: `plan` asks it beside the steps; `up` only
     // once it changed something (a no-op `up` has nothing new to say about cost, and stays one wave of reads).
     let (changes, plan_read) = tokio::join!(
-        ctx.notes.relay(progress, graph::run(steps, progress, verb)),
+        ctx.notes
+            .relay(progress, graph::run_gated(steps, progress, verb, gate)),
         account_plan(opts, ctx, verb == Verb::Plan)
     );
+    let account_tables = account_tables.into_inner().flatten();
     let changes = changes?;
     let account_plan = match plan_read {
         None if verb == Verb::Up => {
