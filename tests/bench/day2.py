@@ -13,6 +13,9 @@ The function is built from source (no `--function-zip`), by a stand-in for cargo
 Lambda toolchain are not on this machine): `cargo lambda build` writes an 8 MB "binary" (the start of the
 provisioner's own debug binary, which compresses like real machine code, plus the build's number) and logs
 its own duration, which the code-change figure subtracts ("build time plus ...").
+
+BENCH_TIMELINE=1 also prints every call of the cold `up` and of `destroy` (arrival and answer, ms from the
+run's start): where a run's time above its critical path goes.
 """
 
 import os
