@@ -161,6 +161,37 @@ pub async fn run_after_reads(
     run_with(steps, progress, verb, Some(read_failed), None).await
 }
 
+/// Whether a step that `needs` these changed anything (`results` so far, by step as in `labels`).
+fn a_need_changed(needs: &[&str], labels: &[&str], results: &[Vec<Change>]) -> bool {
+    needs.iter().any(|need| {
+        let need = labels.iter().position(|label| label == need);
+        need.is_some_and(|i| results[i].iter().any(Change::is_mutation))
+    })
+}
+
+/// What a finished read ahead leaves for its step's work. A failed read is made again by the work, or, with
+/// `reads_first`, fails the run (the first error is kept).
+fn kept_read(
+    label: &str,
+    found: anyhow::Result<Box<dyn Any>>,
+    reads_first: Option<&'static str>,
+    first_error: &mut Option<anyhow::Error>,
+) -> Ahead {
+    match (found, reads_first) {
+        (Ok(found), _) => Some(found),
+        (Err(err), Some(context)) => {
+            first_error.get_or_insert(err.context(context));
+            None
+        }
+        (Err(err), None) => {
+            tracing::debug!(
+                "{label}: reading ahead failed, it reads again after its needs: {err:#}"
+            );
+            None
+        }
+    }
+}
+
 async fn run_with<'a>(
     steps: Vec<Step<'a>>,
     progress: &Reporter,
@@ -169,7 +200,6 @@ async fn run_with<'a>(
     gate: Option<LocalBoxFuture<'a, anyhow::Result<()>>>,
 ) -> anyhow::Result<Vec<Change>> {
     order(&steps)?;
-    let count = steps.len();
     let needs: Vec<&[&str]> = steps.iter().map(|s| s.needs).collect();
     let labels: Vec<&str> = steps.iter().map(|s| s.label).collect();
     let mut events = FuturesUnordered::<LocalBoxFuture<'a, Event>>::new();
@@ -178,35 +208,33 @@ async fn run_with<'a>(
         events.push(Box::pin(gate.map(Event::Gate)));
     }
     // Per step: `None` while its read ahead runs, then what it read.
-    let mut read: Vec<Option<Ahead>> = Vec::with_capacity(count);
-    let mut pending: Vec<Option<Work<'_>>> = Vec::with_capacity(count);
+    let mut read: Vec<Option<Ahead>> = Vec::with_capacity(labels.len());
     let keep: Vec<Keep> = steps.iter().map(|s| s.keep).collect();
-    for (index, step) in steps.into_iter().enumerate() {
-        match step.ahead {
-            Some(ahead) => {
-                events.push(Box::pin(ahead.map(move |found| Event::Read(index, found))));
-                read.push(None);
-            }
-            None => read.push(Some(None)),
-        }
-        pending.push(Some(step.work));
-    }
+    let mut pending: Vec<Option<Work<'_>>> = steps
+        .into_iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let ahead = step
+                .ahead
+                .map(|ahead| ahead.map(move |found| Event::Read(index, found)));
+            read.push(if ahead.is_some() { None } else { Some(None) });
+            events.extend(ahead.map(|ahead| Box::pin(ahead) as LocalBoxFuture<'a, Event>));
+            Some(step.work)
+        })
+        .collect();
     // Reads ahead still running.
     let mut reading = read.iter().filter(|r| r.is_none()).count();
     let mut done: BTreeSet<&str> = BTreeSet::new();
-    let mut results: Vec<Vec<Change>> = vec![Vec::new(); count];
-    let mut first_error = None;
+    let mut results: Vec<Vec<Change>> = vec![Vec::new(); labels.len()];
+    let mut error = None;
     loop {
-        if first_error.is_none() && gate_open && (reads_first.is_none() || reading == 0) {
-            for index in 0..count {
+        if error.is_none() && gate_open && (reads_first.is_none() || reading == 0) {
+            for index in 0..labels.len() {
                 let ready =
                     read[index].is_some() && needs[index].iter().all(|need| done.contains(need));
                 if let Some(work) = pending[index].take_if(|_| ready) {
                     let changed = keep[index] == Keep::IfNeedsUnchanged
-                        && needs[index].iter().any(|need| {
-                            let need = labels.iter().position(|label| label == need);
-                            need.is_some_and(|i| results[i].iter().any(Change::is_mutation))
-                        });
+                        && a_need_changed(needs[index], &labels, &results);
                     let ahead = read[index].take().flatten().filter(|_| !changed);
                     let started = progress.begin(labels[index]);
                     let work = work(ahead);
@@ -222,20 +250,7 @@ async fn run_with<'a>(
         match event {
             Event::Read(index, found) => {
                 reading -= 1;
-                read[index] = Some(match (found, reads_first) {
-                    (Ok(found), _) => Some(found),
-                    (Err(err), Some(context)) => {
-                        first_error.get_or_insert(err.context(context));
-                        None
-                    }
-                    (Err(err), None) => {
-                        tracing::debug!(
-                            "{}: reading ahead failed, it reads again after its needs: {err:#}",
-                            labels[index]
-                        );
-                        None
-                    }
-                });
+                read[index] = Some(kept_read(labels[index], found, reads_first, &mut error));
             }
             Event::Done(index, started, Ok(changes)) => {
                 progress.end(started, verb, &changes);
@@ -244,15 +259,15 @@ async fn run_with<'a>(
             }
             Event::Gate(Ok(())) => gate_open = true,
             Event::Gate(Err(err)) => {
-                first_error.get_or_insert(err);
+                error.get_or_insert(err);
             }
             Event::Done(_, started, Err(err)) => {
                 progress.end(started, verb, &[]);
-                first_error.get_or_insert(err);
+                error.get_or_insert(err);
             }
         }
     }
-    match first_error {
+    match error {
         Some(err) => Err(err),
         None => Ok(results.concat()),
     }

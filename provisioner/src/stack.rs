@@ -654,32 +654,7 @@ async fn converge_all(
     }
     let facts = Facts::default();
     let account_tables = std::cell::OnceCell::new();
-    // What must hold before the first write, beside the steps' reads (`graph::run_gated`): the Free Tier
-    // guard (reads only; in `plan` too; `up` counts the account's other tables only when it would add
-    // provisioned capacity) and a `--function-zip` Lambda could run (refused before any write).
-    let gate = async {
-        if verb != Verb::Status {
-            let count = match verb {
-                Verb::Up => freetier::guard::Count::WhenAddingCapacity,
-                _ => freetier::guard::Count::Always,
-            };
-            let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
-            for warning in guard.account.iter().flat_map(|account| &account.warnings) {
-                progress.note(&format!("warning: {warning}"));
-            }
-            for finding in guard.findings {
-                progress.note(&format!(
-                    "warning: accepted with --allow-charges: {finding}"
-                ));
-            }
-            let _ = account_tables.set(guard.account);
-            cloudfront_note(ctx, verb, progress);
-        }
-        if opts.function_zip.is_some() {
-            let _ = facts.code.set(function_code(opts, verb).await?);
-        }
-        Ok(())
-    };
+    let gate = before_writes(opts, ctx, verb, progress, &facts, &account_tables);
     let steps = up_steps(opts, ctx, verb, &facts);
     // The account's Free Tier plan (one call), for the summary: `plan` asks it beside the steps; `up` only
     // once it changed something (a no-op `up` has nothing new to say about cost, and stays one wave of reads).
@@ -721,6 +696,41 @@ async fn converge_all(
     let details = summary(opts, ctx, verb, &outcome, api_id.as_deref());
     progress.finish(verb, started.elapsed(), details);
     Ok(outcome)
+}
+
+/// What must hold before `up`'s first write, run beside the steps' reads (`graph::run_gated`): the Free Tier
+/// guard (reads only; in `plan` too; `up` counts the account's other tables only when it would add
+/// provisioned capacity; its count goes to `account_tables`) and a `--function-zip` Lambda could run
+/// (refused before any write).
+async fn before_writes(
+    opts: &StackOptions,
+    ctx: &Ctx,
+    verb: Verb,
+    progress: &Reporter,
+    facts: &Facts,
+    account_tables: &std::cell::OnceCell<Option<freetier::AccountTables>>,
+) -> anyhow::Result<()> {
+    if verb != Verb::Status {
+        let count = match verb {
+            Verb::Up => freetier::guard::Count::WhenAddingCapacity,
+            _ => freetier::guard::Count::Always,
+        };
+        let guard = freetier::preflight(ctx, opts.allow_charges, count).await?;
+        for warning in guard.account.iter().flat_map(|account| &account.warnings) {
+            progress.note(&format!("warning: {warning}"));
+        }
+        for finding in guard.findings {
+            progress.note(&format!(
+                "warning: accepted with --allow-charges: {finding}"
+            ));
+        }
+        let _ = account_tables.set(guard.account);
+        cloudfront_note(ctx, verb, progress);
+    }
+    if opts.function_zip.is_some() {
+        let _ = facts.code.set(function_code(opts, verb).await?);
+    }
+    Ok(())
 }
 
 /// With `website.https`: not refused by the guard (the always-free allowance covers a learner's shop many
