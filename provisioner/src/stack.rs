@@ -551,23 +551,16 @@ where
     R: Resource + 'a,
     R::Live: 'static,
 {
-    let https = ctx.config.website.https;
+    if ctx.config.website.https {
+        return resource_step(label, needs, ctx, make, Act::Delete);
+    }
     Step::read_ahead(
         label,
         needs,
         Keep::Always,
-        async move {
-            match https {
-                true => resources::read_owned(ctx, &make(ctx)).await,
-                false => resources::read_if_ours(ctx, &make(ctx)).await,
-            }
-        },
+        async move { resources::read_if_ours(ctx, &make(ctx)).await },
         move |read| async move {
-            let resource = make(ctx);
-            if https {
-                return Ok(vec![resources::destroy_from(ctx, &resource, read).await?]);
-            }
-            let pruned = resources::prune_from(ctx, &resource, read).await?;
+            let pruned = resources::prune_from(ctx, &make(ctx), read).await?;
             Ok(pruned.into_iter().collect())
         },
     )
