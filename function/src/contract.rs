@@ -47,8 +47,23 @@ pub const ON_SALE_ATTRIBUTE: &str = "onSale";
 pub const CORS_ALLOW_METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "OPTIONS"];
 /// The request headers a browser may send cross-origin (lower case, as HTTP/2 and API Gateway write them).
 pub const CORS_ALLOW_HEADERS: [&str; 3] = ["content-type", CART_ID_HEADER, IDEMPOTENCY_KEY_HEADER];
-/// The response headers a browser script may read cross-origin.
-pub const CORS_EXPOSE_HEADERS: [&str; 1] = [REQUEST_ID_HEADER];
+/// The response headers a browser script may read cross-origin (`retry-after`: how long a `busy` answer
+/// asks the storefront to wait).
+pub const CORS_EXPOSE_HEADERS: [&str; 2] = [REQUEST_ID_HEADER, "retry-after"];
+
+/// The error code of a request DynamoDB throttled (503, with `Retry-After`): the shop is busy, not broken.
+pub const BUSY_CODE: &str = "busy";
+/// The `Retry-After` of a `busy` answer, in whole seconds: DynamoDB refills provisioned capacity every
+/// second, so one second later the request usually fits (the storefront retries by itself after it).
+pub const BUSY_RETRY_AFTER_SECONDS: u32 = 1;
+/// DynamoDB's error codes for a throttled request (HTTP 400, JSON `__type` `...#CODE`; the SDK retries them
+/// itself first). A transaction cancelled for want of capacity is `TransactionCanceledException` with the
+/// reason code `ThrottlingError` (checkout.rs).
+pub const DYNAMODB_THROTTLE_CODES: [&str; 3] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+];
 
 /// Environment variable: the DynamoDB table of products.
 pub const PRODUCTS_TABLE_ENV: &str = "PRODUCTS_TABLE";

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use axum::extract::{Query, State};
 use axum::Json;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::ON_SALE_ATTRIBUTE as ON_SALE;
 use crate::cursor::{decode_cursor, encode_cursor};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Throttled};
 use crate::item::{self, Item};
 use crate::product_id::{ProductId, ProductIdPath};
 use crate::state::AppState;
@@ -23,7 +23,8 @@ pub const DEFAULT_PAGE_SIZE: i32 = 50;
 pub const MAX_PAGE_SIZE: i32 = 100;
 /// BatchGetItem takes at most 100 keys per call.
 const BATCH_GET_MAX_KEYS: usize = 100;
-/// UnprocessedKeys happen under throttling; retry a few times with growing pauses, then give up (500).
+/// UnprocessedKeys happen under throttling; retry a few times with growing pauses (0.6 s in all), then give
+/// up: 503 `busy`.
 const BATCH_GET_MAX_ATTEMPTS: u32 = 5;
 
 /// Whether the item is for sale: `onSale` missing or not `false`.
@@ -226,10 +227,11 @@ pub async fn load_products(
             {
                 None => break,
                 Some(_) if attempt >= BATCH_GET_MAX_ATTEMPTS => {
-                    return Err(anyhow!(
+                    // DynamoDB leaves keys unprocessed when the table's read capacity is used up: busy.
+                    return Err(anyhow::Error::new(Throttled(format!(
                         "batch-reading products from {}: keys still unprocessed after {attempt} attempts",
                         state.tables.products
-                    ))
+                    ))));
                 }
                 Some(unprocessed) => {
                     pending = unprocessed.clone();

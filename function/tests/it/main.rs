@@ -9,4 +9,5 @@ mod concurrency;
 mod lambda_events;
 mod local_mode;
 mod support;
+mod throttling;
 mod workspace_files;
