@@ -5,6 +5,7 @@
 
 mod api_routes;
 mod bad_requests;
+mod capacity;
 mod concurrency;
 mod lambda_events;
 mod local_mode;

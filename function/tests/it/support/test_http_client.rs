@@ -19,6 +19,7 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
@@ -32,6 +33,18 @@ pub struct TestHttpClient {
     /// (X-Amz-Target suffix such as "TransactWriteItems", hook)
     before: Option<(&'static str, Hook)>,
     throttle: Throttle,
+    recorder: Option<Recorder>,
+}
+
+/// Every DynamoDB exchange that went to moto: (operation, request JSON, response JSON), for measuring what a
+/// route consumes (capacity.rs).
+#[derive(Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<(String, serde_json::Value, serde_json::Value)>>>);
+
+impl Recorder {
+    pub fn take(&self) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
 }
 
 /// How DynamoDB answers a throttled request (botocore's dynamodb service-2.json and the DynamoDB API
@@ -88,11 +101,7 @@ impl Throttle {
             .iter()
             .find(|(op, _)| target.ends_with(&format!(".{op}")))?;
         state.answered.push(operation);
-        let body: serde_json::Value = request
-            .body()
-            .bytes()
-            .and_then(|bytes| serde_json::from_slice(bytes).ok())
-            .unwrap_or_default();
+        let body = json_of(request.body().bytes());
         let error = |code: &str, message: &str| {
             serde_json::json!({
                 "__type": format!("com.amazonaws.dynamodb.v20120810#{code}"),
@@ -156,6 +165,15 @@ impl TestHttpClient {
             lock: None,
             before: None,
             throttle: Throttle::default(),
+            recorder: None,
+        }
+    }
+
+    /// Records every exchange with moto in `recorder`.
+    pub fn recording(recorder: Recorder) -> Self {
+        TestHttpClient {
+            recorder: Some(recorder),
+            ..Self::plain()
         }
     }
 
@@ -197,6 +215,12 @@ impl HttpClient for TestHttpClient {
     }
 }
 
+fn json_of(bytes: Option<&[u8]>) -> serde_json::Value {
+    bytes
+        .and_then(|bytes| serde_json::from_slice(bytes).ok())
+        .unwrap_or_default()
+}
+
 #[derive(Debug)]
 struct TestConnector {
     inner: SharedHttpConnector,
@@ -207,6 +231,7 @@ impl HttpConnector for TestConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let inner = self.inner.clone();
         let lock = self.client.lock.clone();
+        let recorder = self.client.recorder.clone();
         let hook = self.client.before.clone().filter(|(operation, _)| {
             request
                 .headers()
@@ -226,7 +251,29 @@ impl HttpConnector for TestConnector {
                 Some(lock) => Some(lock.lock().await),
                 None => None,
             };
-            inner.call(request).await
+            let Some(recorder) = recorder else {
+                return inner.call(request).await;
+            };
+            let operation = request
+                .headers()
+                .get("x-amz-target")
+                .and_then(|target| target.rsplit('.').next())
+                .unwrap_or("unknown")
+                .to_owned();
+            let sent = json_of(request.body().bytes());
+            let mut response = inner.call(request).await?;
+            let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+            let bytes = http_body_util::BodyExt::collect(body)
+                .await
+                .map_err(|e| ConnectorError::other(e, None))?
+                .to_bytes();
+            recorder
+                .0
+                .lock()
+                .unwrap()
+                .push((operation, sent, json_of(Some(&bytes))));
+            *response.body_mut() = SdkBody::from(bytes);
+            Ok(response)
         })
     }
 }
