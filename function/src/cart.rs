@@ -16,7 +16,7 @@ use crate::item;
 use crate::json_body::JsonBody;
 use crate::money::{line_total_cents, sum_cents};
 use crate::product_id::{ProductId, ProductIdPath};
-use crate::products::{load_products, product_not_found, Product};
+use crate::products::{load_products, product_not_found, Product, Read};
 use crate::state::AppState;
 
 /// At most 49 distinct lines (not 50): checkout is ONE DynamoDB transaction of 1 order Put + 1 stock Update
@@ -195,7 +195,7 @@ impl Snapshot {
         let products = if ids.is_empty() {
             HashMap::new()
         } else {
-            load_products(state, &ids).await?
+            load_products(state, &ids, Read::Eventual).await?
         };
         Ok(Snapshot { lines, products })
     }

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult, Throttled};
 use crate::idempotency::{derived_order_id, idempotency_key};
 use crate::item;
 use crate::orders::{load_order, Order, STATUS_PLACED};
-use crate::products::load_products;
+use crate::products::{load_products, Read};
 use crate::state::AppState;
 
 const CONDITIONAL_CHECK_FAILED: &str = "ConditionalCheckFailed";
@@ -72,7 +72,7 @@ pub async fn checkout(
         .iter()
         .map(|l| l.product_id.as_str())
         .collect::<Vec<_>>();
-    let products = load_products(&state, &ids).await?;
+    let products = load_products(&state, &ids, Read::Consistent).await?;
     let priced = price_lines(&lines, &products)?;
     if !priced.unavailable.is_empty() {
         let ids: Vec<&str> = priced
@@ -279,7 +279,7 @@ async fn explain_cancellation(
         Cancellation::InsufficientStock(short) => {
             let short = short.iter().map(String::as_str).collect::<Vec<_>>();
             // The stock condition also fails for a product taken off sale meanwhile: read them again.
-            let now = load_products(state, &short).await?;
+            let now = load_products(state, &short, Read::Consistent).await?;
             let gone: Vec<&str> = short
                 .iter()
                 .copied()

@@ -120,12 +120,12 @@ pub mod capacity {
         write_units: NONE,
     };
 
-    /// Adding a product to a cart: a consistent Query of the cart, a consistent BatchGetItem of its products
-    /// (here: the one product of a new cart's first line) and one UpdateItem of the cart line.
+    /// Adding a product to a cart: a consistent Query of the cart, an eventually consistent BatchGetItem of
+    /// its products (here: the one product of a new cart's first line) and one UpdateItem of the cart line.
     pub const ADD_TO_CART: RouteCapacity = RouteCapacity {
         route: "POST /cart",
         half_read_units: TableUnits {
-            products: 2,
+            products: 1,
             carts: 2,
             orders: 0,
         },

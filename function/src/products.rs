@@ -177,12 +177,23 @@ pub async fn load_product(
         .transpose()
 }
 
+/// How a batch of products is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Strongly consistent (1 RCU per product): checkout prices the order from it.
+    Consistent,
+    /// Eventually consistent (half the capacity; may miss a change of the last second): the cart's view,
+    /// whose prices and stock the checkout reads again and its transaction checks.
+    Eventual,
+}
+
 /// Reads many products in one round trip (per 100 ids), retrying UnprocessedKeys with bounded backoff.
 /// Absent products are missing from the map; off-sale ones are in it with `on_sale: false` (their name
 /// tells the shopper which cart line is no longer sold).
 pub async fn load_products(
     state: &AppState,
     product_ids: &[&str],
+    read: Read,
 ) -> anyhow::Result<HashMap<String, Product>> {
     let mut products = HashMap::with_capacity(product_ids.len());
     for chunk in product_ids.chunks(BATCH_GET_MAX_KEYS) {
@@ -192,7 +203,7 @@ pub async fn load_products(
             .collect::<Vec<_>>();
         let mut pending = KeysAndAttributes::builder()
             .set_keys(Some(keys))
-            .consistent_read(true)
+            .consistent_read(read == Read::Consistent)
             .build()
             .context("building BatchGetItem keys for products")?;
         let mut attempt = 0;
