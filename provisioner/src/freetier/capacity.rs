@@ -212,7 +212,12 @@ impl Sustained {
             ),
             None => "the tables: on demand, no provisioned limit".to_owned(),
         };
+        let api_x10 = self.api_per_second.map(|rate| u64::from(rate) * 10);
         let limit = match self.limit_x10() {
+            Some((x10, true)) if Some(x10) == api_x10 => format!(
+                "{} a second, DynamoDB and the API's throttle alike",
+                per_second(x10)
+            ),
             Some((x10, true)) => format!("{} a second, DynamoDB is the limit", per_second(x10)),
             Some((x10, false)) => format!(
                 "{} a second, the API's throttle is the limit",
@@ -275,6 +280,32 @@ mod tests {
         // 300 s x 1 WCU / 2 WCU per checkout.
         assert_eq!(report.actions[2].burst, Some(150));
         assert_eq!(report.stack_units, (3, 3));
+    }
+
+    /// The shipped 7 RCU + 6 WCU: page views 6/s (products reads), add-to-carts 3/s (carts reads and
+    /// writes), checkouts 0.5/s (orders writes: 1 WCU, 2 a checkout).
+    #[test]
+    fn the_shipped_capacity() {
+        let config = free_config();
+        assert_eq!(
+            rates(&config),
+            [
+                (Some(60), Some((30, false))),
+                (Some(30), Some((30, true))),
+                (Some(5), Some((5, true)))
+            ]
+        );
+        assert_eq!(report(&config).actions[2].limited_by, ["orders writes"]);
+        assert_eq!(report(&config).stack_units, (7, 6));
+        let text = report(&config).render_text(PriceSheet::current());
+        assert_contains(
+            &text,
+            "add-to-carts (POST /cart): 3 a second, DynamoDB and the API's throttle alike",
+        );
+        assert_contains(
+            &text,
+            "page views (GET /products): 3 a second, the API's throttle is the limit",
+        );
     }
 
     #[test]
