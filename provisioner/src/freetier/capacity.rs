@@ -124,6 +124,38 @@ pub fn report(config: &Config) -> CapacityReport {
     }
 }
 
+/// What each line of a checkout beyond the first adds (a transaction writes 2 WCU per item per KB).
+fn extra_line() -> String {
+    let extra = capacity::CHECKOUT_EXTRA_LINE;
+    let mut parts = Vec::new();
+    for kind in TableKind::ALL {
+        let reads = cost_on(&extra.half_read_units, kind);
+        if reads > 0 {
+            parts.push(format!(
+                "{} RCU on {}",
+                per_second(u64::from(reads) * 5),
+                kind.suffix()
+            ));
+        }
+        let writes = cost_on(&extra.write_units, kind);
+        if writes > 0 {
+            parts.push(format!("{writes} WCU on {}", kind.suffix()));
+        }
+    }
+    let sum = |units: &TableUnits| units.products + units.carts + units.orders;
+    let one = capacity::CHECKOUT;
+    let (half_reads, writes) = (
+        sum(&one.half_read_units) + 4 * sum(&extra.half_read_units),
+        sum(&one.write_units) + 4 * sum(&extra.write_units),
+    );
+    format!(
+        "a checkout is one line above; each further line adds {} (one transaction: 2 WCU per item per KB): \
+         a checkout of 5 lines takes {} RCU + {writes} WCU in all.",
+        parts.join(", "),
+        per_second(u64::from(half_reads) * 5)
+    )
+}
+
 /// `5` → "0.5", `20` → "2".
 fn per_second(x10: u64) -> String {
     match x10 % 10 {
@@ -141,6 +173,7 @@ impl CapacityReport {
         for action in &self.actions {
             let _ = writeln!(out, "  {}", action.line());
         }
+        let _ = writeln!(out, "  {}", extra_line());
         if let Some(burst) = self.burst_line() {
             let _ = writeln!(out, "  {burst}");
         }
@@ -338,6 +371,9 @@ mod tests {
             "checkouts (POST /checkout): 0.5 a second, DynamoDB is the limit",
             "about 600 page views, 300 add-to-carts, 150 checkouts (each, on its own) go through faster than \
              the rates above as far as the API lets them: its throttle's burst is 10 requests",
+            "each further line adds 1 RCU on products, 2 WCU on products, 2 WCU on carts",
+            // 2 + 4 x 1 = 6 RCU; 6 + 4 x 4 = 22 WCU.
+            "a checkout of 5 lines takes 6 RCU + 22 WCU in all",
             "`tables.billing.provisioned`",
             "3 RCU + 3 WCU of the account's free 25 RCU + 25 WCU",
             "`api.throttle.rate_per_second`",
