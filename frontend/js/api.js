@@ -82,7 +82,8 @@ async function send(method, path, headers, body) {
 
 /**
  * Calls the API and returns the parsed JSON body of a 2xx answer; throws ApiError otherwise. A 503 `busy`
- * (DynamoDB throttled it; the API wrote nothing) is sent again, identical, after its Retry-After.
+ * (DynamoDB throttled it; the API wrote nothing) or API Gateway's 429 (its throttle; the function never ran)
+ * is sent again, identical, after its Retry-After.
  * @param {string} method
  * @param {string} path starting with "/", already URL-encoded
  * @param {{body?: unknown, headers?: Record<string,string>, withCart?: boolean}} [options]
@@ -97,7 +98,9 @@ export async function request(method, path, { body, headers = {}, withCart = fal
     for (let retry = 0; ; retry += 1) {
       response = await send(method, path, allHeaders, body);
       parsed = await readJson(response);
-      const busy = response.status === 503 && parsed?.error?.code === "busy";
+      // API Gateway's own throttle (the stage's rate, 3 requests a second by default) answers 429 "Too Many
+      // Requests" before the function runs: nothing was written either, so it is the same busy (1 s).
+      const busy = (response.status === 503 && parsed?.error?.code === "busy") || response.status === 429;
       if (!busy || retry === BUSY_RETRIES) break;
       await waitWhileBusy(retryAfterSeconds(response.headers.get("Retry-After")));
     }

@@ -52,20 +52,51 @@ function busyAnswer(retryAfter) {
   };
 }
 
-/** Answers the first `times` POSTs to `path` with busy (Retry-After `retryAfter`), then lets them through. */
-async function busyFor(page, path, times, retryAfter) {
+/** API Gateway's own throttle answer (the stage's rate limit): 429, no Retry-After, the function never ran. */
+function gatewayThrottled() {
+  return {
+    status: 429,
+    headers: { "content-type": "application/json", "access-control-allow-origin": new URL(shop.siteUrl).origin },
+    body: JSON.stringify({ message: "Too Many Requests" }),
+  };
+}
+
+/** Answers the first `times` POSTs to `path` with `answer` (busy, Retry-After `retryAfter`, unless given),
+ * then lets them through. */
+async function busyFor(page, path, times, retryAfter, answer = busyAnswer(retryAfter)) {
   const seen = [];
   await page.route(`${shop.apiUrl}${path}`, async (route) => {
     const request = route.request();
     if (request.method() !== "POST") return route.continue();
     seen.push({ at: Date.now(), key: request.headers()["idempotency-key"] });
-    if (seen.length <= times) return route.fulfill(busyAnswer(retryAfter));
+    if (seen.length <= times) return route.fulfill(answer);
     return route.continue();
   });
   return seen;
 }
 
 describe("storefront while the shop is busy", () => {
+  it("treats API Gateway's own throttle (429 Too Many Requests) as busy and sends the request again", async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+      const adds = await busyFor(page, "/cart", 1, 1, gatewayThrottled());
+      await page.goto(shop.siteUrl + "/");
+      const card = page.locator(`[data-testid=product-card][data-product-id="${product.productId}"]`);
+      await card.getByTestId("add-to-cart").click();
+      await page.getByTestId("busy").filter({ hasText: /The shop is busy, trying again in 1 s/ }).waitFor();
+      await page.getByTestId("notice-success").filter({ hasText: product.name }).waitFor();
+      assert.equal(adds.length, 2, "the add was sent again by itself, once");
+      assert.equal(await page.getByTestId("error-panel").count(), 0, "a throttled request is no error");
+      assert.deepEqual(
+        (await cartLines(db, shop.tables.carts, await cartIdOf(page))).map((l) => [l.productId.S, l.qty.N]),
+        [[product.productId, "1"]],
+      );
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("shows the busy state, retries after Retry-After with the same Idempotency-Key, and places one order", async () => {
     const browser = await launchBrowser();
     try {
