@@ -332,6 +332,7 @@ describe("storefront in headless Chromium", () => {
     const response = await fetch(`${shop.apiUrl}/products/nope-${Date.now()}`);
     assert.equal(response.status, 404);
     assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+    assert.equal(response.headers.get("cache-control"), "no-store", "an error is never cached (by CloudFront either)");
     assert.equal((await response.json()).error.code, "product_not_found");
   });
 
