@@ -125,6 +125,7 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         mode,
         notes: Default::default(),
         guard_reads: Default::default(),
+        buckets: Default::default(),
     })
 }
 
