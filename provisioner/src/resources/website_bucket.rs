@@ -109,13 +109,26 @@ pub fn bucket_name(ctx: &Ctx) -> String {
 /// still names a distribution), and takes it off once the distribution and its OAC are gone: a no-op `up`
 /// without `https` makes no CloudFront call, and an interrupted switch-off is finished by the next `up`.
 pub const CLOUDFRONT_TAG: &str = "shopsmart:cloudfront";
-const CLOUDFRONT_TAG_VALUE: &str = "on";
+/// With `alerts` the bucket carries this tag too, put before the budget is made: a budget of this stack may
+/// exist. With `alerts` off, `up` and `destroy` look for a budget to remove only when the bucket carries it,
+/// and `up` takes it off once the budget is gone: with `alerts` off from the start no Budgets call is made.
+pub const BUDGET_TAG: &str = "shopsmart:budget";
+/// The value of a marker tag.
+const MARKER_VALUE: &str = "on";
 
-/// The tags the bucket is made with: the stack's, plus [`CLOUDFRONT_TAG`] with `website.https`.
+/// The marker tags this configuration wants on the bucket: [`CLOUDFRONT_TAG`] with `website.https`,
+/// [`BUDGET_TAG`] with `alerts`.
+fn markers(ctx: &Ctx) -> Vec<&'static str> {
+    let https = ctx.config.website.https.then_some(CLOUDFRONT_TAG);
+    let alerts = ctx.config.alerts.is_some().then_some(BUDGET_TAG);
+    https.into_iter().chain(alerts).collect()
+}
+
+/// The tags the bucket is made with: the stack's, plus its [`markers`].
 fn bucket_tags(ctx: &Ctx) -> BTreeMap<String, String> {
     let mut tags = ctx.tags();
-    if ctx.config.website.https {
-        tags.insert(CLOUDFRONT_TAG.into(), CLOUDFRONT_TAG_VALUE.into());
+    for marker in markers(ctx) {
+        tags.insert(marker.into(), MARKER_VALUE.into());
     }
     tags
 }
@@ -293,6 +306,11 @@ impl LiveBucket {
             || policy.is_some_and(|p| p.contains("AWS:SourceArn") && p.contains(":distribution/"))
     }
 
+    /// Whether a budget alert of this stack may exist: the bucket carries [`BUDGET_TAG`].
+    pub fn may_have_budget(&self) -> bool {
+        self.tags.contains_key(BUDGET_TAG)
+    }
+
     /// A bucket known only by its tags (settings unread).
     fn tagged(tags: Tags) -> Self {
         Self {
@@ -368,10 +386,11 @@ impl Resource for Bucket {
             let old = live.policy.as_ref().map_or_else(none, |p| p.to_string());
             fields.push(FieldChange::new("policy", old, wanted_policy.to_string()));
         }
+        let missing = markers(ctx)
+            .into_iter()
+            .filter(|m| !live.tags.contains_key(*m));
+        fields.extend(missing.map(marker_change));
         if ctx.config.website.https {
-            if !live.tags.contains_key(CLOUDFRONT_TAG) {
-                fields.push(cloudfront_tag_change());
-            }
             // Only CloudFront reads the bucket: a website configuration left from before is harmless.
             return fields;
         }
@@ -441,7 +460,8 @@ impl Resource for Bucket {
         if changes.has("website") {
             put_website(ctx, bucket).await?;
         }
-        if changes.has(&cloudfront_tag_change().field) {
+        // A marker tag (`tags.` fields are only markers: the driver adds the stack's own tags).
+        if changes.has("tags") {
             let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
             all.extend(bucket_tags(ctx));
             put_tags(ctx, bucket, all).await?;
@@ -457,10 +477,8 @@ impl Resource for Bucket {
     ) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
         all.extend(tags.clone());
-        if ctx.config.website.https {
-            // `update` may have added it in this very run, after `live` was read.
-            all.extend(bucket_tags(ctx));
-        }
+        // `update` may have added a marker in this very run, after `live` was read.
+        all.extend(bucket_tags(ctx));
         put_tags(ctx, &self.name, all).await
     }
 
@@ -476,23 +494,25 @@ impl Resource for Bucket {
     }
 }
 
-fn cloudfront_tag_change() -> FieldChange {
-    FieldChange::new(
-        format!("tags.{CLOUDFRONT_TAG}"),
-        "(unset)",
-        CLOUDFRONT_TAG_VALUE,
-    )
+fn marker_change(marker: &str) -> FieldChange {
+    FieldChange::new(format!("tags.{marker}"), "(unset)", MARKER_VALUE)
 }
 
 /// Takes [`CLOUDFRONT_TAG`] off the bucket (once the distribution and its OAC are gone); the bucket's
 /// change, or `None` when it has no such tag (or no longer exists).
 pub async fn untag_cloudfront(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<Change>> {
+    untag(ctx, bucket, CLOUDFRONT_TAG).await
+}
+
+/// Takes the marker tag `marker` off the bucket (once what it marks is gone); the bucket's change, or
+/// `None` when it has no such tag.
+pub async fn untag(ctx: &Ctx, bucket: &str, marker: &str) -> anyhow::Result<Option<Change>> {
     let mut tags = read_tags(ctx, bucket).await?;
-    let Some(old) = tags.remove(CLOUDFRONT_TAG) else {
+    let Some(old) = tags.remove(marker) else {
         return Ok(None);
     };
     put_tags(ctx, bucket, tags).await?;
-    let field = FieldChange::new(format!("tags.{CLOUDFRONT_TAG}"), old, "(unset)");
+    let field = FieldChange::new(format!("tags.{marker}"), old, "(unset)");
     let action = Action::Update {
         fields: vec![field],
     };
