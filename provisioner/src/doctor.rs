@@ -42,13 +42,30 @@ fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>)
 }
 
 #[derive(Debug, Serialize)]
-struct Diagnosis {
+pub struct Diagnosis {
     /// The emulator endpoint when one is used instead of AWS.
-    emulator: Option<String>,
-    checks: Vec<Check>,
+    pub emulator: Option<String>,
+    pub checks: Vec<Check>,
 }
 
+/// Prints the [`diagnose`]; exit 1 when something is missing.
 pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
+    let diagnosis = diagnose(opts).await;
+    out.result(&diagnosis, render_text)?;
+    let missing = diagnosis
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Missing)
+        .count();
+    anyhow::ensure!(
+        missing == 0,
+        "doctor found {missing} thing(s) to fix before `up`; each MISSING line above says how"
+    );
+    Ok(())
+}
+
+/// Every check, each with its status and fix.
+pub async fn diagnose(opts: &StackOptions) -> Diagnosis {
     let mut sdk = load_sdk_config(&opts.aws).await;
     if let Some(client) = &opts.http_client {
         sdk = sdk.into_builder().http_client(client.clone()).build();
@@ -89,18 +106,7 @@ pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
         }
     }
     checks.extend(toolchain(opts.config.function.architecture));
-    let diagnosis = Diagnosis { emulator, checks };
-    out.result(&diagnosis, render_text)?;
-    let missing = diagnosis
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Missing)
-        .count();
-    anyhow::ensure!(
-        missing == 0,
-        "doctor found {missing} thing(s) to fix before `up`; each MISSING line above says how"
-    );
-    Ok(())
+    Diagnosis { emulator, checks }
 }
 
 /// cargo, and cargo-lambda with zig to cross-compile for the function's architecture.

@@ -24,7 +24,7 @@ use shopsmart_deploy::report::Reporter;
 use shopsmart_deploy::resources::function_code;
 use shopsmart_deploy::resources::{Ctx, Mode};
 use shopsmart_deploy::stack::{self, StackOptions};
-use shopsmart_deploy::{diagram, doctor, logs, orders, outputs, usage};
+use shopsmart_deploy::{diagram, doctor, logs, orders, outputs, permissions, usage};
 
 use crate::support::cli::Cli;
 use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
@@ -445,7 +445,7 @@ async fn every_verb(cli: &Cli) -> Vec<String> {
     // moto has no Free Tier API (usage says so) and no policy simulator (doctor says so): the calls they
     // make are what counts here, not their outcome (nor whether the build tools are installed).
     let _ = usage::report(&read, false).await;
-    let _ = doctor::run(&opts, &quiet).await;
+    let _ = doctor::diagnose(&opts).await;
 
     let direct = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
     let managed = drift(&direct).await;
@@ -640,4 +640,144 @@ fn doctor_against_moto_names_the_emulator_and_skips_the_permission_check() {
         text.contains("skipped  permissions: could not check permissions"),
         "{text}"
     );
+}
+
+/// The request's awsQuery parameters (`Action=...&PolicySourceArn=...`), decoded.
+fn query_params(request: &SeenRequest) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    (request.body.split('&'))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, value)| (decode(key), decode(value)))
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// IAM's SimulatePrincipalPolicy answer (awsQuery XML, as AWS documents it): every action of the request
+/// allowed, except iam:PassRole without the iam:PassedToService context its statement's condition asks
+/// for, which is what the real simulator would answer for a condition it cannot evaluate.
+fn simulated(request: &SeenRequest, _: &[SeenRequest]) -> Canned {
+    let params = query_params(request);
+    let context = param(&params, "ContextEntries.member.1.ContextKeyName");
+    let results: String = (params.iter())
+        .filter(|(key, _)| key.starts_with("ActionNames.member."))
+        .map(|(_, action)| {
+            let passes = action != "iam:PassRole" || context == Some("iam:PassedToService");
+            let decision = if passes { "allowed" } else { "implicitDeny" };
+            format!(
+                "<member><EvalActionName>{action}</EvalActionName><EvalResourceName>*</EvalResourceName>\
+                 <EvalDecision>{decision}</EvalDecision><MatchedStatements/><MissingContextValues/></member>"
+            )
+        })
+        .collect();
+    Canned {
+        status: 200,
+        headers: vec![("content-type".into(), "text/xml".into())],
+        body: format!(
+            "<SimulatePrincipalPolicyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+             <SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{results}\
+             </EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>fault-injected\
+             </RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>"
+        ),
+    }
+}
+
+/// `doctor` and `permissions` as an IAM Identity Center user: STS names an assumed-role session, whose ARN
+/// carries no path; both read the role (GetRole) and use its real ARN, under
+/// `/aws-reserved/sso.amazonaws.com/`. moto's STS answers as its default user and moto has no policy
+/// simulator, so the fault layer answers GetCallerIdentity with the session's ARN and SimulatePrincipalPolicy
+/// as IAM documents it ([`simulated`]); the role, with its path, is moto's.
+#[tokio::test]
+async fn doctor_simulates_an_assumed_roles_real_arn_with_its_path() {
+    let config = test_config(&unique_stage(), REGION);
+    let plain = ctx(config.clone(), Mode::Apply, &[]).await;
+    let name = format!("AWSReservedSSO_Learner_{}", unique_stage());
+    let path = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/AWSSSO"},"Action":"sts:AssumeRoleWithSAML"}]}"#;
+    let role = (plain.aws.iam.create_role().role_name(&name).path(path))
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let role_arn = role.role.unwrap().arn;
+    assert_eq!(
+        role_arn,
+        format!("arn:aws:iam::{MOTO_ACCOUNT_ID}:role{path}{name}")
+    );
+
+    let faults = Faults::new();
+    let session = format!("arn:aws:sts::{MOTO_ACCOUNT_ID}:assumed-role/{name}/ana@example.com");
+    let identity = format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+         <Arn>{session}</Arn><UserId>AROAEXAMPLE:ana@example.com</UserId><Account>{MOTO_ACCOUNT_ID}</Account>\
+         </GetCallerIdentityResult><ResponseMetadata><RequestId>fault-injected</RequestId></ResponseMetadata>\
+         </GetCallerIdentityResponse>"
+    );
+    let is = |action: &'static str| {
+        move |r: &SeenRequest, _: &[SeenRequest]| r.body.contains(&format!("Action={action}&"))
+    };
+    faults.inject(
+        usize::MAX,
+        is("GetCallerIdentity"),
+        Canned {
+            status: 200,
+            headers: vec![("content-type".into(), "text/xml".into())],
+            body: identity,
+        },
+    );
+    faults.inject_with(usize::MAX, is("SimulatePrincipalPolicy"), simulated);
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = stack_options(config.clone(), &write_test_zip(dir.path()), vec![], true);
+    opts.http_client = Some(SharedHttpClient::new(faults.clone()));
+
+    let diagnosis = doctor::diagnose(&opts).await;
+    let permissions = diagnosis.checks.iter().find(|c| c.check == "permissions");
+    let detail = permissions.map(|c| c.detail.as_str()).unwrap_or_default();
+    assert_eq!(
+        detail,
+        format!("{role_arn} may do everything `shopsmart-deploy permissions` lists"),
+        "{diagnosis:#?}"
+    );
+    let read_role = faults.seen(is("GetRole"));
+    assert!(
+        read_role.iter().any(|r| r.body.contains(&name)),
+        "GetRole {name}"
+    );
+    let simulations = faults.seen(is("SimulatePrincipalPolicy"));
+    assert!(!simulations.is_empty());
+    for request in &simulations {
+        let params = query_params(request);
+        assert_eq!(param(&params, "PolicySourceArn"), Some(role_arn.as_str()));
+    }
+
+    // `permissions` prints doctor's rows on that same ARN.
+    let whom = permissions::whom(&opts, &Reporter::quiet()).await;
+    let policy = permissions::document(&config, &whom);
+    let on = |action: &str| -> Vec<String> {
+        let statements = policy.statement.iter();
+        let with = statements.filter(|s| s.action.iter().any(|a| a == action));
+        with.flat_map(|s| s.resource.clone())
+            .filter(|r| !r.contains("function-role"))
+            .collect()
+    };
+    assert_eq!(on("iam:SimulatePrincipalPolicy"), [role_arn.clone()]);
+    assert_eq!(on("iam:GetRole"), [role_arn.clone()]);
+    plain
+        .aws
+        .iam
+        .delete_role()
+        .role_name(&name)
+        .send()
+        .await
+        .unwrap();
 }
