@@ -770,14 +770,8 @@ async fn doctor_simulates_an_assumed_roles_real_arn_with_its_path() {
             .filter(|r| !r.contains("function-role"))
             .collect()
     };
-    assert_eq!(on("iam:SimulatePrincipalPolicy"), [role_arn.clone()]);
-    assert_eq!(on("iam:GetRole"), [role_arn.clone()]);
-    plain
-        .aws
-        .iam
-        .delete_role()
-        .role_name(&name)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(on("iam:SimulatePrincipalPolicy"), [role_arn.as_str()]);
+    assert_eq!(on("iam:GetRole"), [role_arn.as_str()]);
+    let delete = plain.aws.iam.delete_role().role_name(&name);
+    delete.send().await.unwrap();
 }
