@@ -517,15 +517,18 @@ async fn bucket_to_delete(ctx: &Ctx, read: &BucketRead) -> anyhow::Result<Option
 }
 
 /// `destroy`'s graph: what uses a resource goes before it; every read (and owner check) at once, the deletes
-/// in that order once all of them are in.
+/// in that order once all of them are in. The CloudFront distribution goes first of all: AWS may refuse to
+/// delete it (a flat-rate pricing plan holds it until the plan's billing cycle ends), and then nothing else
+/// is deleted, so the stack is never left half there (the budget alert, too, stays until it is gone).
 fn destroy_steps<'a>(
     opts: &'a StackOptions,
     ctx: &'a Ctx,
     bucket: &'a BucketRead,
 ) -> Vec<Step<'a>> {
     let after_function = &["Lambda function"];
+    let after_cdn = &["CloudFront distribution"];
     let mut steps = vec![
-        resource_step("HTTP API", &[], ctx, HttpApi::existing, Act::Delete),
+        resource_step("HTTP API", after_cdn, ctx, HttpApi::existing, Act::Delete),
         resource_step(
             "invoke permission",
             &["HTTP API"],
@@ -581,7 +584,7 @@ fn destroy_steps<'a>(
         cdn_gone("CloudFront distribution", &[], ctx, Distribution::existing),
         cdn_gone(
             "origin access control",
-            &["CloudFront distribution"],
+            after_cdn,
             ctx,
             OriginAccessControl::new,
         ),
@@ -597,7 +600,7 @@ fn destroy_steps<'a>(
 fn budget_gone<'a>(ctx: &'a Ctx, bucket: &'a BucketRead) -> Step<'a> {
     Step::read_ahead(
         "budget alert",
-        &[],
+        &["CloudFront distribution"],
         Keep::Always,
         budget_to_delete(ctx, bucket),
         move |read| async move {

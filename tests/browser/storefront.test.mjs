@@ -326,6 +326,15 @@ describe("storefront in headless Chromium", () => {
     });
   });
 
+  it("answers the API's own 404 as JSON, not as the storefront's page (with https: through CloudFront's error responses)", async () => {
+    // With `website.https` the API is under /api on the site's origin, and the distribution's custom error
+    // responses apply to every origin: only the private bucket's 403 may become the storefront's page.
+    const response = await fetch(`${shop.apiUrl}/products/nope-${Date.now()}`);
+    assert.equal(response.status, 404);
+    assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+    assert.equal((await response.json()).error.code, "product_not_found");
+  });
+
   it("works as the website's error document: an unknown path shows the shop and moves to the site root", async () => {
     await withPage({}, async (page) => {
       await page.goto(`${shop.siteUrl}/no/such/page.html#/cart`);

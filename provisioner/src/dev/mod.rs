@@ -244,6 +244,10 @@ async fn start_website(
         error_document: opts.config.website.error_document.clone(),
         requests: Arc::new(AtomicU64::new(0)),
         api: https.then(|| website_server::ApiProxy::new(api_url)),
+        error_pages: match https {
+            true => crate::resources::cdn_config::error_pages(&opts.config),
+            false => Vec::new(),
+        },
     };
     let requests = website.requests.clone();
     let server = serve_website(website, port).await?;

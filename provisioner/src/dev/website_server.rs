@@ -1,8 +1,11 @@
 //! Serves the website for `dev` the way an S3 static website does: every response is the object stored in
 //! the (emulated) bucket, with its Content-Type and Cache-Control; a directory path gets the index document;
 //! a missing key gets the error document with status 404. With `website.https` it stands in for CloudFront
-//! too: `/api/*` goes to the local API on the same origin, as the distribution's `/api/*` behavior sends it
-//! to the HTTP API (method, path, query, body and every header but Host).
+//! in front of the private bucket instead: `/api/*` goes to the local API on the same origin, as the
+//! distribution's `/api/*` behavior sends it to the HTTP API (method, path, query, body and every header but
+//! Host); a missing key is the private bucket's 403; and the distribution's own custom error responses
+//! ([`crate::resources::cdn_config::error_pages`], the same list `up` writes) apply to every answer, the API's included, as
+//! CloudFront applies them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,6 +19,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::resources::cdn_config::ErrorPage;
+
 #[derive(Clone)]
 pub struct Website {
     pub s3: aws_sdk_s3::Client,
@@ -25,6 +30,8 @@ pub struct Website {
     pub requests: Arc<AtomicU64>,
     /// With `website.https`: where `/api/*` goes.
     pub api: Option<ApiProxy>,
+    /// With `website.https`: the distribution's custom error responses (empty without it).
+    pub error_pages: Vec<ErrorPage>,
 }
 
 /// The local API behind `/api/*` on the website's origin.
@@ -55,12 +62,32 @@ pub fn is_api_path(path: &str) -> bool {
 }
 
 async fn serve(State(website): State<Website>, request: Request) -> Response {
-    match &website.api {
+    let answer = match &website.api {
         Some(api) if is_api_path(request.uri().path()) => proxy(api, request).await,
         _ => {
             let (method, uri) = (request.method().clone(), request.uri().clone());
-            serve_object(State(website), method, uri).await
+            serve_object(&website, method, uri).await
         }
+    };
+    with_error_page(&website, answer).await
+}
+
+/// CloudFront's custom error responses: an origin's answer whose status has an error page is replaced by
+/// that page (an object of the bucket) with the page's status, whichever origin answered.
+async fn with_error_page(website: &Website, answer: Response) -> Response {
+    let status = answer.status().as_u16();
+    let Some(page) = website.error_pages.iter().find(|p| p.error_code == status) else {
+        return answer;
+    };
+    let key = page.page.trim_start_matches('/');
+    match fetch(website, key).await {
+        Ok(Some(mut response)) => {
+            *response.status_mut() =
+                StatusCode::from_u16(page.response_code).unwrap_or(StatusCode::NOT_FOUND);
+            response
+        }
+        Ok(None) => answer,
+        Err(message) => (StatusCode::BAD_GATEWAY, message).into_response(),
     }
 }
 
@@ -97,7 +124,7 @@ pub fn object_key(path: &str, index_document: &str) -> String {
     }
 }
 
-async fn serve_object(State(website): State<Website>, method: Method, uri: Uri) -> Response {
+async fn serve_object(website: &Website, method: Method, uri: Uri) -> Response {
     website.requests.fetch_add(1, Ordering::Relaxed);
     if method != Method::GET && method != Method::HEAD {
         return (
@@ -107,9 +134,15 @@ async fn serve_object(State(website): State<Website>, method: Method, uri: Uri) 
             .into_response();
     }
     let key = object_key(uri.path(), &website.index_document);
-    match fetch(&website, &key).await {
+    match fetch(website, &key).await {
         Ok(Some(response)) => response,
-        Ok(None) => match fetch(&website, &website.error_document).await {
+        // The private bucket behind CloudFront: the OAC may not list it, so S3 answers 403 for a missing key.
+        Ok(None) if website.api.is_some() => (
+            StatusCode::FORBIDDEN,
+            format!("AccessDenied: no object {key} in the private bucket"),
+        )
+            .into_response(),
+        Ok(None) => match fetch(website, &website.error_document).await {
             Ok(Some(mut response)) => {
                 *response.status_mut() = StatusCode::NOT_FOUND;
                 response

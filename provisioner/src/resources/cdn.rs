@@ -15,32 +15,23 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_sdk_cloudfront::types::{
-    AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
-    CustomErrorResponses, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
-    HttpVersion, Method, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes,
-    OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, OriginProtocolPolicy,
-    OriginSslProtocols, Origins, PriceClass, S3OriginConfig, SslProtocol, Tag, Tags as CfTags,
-    ViewerProtocolPolicy,
+    DistributionConfig, OriginAccessControlConfig, OriginAccessControlOriginTypes,
+    OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, Tag, Tags as CfTags,
 };
 
+use super::cdn_config::{self, merged, shape, Targets};
 use super::ownership::{found, service_error};
 use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
 use crate::wait;
 
-/// Managed policies (the same ids in every account): CachingOptimized, CachingDisabled, and the origin
-/// request policy AllViewerExceptHostHeader (API Gateway needs its own Host header).
-const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
-const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
-const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// How long `destroy` waits for a disabled distribution to be Deployed (usually a few minutes).
 pub const DEPLOYED_DEADLINE: Duration = Duration::from_secs(45 * 60);
 /// How long a write is retried while someone else keeps changing the distribution (stale ETag).
 const STALE_ETAG_DEADLINE: Duration = Duration::from_secs(60);
 /// How long deleting the OAC is retried while AWS still counts the just-deleted distribution as its user.
 const OAC_IN_USE_DEADLINE: Duration = Duration::from_secs(120);
-const API_PATTERN: &str = "/api/*";
 
 /// The comment that identifies this stack's distribution.
 pub fn comment(ctx: &Ctx) -> String {
@@ -181,19 +172,34 @@ impl Resource for OriginAccessControl {
         )
     }
 
+    /// A create that AWS carried out but whose answer was lost is sent again by the SDK and answered
+    /// `OriginAccessControlAlreadyExists`: ours is the one of our name that carries our marker.
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
-        let out = ctx
+        let sent = ctx
             .aws
             .cloudfront
             .create_origin_access_control()
             .origin_access_control_config(self.config(ctx)?)
             .send()
-            .await
-            .aws_context(|| format!("creating CloudFront origin access control ({})", self.name))?;
-        let id = out
-            .origin_access_control()
-            .map(|o| o.id().to_owned())
-            .unwrap_or_default();
+            .await;
+        let what = || format!("creating CloudFront origin access control ({})", self.name);
+        let id = match sent {
+            Ok(out) => out
+                .origin_access_control()
+                .map(|o| o.id().to_owned())
+                .unwrap_or_default(),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_origin_access_control_already_exists()) =>
+            {
+                match self.read(ctx).await? {
+                    Some(live) if live.marked => live.id,
+                    _ => return Err(err).aws_context(what),
+                }
+            }
+            Err(err) => return Err(err).aws_context(what),
+        };
         let _ = self.created.set(id);
         Ok(())
     }
@@ -298,16 +304,35 @@ impl Distribution {
             .or_else(|| self.created.get().cloned())
     }
 
-    fn desired_config(
+    /// What to write: the desired config, laid over `live` when there is one ([`cdn_config::merged`]: what
+    /// this tool does not manage stays as AWS has it).
+    fn config_to_write(
         &self,
         ctx: &Ctx,
-        caller_reference: &str,
+        live: Option<&DistributionConfig>,
     ) -> anyhow::Result<DistributionConfig> {
         let desired = self
             .desired
             .as_ref()
             .context("internal error: no desired distribution")?;
-        desired_config(ctx, desired, caller_reference, &self.comment)
+        let targets = Targets {
+            bucket_domain: format!(
+                "{}.s3.{}.amazonaws.com",
+                super::website_bucket::bucket_name(ctx),
+                ctx.region
+            ),
+            oac_id: desired.oac_id.clone(),
+            api_url: desired.api_url.clone(),
+        };
+        let reference = match live {
+            Some(live) => live.caller_reference().to_owned(),
+            None => format!("{}-{}", ctx.names.stack_id(), uuid::Uuid::new_v4()),
+        };
+        let wanted = cdn_config::desired_config(&ctx.config, &targets, &reference, &self.comment)?;
+        Ok(match live {
+            Some(live) => merged(live, wanted),
+            None => wanted,
+        })
     }
 }
 
@@ -341,11 +366,12 @@ impl Resource for Distribution {
         }))
     }
 
+    /// What an update would change, compared the way AWS answers (see [`cdn_config`]).
     fn diff(&self, ctx: &Ctx, live: &LiveDistribution) -> Vec<FieldChange> {
         let Some(config) = &live.config else {
             return Vec::new();
         };
-        let Ok(wanted) = self.desired_config(ctx, config.caller_reference()) else {
+        let Ok(wanted) = self.config_to_write(ctx, Some(config)) else {
             return Vec::new();
         };
         differing_fields(
@@ -356,31 +382,45 @@ impl Resource for Distribution {
         )
     }
 
+    /// A create that AWS carried out but whose answer was lost is sent again by the SDK with the same
+    /// CallerReference, and AWS answers `DistributionAlreadyExists`: ours is then the one with our comment.
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
-        let reference = format!("{}-{}", ctx.names.stack_id(), uuid::Uuid::new_v4());
         let tags: Vec<Tag> = ctx
             .tags()
             .into_iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect::<Result<_, _>>()?;
         let with_tags = aws_sdk_cloudfront::types::DistributionConfigWithTags::builder()
-            .distribution_config(self.desired_config(ctx, &reference)?)
+            .distribution_config(self.config_to_write(ctx, None)?)
             .tags(CfTags::builder().set_items(Some(tags)).build())
             .build();
-        let out = ctx
+        let sent = ctx
             .aws
             .cloudfront
             .create_distribution_with_tags()
             .distribution_config_with_tags(with_tags)
             .send()
-            .await
-            .aws_context(|| format!("creating CloudFront distribution ({})", self.comment))?;
-        if let Some(d) = out.distribution() {
-            let info = CdnInfo {
+            .await;
+        let what = || format!("creating CloudFront distribution ({})", self.comment);
+        let info = match sent {
+            Ok(out) => out.distribution().map(|d| CdnInfo {
                 id: d.id().to_owned(),
                 arn: d.arn().to_owned(),
                 domain: d.domain_name().to_owned(),
-            };
+            }),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_distribution_already_exists()) =>
+            {
+                match find(ctx, &self.comment).await? {
+                    Some((info, _)) => Some(info),
+                    None => return Err(err).aws_context(what),
+                }
+            }
+            Err(err) => return Err(err).aws_context(what),
+        };
+        if let Some(info) = info {
             let _ = self.created.set(info);
         }
         Ok(())
@@ -396,7 +436,7 @@ impl Resource for Distribution {
         let what = format!("CloudFront distribution ({id}) to take our update");
         let write = || async {
             let (current, etag) = config_and_etag(ctx, id).await?;
-            let wanted = self.desired_config(ctx, current.caller_reference())?;
+            let wanted = self.config_to_write(ctx, Some(&current))?;
             put_config(ctx, id, wanted, &etag).await
         };
         wait::retry_while(&what, STALE_ETAG_DEADLINE, write, changed_meanwhile).await
@@ -438,9 +478,28 @@ fn changed_meanwhile(err: &anyhow::Error) -> bool {
     use aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError as Delete;
     use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError as Update;
     service_error::<Update>(err).is_some_and(|e| e.is_precondition_failed())
-        || service_error::<Delete>(err)
-            .is_some_and(|e| e.is_precondition_failed() || e.is_distribution_not_disabled())
+        || service_error::<Delete>(err).is_some_and(|e| {
+            (e.is_precondition_failed() && !on_pricing_plan(e)) || e.is_distribution_not_disabled()
+        })
 }
+
+/// AWS refuses to delete a distribution subscribed to a CloudFront flat-rate pricing plan with
+/// `PreconditionFailed` ("You can't delete this distribution while it's subscribed to a pricing plan"): not
+/// a stale ETag, and nothing helps until the plan is cancelled and its billing cycle has ended.
+fn on_pricing_plan(
+    e: &aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError,
+) -> bool {
+    use aws_sdk_cloudfront::error::ProvideErrorMetadata;
+    e.is_precondition_failed()
+        && e.message()
+            .is_some_and(|m| m.to_ascii_lowercase().contains("pricing plan"))
+}
+
+/// What a learner does about a distribution on a flat-rate plan (see [`on_pricing_plan`]).
+const ON_PRICING_PLAN: &str = "it is subscribed to a CloudFront flat-rate pricing plan, and AWS deletes no \
+     distribution until its plan is cancelled and the billing cycle has ended. Cancel the plan (CloudFront \
+     console → the distribution → Pricing plan → Cancel, or `aws pricingplanmanager cancel-subscription`), \
+     then run destroy again after the cycle ends; destroy deleted nothing else of the stack";
 
 async fn disable_and_delete(ctx: &Ctx, id: &str) -> anyhow::Result<bool> {
     let (mut config, etag) = config_and_etag(ctx, id).await?;
@@ -457,8 +516,11 @@ async fn disable_and_delete(ctx: &Ctx, id: &str) -> anyhow::Result<bool> {
         .if_match(etag)
         .send()
         .await;
-    super::ownership::deleted(result, |e| e.is_no_such_distribution())
-        .aws_context(|| format!("deleting CloudFront distribution ({id})"))
+    let plan = matches!(&result, Err(err) if err.as_service_error().is_some_and(on_pricing_plan));
+    super::ownership::deleted(result, |e| e.is_no_such_distribution()).aws_context(|| match plan {
+        true => format!("deleting CloudFront distribution ({id}): {ON_PRICING_PLAN}"),
+        false => format!("deleting CloudFront distribution ({id})"),
+    })
 }
 
 /// The distribution whose comment is `comment`, with its status (ListDistributions, every page).
@@ -552,185 +614,6 @@ async fn wait_deployed(ctx: &Ctx, id: &str) -> anyhow::Result<String> {
         Ok(None)
     })
     .await
-}
-
-fn methods(items: &[Method]) -> anyhow::Result<AllowedMethods> {
-    let cached = CachedMethods::builder()
-        .quantity(2)
-        .items(Method::Get)
-        .items(Method::Head)
-        .build()?;
-    Ok(AllowedMethods::builder()
-        .quantity(items.len() as i32)
-        .set_items(Some(items.to_vec()))
-        .cached_methods(cached)
-        .build()?)
-}
-
-/// Origin `site` (the bucket through the OAC) and `api` (the HTTP API, HTTPS only).
-fn origins(ctx: &Ctx, desired: &Desired) -> anyhow::Result<Origins> {
-    let bucket = super::website_bucket::bucket_name(ctx);
-    let api_domain = desired.api_url.as_deref().map_or("(new)", |u| {
-        u.trim_start_matches("https://").trim_end_matches('/')
-    });
-    let site = Origin::builder()
-        .id("site")
-        .domain_name(format!("{bucket}.s3.{}.amazonaws.com", ctx.region))
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .origin_access_control_id(desired.oac_id.as_deref().unwrap_or("(new)"))
-        .build()?;
-    let tls = OriginSslProtocols::builder()
-        .quantity(1)
-        .items(SslProtocol::TlSv12)
-        .build()?;
-    let custom = CustomOriginConfig::builder()
-        .http_port(80)
-        .https_port(443)
-        .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
-        .origin_ssl_protocols(tls)
-        .build()?;
-    let api = Origin::builder()
-        .id("api")
-        .domain_name(api_domain)
-        .custom_origin_config(custom)
-        .build()?;
-    Ok(Origins::builder()
-        .quantity(2)
-        .items(site)
-        .items(api)
-        .build()?)
-}
-
-/// `/api/*` to the API: every method, nothing cached, every viewer header but Host forwarded.
-fn api_behaviors() -> anyhow::Result<CacheBehaviors> {
-    use Method::*;
-    let api = CacheBehavior::builder()
-        .path_pattern(API_PATTERN)
-        .target_origin_id("api")
-        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-        .compress(true)
-        .cache_policy_id(CACHING_DISABLED)
-        .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
-        .allowed_methods(methods(&[Get, Head, Options, Put, Post, Patch, Delete])?)
-        .build()?;
-    Ok(CacheBehaviors::builder().quantity(1).items(api).build()?)
-}
-
-/// The storefront's error page for objects that are missing (403 from a private bucket, or 404).
-fn error_responses(ctx: &Ctx) -> anyhow::Result<CustomErrorResponses> {
-    let page = format!("/{}", ctx.config.website.error_document);
-    let errors = [403, 404]
-        .map(|code| {
-            CustomErrorResponse::builder()
-                .error_code(code)
-                .response_page_path(&page)
-                .response_code("404")
-                .error_caching_min_ttl(10)
-                .build()
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(CustomErrorResponses::builder()
-        .quantity(2)
-        .set_items(Some(errors))
-        .build()?)
-}
-
-/// The whole desired config: everything but `/api/*` cached from the bucket, HTTPS only for viewers.
-fn desired_config(
-    ctx: &Ctx,
-    desired: &Desired,
-    caller_reference: &str,
-    comment: &str,
-) -> anyhow::Result<DistributionConfig> {
-    let default = DefaultCacheBehavior::builder()
-        .target_origin_id("site")
-        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-        .compress(true)
-        .cache_policy_id(CACHING_OPTIMIZED)
-        .allowed_methods(methods(&[Method::Get, Method::Head])?)
-        .build()?;
-    Ok(DistributionConfig::builder()
-        .caller_reference(caller_reference)
-        .comment(comment)
-        .enabled(true)
-        .origins(origins(ctx, desired)?)
-        .default_cache_behavior(default)
-        .cache_behaviors(api_behaviors()?)
-        .custom_error_responses(error_responses(ctx)?)
-        .default_root_object(&ctx.config.website.index_document)
-        .price_class(PriceClass::PriceClass100)
-        .http_version(HttpVersion::Http2and3)
-        .is_ipv6_enabled(true)
-        .build()?)
-}
-
-/// One cache behavior as a plan value (the default behavior and a path's share these fields).
-macro_rules! behavior_line {
-    ($b:expr) => {{
-        let b = $b;
-        let methods = b
-            .allowed_methods()
-            .map(|m| m.items().iter().map(Method::as_str).collect::<Vec<_>>());
-        format!(
-            "{} {} compress={} cache={} request={} methods={}",
-            b.target_origin_id(),
-            b.viewer_protocol_policy().as_str(),
-            b.compress().unwrap_or(false),
-            b.cache_policy_id().unwrap_or("(none)"),
-            b.origin_request_policy_id().unwrap_or("(none)"),
-            methods.unwrap_or_default().join(",")
-        )
-    }};
-}
-
-fn origin_line(o: &Origin) -> String {
-    let custom = o
-        .custom_origin_config()
-        .map(|c| format!(" {}", c.origin_protocol_policy().as_str()))
-        .unwrap_or_default();
-    let oac = o.origin_access_control_id().unwrap_or("(none)");
-    format!("{}={}{custom} oac={oac}", o.id(), o.domain_name())
-}
-
-/// The fields compared, as plan lines (the caller reference and comment are identity, not settings).
-fn shape(c: &DistributionConfig) -> Vec<(&'static str, String)> {
-    let join = |items: Vec<String>| items.join("; ");
-    let origins = c.origins().map(|o| o.items()).unwrap_or_default();
-    let paths = c.cache_behaviors().map(|b| b.items()).unwrap_or_default();
-    let paths = paths
-        .iter()
-        .map(|b| format!("{} → {}", b.path_pattern(), behavior_line!(b)));
-    let errors = c
-        .custom_error_responses()
-        .map(|e| e.items())
-        .unwrap_or_default();
-    let errors = errors.iter().map(|e| {
-        let page = e.response_page_path().unwrap_or_default();
-        format!(
-            "{}→{page} {}",
-            e.error_code(),
-            e.response_code().unwrap_or_default()
-        )
-    });
-    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
-    vec![
-        ("enabled", c.enabled().to_string()),
-        ("default_root_object", text(c.default_root_object())),
-        ("price_class", text(c.price_class().map(|p| p.as_str()))),
-        ("http_version", text(c.http_version().map(|p| p.as_str()))),
-        ("origins", join(origins.iter().map(origin_line).collect())),
-        (
-            "default_behavior",
-            text(
-                c.default_cache_behavior()
-                    .map(|b| behavior_line!(b))
-                    .as_deref(),
-            ),
-        ),
-        ("behaviors", join(paths.collect())),
-        ("error_responses", join(errors.collect())),
-    ]
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ pub mod ownership;
 
 pub mod budget;
 pub mod cdn;
+pub mod cdn_config;
 pub mod function_code;
 pub mod http_api;
 pub mod iam_role;

@@ -1,9 +1,11 @@
 //! `website.https`: the CloudFront origin access control and distribution against moto, and the private
 //! bucket. moto 5.2 drops each origin's OriginAccessControlId from its GetDistributionConfig answer (real AWS
 //! returns the config as it was last written, OAC id included), so these tests answer GetDistributionConfig
-//! through the fault layer with the config last sent (AWS's documented shape). Its ListDistributions drops
-//! each summary's Comment (how a stack finds its distribution): that answer is moto's list with each
-//! Comment filled in from moto's GetDistribution. Everything else is moto's.
+//! through the fault layer with the config last sent, the way AWS answers it (documented shape): every
+//! optional field filled in (an origin without an OAC has `<OriginAccessControlId></OriginAccessControlId>`,
+//! an empty `WebACLId`, no aliases, logging off) and method lists in AWS's own order (`HEAD, GET`). Its
+//! ListDistributions drops each summary's Comment (how a stack finds its distribution): that answer is moto's
+//! list with each Comment filled in from moto's GetDistribution. Everything else is moto's.
 
 use shopsmart_deploy::change::Action;
 use shopsmart_deploy::config::model::Config;
@@ -39,11 +41,62 @@ fn sent_config(request: &SeenRequest) -> Option<String> {
     Some(body[start..end].to_owned())
 }
 
-/// GetDistributionConfig answered as AWS does: the config last written, with an ETag.
-fn serve_written_configs(faults: &Faults) {
+/// Method lists as AWS answers them: in its own order (`HEAD, GET`; `HEAD, DELETE, POST, GET, OPTIONS, PUT,
+/// PATCH`), not the order they were sent in.
+fn aws_method_order(xml: &str) -> String {
+    const AWS_ORDER: [&str; 7] = ["HEAD", "DELETE", "POST", "GET", "OPTIONS", "PUT", "PATCH"];
+    let mut out = String::new();
+    let mut rest = xml;
+    while let Some(at) = rest.find("<Items><Method>") {
+        let (before, list) = rest.split_at(at + "<Items>".len());
+        let end = list.find("</Items>").expect("a closed method list");
+        let mut methods: Vec<&str> = list[..end]
+            .split("</Method>")
+            .filter_map(|m| m.strip_prefix("<Method>"))
+            .collect();
+        methods.sort_by_key(|m| AWS_ORDER.iter().position(|o| o == m));
+        out.push_str(before);
+        for method in methods {
+            out.push_str(&format!("<Method>{method}</Method>"));
+        }
+        rest = &list[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A config as AWS answers it (see the module's doc): the fields it fills in where they were not sent, a
+/// `WebACLId` when the distribution has one (a flat-rate plan's), methods in AWS's order.
+fn as_aws_answers(written: &str, web_acl: Option<&str>) -> String {
+    let origins: Vec<String> = written
+        .split("</Origin>")
+        .map(|part| match part.contains("<Origin>") && !part.contains("<OriginAccessControlId>") {
+            true => format!("{part}<OriginAccessControlId></OriginAccessControlId><OriginPath></OriginPath>"),
+            false => part.to_owned(),
+        })
+        .collect();
+    let mut config = aws_method_order(&origins.join("</Origin>"));
+    let filled = [
+        ("<WebACLId>", format!("<WebACLId>{}</WebACLId>", web_acl.unwrap_or_default())),
+        ("<Aliases>", "<Aliases><Quantity>0</Quantity></Aliases>".into()),
+        ("<OriginGroups>", "<OriginGroups><Quantity>0</Quantity></OriginGroups>".into()),
+        ("<Logging>", "<Logging><Enabled>false</Enabled><IncludeCookies>false</IncludeCookies><Bucket></Bucket><Prefix></Prefix></Logging>".into()),
+        ("<ContinuousDeploymentPolicyId>", "<ContinuousDeploymentPolicyId></ContinuousDeploymentPolicyId>".into()),
+        ("<Staging>", "<Staging>false</Staging>".into()),
+    ];
+    for (tag, element) in filled {
+        if !config.contains(tag) {
+            config.push_str(&element);
+        }
+    }
+    config
+}
+
+/// GetDistributionConfig answered as AWS does: the config last written, as AWS answers it, with an ETag.
+fn serve_written_configs(faults: &Faults, web_acl: Option<&'static str>) {
     let is_get_config =
         |r: &SeenRequest, _: &[SeenRequest]| r.method == "GET" && r.path.ends_with("/config");
-    faults.inject_with(usize::MAX, is_get_config, |_, history| {
+    faults.inject_with(usize::MAX, is_get_config, move |_, history| {
         let written = history.iter().rev().find_map(sent_config).expect("a config was written");
         Canned {
             status: 200,
@@ -51,7 +104,10 @@ fn serve_written_configs(faults: &Faults) {
                 ("content-type".into(), "text/xml".into()),
                 ("etag".into(), format!("E{}", history.len())),
             ],
-            body: format!("<?xml version=\"1.0\"?><DistributionConfig xmlns=\"{XMLNS}\">{written}</DistributionConfig>"),
+            body: format!(
+                "<?xml version=\"1.0\"?><DistributionConfig xmlns=\"{XMLNS}\">{}</DistributionConfig>",
+                as_aws_answers(&written, web_acl)
+            ),
         }
     });
 }
@@ -113,8 +169,13 @@ fn serve_listing(faults: &Faults) {
 
 /// Both stand-ins on one fault layer.
 pub fn cloudfront_faults() -> Faults {
+    cloudfront_faults_with(None)
+}
+
+/// Both stand-ins, for a distribution that has the web ACL `web_acl` (as one on a flat-rate plan must).
+fn cloudfront_faults_with(web_acl: Option<&'static str>) -> Faults {
     let faults = Faults::new();
-    serve_written_configs(&faults);
+    serve_written_configs(&faults, web_acl);
     serve_listing(&faults);
     faults
 }
@@ -625,6 +686,196 @@ fn in_progress(id: &str) -> Canned {
 /// Real AWS answers moto does not give: a distribution InProgress after it was disabled, PreconditionFailed
 /// on a stale ETag (update and delete), DistributionNotDisabled on a delete (AWS has not taken the disable
 /// in yet), OriginAccessControlInUse right after the distribution went.
+/// The web ACL a CloudFront flat-rate plan attaches (and forbids removing): a field this tool does not
+/// manage.
+const PLAN_WEB_ACL: &str =
+    "arn:aws:wafv2:us-east-1:123456789012:global/webacl/CreatedByCloudFront-1a2b3c4d/5e6f7a8b";
+
+/// Compared as AWS answers (empty OAC id, methods in AWS's order, filled-in fields, a WebACLId it did not
+/// send): a converge with nothing to change writes nothing; a real change writes once, carrying the
+/// WebACLId over; and then nothing again. Fails when the comparison takes "" for a set OAC id or a list
+/// order for a change (a write on every `up`), or when the update writes the desired config alone (the
+/// WebACLId dropped: AWS refuses that for a distribution on a flat-rate plan).
+#[tokio::test]
+async fn a_config_compared_as_aws_answers_it_is_written_only_for_a_real_change() {
+    let (log, faults) = (
+        CallLog::default(),
+        cloudfront_faults_with(Some(PLAN_WEB_ACL)),
+    );
+    let config = https_config();
+    let ctx = ctx_with_faults(config.clone(), Mode::Apply, &[log.interceptor()], &faults).await;
+    let (oac, dist, _, _) = converge_cdn(&ctx).await;
+    assert_eq!((oac, dist), (Action::Create, Action::Create));
+
+    log.clear();
+    let (oac, dist, _, _) = converge_cdn(&ctx).await;
+    assert_eq!((oac, dist), (Action::Unchanged, Action::Unchanged));
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+
+    let mut changed = config.clone();
+    changed.website.error_document = "missing.html".into();
+    let changed_ctx = ctx_with_faults(changed, Mode::Apply, &[log.interceptor()], &faults).await;
+    log.clear();
+    let (_, dist, _, _) = converge_cdn(&changed_ctx).await;
+    let Action::Update { fields } = dist else {
+        panic!("expected an update, got {dist:?}")
+    };
+    assert_eq!(
+        fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+        ["error_responses"]
+    );
+    assert_eq!(log.mutating_calls(), ["CloudFront.UpdateDistribution"]);
+    let update = faults.seen(|r, _| r.method == "PUT" && r.path.ends_with("/config"));
+    let written = sent_config(update.last().unwrap()).unwrap();
+    assert!(
+        written.contains(&format!("<WebACLId>{PLAN_WEB_ACL}</WebACLId>")),
+        "the update must carry the live WebACLId over: {written}"
+    );
+
+    log.clear();
+    let (_, dist, _, _) = converge_cdn(&changed_ctx).await;
+    assert_eq!(dist, Action::Unchanged);
+    assert_eq!(log.mutating_calls(), Vec::<String>::new());
+    destroy(&ctx, &Distribution::existing(&ctx)).await.unwrap();
+    destroy(&ctx, &OriginAccessControl::new(&ctx))
+        .await
+        .unwrap();
+}
+
+/// The distributions and OACs of this stack that moto holds: by comment, and by name.
+async fn ours_in_moto(ctx: &Ctx) -> (usize, usize) {
+    let comment = shopsmart_deploy::resources::cdn::comment(ctx);
+    let listed = ctx
+        .aws
+        .cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<String> = listed
+        .distribution_list()
+        .map(|l| l.items().iter().map(|d| d.id().to_owned()).collect())
+        .unwrap_or_default();
+    let mut distributions = 0;
+    for id in ids {
+        let got = ctx
+            .aws
+            .cloudfront
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .unwrap();
+        let config = got.distribution().and_then(|d| d.distribution_config());
+        distributions += usize::from(config.is_some_and(|c| c.comment() == comment));
+    }
+    let oacs = ctx
+        .aws
+        .cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .unwrap();
+    let name = shopsmart_deploy::resources::cdn::oac_name(ctx);
+    let oacs = oacs
+        .origin_access_control_list()
+        .map_or(0, |l| l.items().iter().filter(|o| o.name() == name).count());
+    (distributions, oacs)
+}
+
+/// Creates whose answer was lost after AWS carried them out: the SDK sends the same request again. For
+/// the distribution AWS answers `DistributionAlreadyExists` (same CallerReference; moto does too); for the
+/// OAC, `OriginAccessControlAlreadyExists` (moto does not check OAC names, so that answer is the fault
+/// layer's, in AWS's documented shape). The lost answers are the fault layer's 500s. Each create finds its
+/// own resource and goes on, and there is one of each; without that, the converge fails.
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_finds_its_own_and_goes_on() {
+    let (log, faults) = (CallLog::default(), cloudfront_faults());
+    let lost = || Canned::query_error(500, "InternalError", "We encountered an internal error.");
+    let creates_distribution =
+        |r: &SeenRequest, _: &[SeenRequest]| r.is("POST", "/2020-05-31/distribution");
+    let creates_oac =
+        |r: &SeenRequest, _: &[SeenRequest]| r.is("POST", "/2020-05-31/origin-access-control");
+    let lost_distribution = faults.lose_answer(1, creates_distribution, lost());
+    let lost_oac = faults.lose_answer(1, creates_oac, lost());
+    let oac_exists = faults.inject(
+        1,
+        creates_oac,
+        Canned::query_error(
+            409,
+            "OriginAccessControlAlreadyExists",
+            "An origin access control with the same name already exists.",
+        ),
+    );
+    let ctx = ctx_with_faults(https_config(), Mode::Apply, &[log.interceptor()], &faults).await;
+    let (oac, dist, id, _) = converge_cdn(&ctx).await;
+    assert_eq!((oac, dist), (Action::Create, Action::Create));
+    let hits = [&lost_distribution, &lost_oac, &oac_exists].map(|h| h.count());
+    assert_eq!(hits, [1, 1, 1]);
+    assert_eq!(ours_in_moto(&ctx).await, (1, 1));
+    let (oac, dist, again, _) = converge_cdn(&ctx).await;
+    assert_eq!(
+        (oac, dist, again),
+        (Action::Unchanged, Action::Unchanged, id)
+    );
+    destroy(&ctx, &Distribution::existing(&ctx)).await.unwrap();
+    destroy(&ctx, &OriginAccessControl::new(&ctx))
+        .await
+        .unwrap();
+}
+
+/// `destroy` of a distribution on a CloudFront flat-rate pricing plan: AWS answers DeleteDistribution with
+/// 412 PreconditionFailed "You can't delete this distribution while it's subscribed to a pricing plan"
+/// (moto has no pricing plans: that answer is the fault layer's, in the shape AWS sends). It is not a stale
+/// ETag to retry for 45 minutes: destroy stops at once with one line saying what to do, and nothing else
+/// of the stack has been deleted (the distribution goes first). Once the plan has ended, destroy finishes.
+#[tokio::test]
+async fn destroy_of_a_distribution_on_a_pricing_plan_says_what_to_do_and_deletes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = crate::support::write_test_zip(dir.path());
+    let (config, log, faults) = (
+        https_config(),
+        CallLog::default(),
+        cloudfront_faults_with(Some(PLAN_WEB_ACL)),
+    );
+    let mut opts = stack_options(config.clone(), &zip, vec![log.interceptor()], true);
+    opts.http_client = Some(SharedHttpClient::new(faults.clone()));
+    let progress = Reporter::quiet();
+    stack::up(&opts, &progress).await.unwrap();
+
+    let deletes_distribution = |r: &SeenRequest, _: &[SeenRequest]| {
+        r.method == "DELETE" && r.path.starts_with("/2020-05-31/distribution/")
+    };
+    let on_plan = Canned::query_error(
+        412,
+        "PreconditionFailed",
+        "You can't delete this distribution while it's subscribed to a pricing plan. Cancel the pricing plan, then you can delete the distribution.",
+    );
+    let refused = faults.inject(1, deletes_distribution, on_plan);
+    log.clear();
+    let bounded = std::time::Duration::from_secs(120);
+    let failed = tokio::time::timeout(bounded, stack::destroy(&opts, &progress))
+        .await
+        .expect("destroy must not retry a pricing plan's refusal")
+        .unwrap_err();
+    let message = format!("{failed:#}");
+    assert!(message.contains("flat-rate pricing plan"), "{message}");
+    assert!(message.contains("Cancel the plan"), "{message}");
+    assert!(message.contains("deleted nothing else"), "{message}");
+    assert_eq!(refused.count(), 1);
+    let deletes: Vec<_> = log
+        .mutating_calls()
+        .into_iter()
+        .filter(|c| c.contains(".Delete") || c.contains("RemovePermission"))
+        .collect();
+    assert_eq!(deletes, ["CloudFront.DeleteDistribution"]);
+
+    let ctx = ctx_with_faults(config, Mode::Plan, &[], &faults).await;
+    stack::destroy(&opts, &progress).await.unwrap();
+    assert_nothing_remains(&ctx).await;
+    assert_eq!(ours_in_moto(&ctx).await, (0, 0));
+}
+
 #[tokio::test]
 async fn aws_answers_moto_lacks_are_waited_for_and_retried() {
     let (log, faults) = (CallLog::default(), cloudfront_faults());

@@ -176,6 +176,8 @@ struct Rule {
     remaining: usize,
     /// `(request, history before it) -> answer`: a fixed answer, or one computed from earlier requests.
     response: Box<Responder>,
+    /// The request is sent on (AWS carries it out) and the answer replaces AWS's: a lost answer.
+    forward: bool,
     hits: Arc<Mutex<usize>>,
 }
 
@@ -238,11 +240,35 @@ impl Faults {
         matches: impl Fn(&SeenRequest, &[SeenRequest]) -> bool + Send + Sync + 'static,
         respond: impl Fn(&SeenRequest, &[SeenRequest]) -> Canned + Send + Sync + 'static,
     ) -> Hits {
+        self.add_rule(times, Box::new(matches), Box::new(respond), false)
+    }
+
+    /// Sends the first `times` requests matching `matches` on, so AWS (moto) carries them out, and answers
+    /// `response` in place of AWS's answer: a call that succeeded but whose answer was lost on the way back
+    /// (the SDK then sends it again).
+    pub fn lose_answer(
+        &self,
+        times: usize,
+        matches: impl Fn(&SeenRequest, &[SeenRequest]) -> bool + Send + Sync + 'static,
+        response: Canned,
+    ) -> Hits {
+        let respond = move |_: &SeenRequest, _: &[SeenRequest]| response.clone();
+        self.add_rule(times, Box::new(matches), Box::new(respond), true)
+    }
+
+    fn add_rule(
+        &self,
+        times: usize,
+        matches: Box<Predicate>,
+        response: Box<Responder>,
+        forward: bool,
+    ) -> Hits {
         let hits = Arc::new(Mutex::new(0));
         self.state.lock().unwrap().rules.push(Rule {
-            matches: Box::new(matches),
+            matches,
             remaining: times,
-            response: Box::new(respond),
+            response,
+            forward,
             hits: hits.clone(),
         });
         Hits(hits)
@@ -261,7 +287,8 @@ impl Faults {
             .collect()
     }
 
-    fn answer(&self, request: &HttpRequest) -> Option<HttpResponse> {
+    /// The canned answer for `request`, if a rule takes it, and whether the request goes on to AWS first.
+    fn answer(&self, request: &HttpRequest) -> Option<(HttpResponse, bool)> {
         let uri: http::Uri = request.uri().parse().expect("the SDK sends valid URIs");
         let seen = SeenRequest {
             method: request.method().to_owned(),
@@ -283,7 +310,7 @@ impl Faults {
             .map(|rule| {
                 rule.remaining = rule.remaining.saturating_sub(1);
                 *rule.hits.lock().unwrap() += 1;
-                (rule.response)(&seen, history).to_response()
+                ((rule.response)(&seen, history).to_response(), rule.forward)
             });
         history.push(seen);
         response
@@ -336,7 +363,14 @@ struct FaultyConnector {
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         match self.faults.answer(&request) {
-            Some(response) => HttpConnectorFuture::ready(Ok(response)),
+            Some((response, false)) => HttpConnectorFuture::ready(Ok(response)),
+            Some((response, true)) => {
+                let sent = self.inner.call(request);
+                HttpConnectorFuture::new(async move {
+                    sent.await?;
+                    Ok(response)
+                })
+            }
             None => self.inner.call(request),
         }
     }
