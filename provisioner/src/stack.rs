@@ -9,13 +9,15 @@
 //!          function code ───────────────┘         │                     └─→ website files
 //!          website bucket ────────────────────────┼──────────────────────↗
 //!                                                 └─→ Lambda function active (a new one leaves Pending)
-//!          budget alert (beside everything; not in dev)
+//!          website bucket ─→ budget alert (the bucket carries its mark first; without `alerts` it is looked
+//!                         for only when the bucket is marked, after the CloudFront step; not in dev)
 //!          website.https: origin access control ─→ CloudFront distribution (also needs the HTTP API)
 //!                         ─→ website bucket (its policy names the distribution)
 //!          without https: website bucket + website files ─→ CloudFront distribution (removes one an earlier
 //!                         `up` made, with its OAC, only when the bucket says one may exist)
-//! destroy: HTTP API → invoke permission → Lambda function → (log group ∥ IAM role ∥ DynamoDB tables ∥
-//!          website bucket); CloudFront distribution → origin access control and the budget alert beside
+//! destroy: CloudFront distribution → (HTTP API → invoke permission → Lambda function → (log group ∥ IAM role
+//!          ∥ DynamoDB tables ∥ website bucket)) ∥ origin access control ∥ (budget alert → website bucket:
+//!          the bucket's mark outlives the budget; without `alerts` the budget is looked for only when marked)
 //! ```
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
 //! the tables, nor the HTTP API's integration for anything but the function.
