@@ -2,9 +2,12 @@
 // ApiError that the views can show in words.
 
 import { API_URL } from "../config.js";
+import { busyOver, retryAfterSeconds, waitWhileBusy } from "./busy.js";
 import { cartId } from "./cart-id.js";
 
 const REQUEST_TIMEOUT_MS = 15000;
+/** A `busy` answer is repeated by itself this many times (each after its Retry-After) before it is shown. */
+const BUSY_RETRIES = 8;
 
 export class ApiError extends Error {
   /**
@@ -52,21 +55,11 @@ function errorFromResponse(response, body) {
   return new ApiError("http", response.status, "http_" + response.status, message);
 }
 
-/**
- * Calls the API and returns the parsed JSON body of a 2xx answer; throws ApiError otherwise.
- * @param {string} method
- * @param {string} path starting with "/", already URL-encoded
- * @param {{body?: unknown, headers?: Record<string,string>, withCart?: boolean}} [options]
- */
-export async function request(method, path, { body, headers = {}, withCart = false } = {}) {
-  const allHeaders = { Accept: "application/json", ...headers };
-  if (withCart) allHeaders["X-Cart-Id"] = cartId();
-  if (body !== undefined) allHeaders["Content-Type"] = "application/json";
-  let response;
+async function send(method, path, headers, body) {
   try {
-    response = await fetch(apiUrl(path), {
+    return await fetch(apiUrl(path), {
       method,
-      headers: allHeaders,
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       mode: "cors",
       credentials: "omit",
@@ -85,7 +78,32 @@ export async function request(method, path, { body, headers = {}, withCart = fal
     error.cause = cause;
     throw error;
   }
-  const parsed = await readJson(response);
+}
+
+/**
+ * Calls the API and returns the parsed JSON body of a 2xx answer; throws ApiError otherwise. A 503 `busy`
+ * (DynamoDB throttled it; the API wrote nothing) is sent again, identical, after its Retry-After.
+ * @param {string} method
+ * @param {string} path starting with "/", already URL-encoded
+ * @param {{body?: unknown, headers?: Record<string,string>, withCart?: boolean}} [options]
+ */
+export async function request(method, path, { body, headers = {}, withCart = false } = {}) {
+  const allHeaders = { Accept: "application/json", ...headers };
+  if (withCart) allHeaders["X-Cart-Id"] = cartId();
+  if (body !== undefined) allHeaders["Content-Type"] = "application/json";
+  let response;
+  let parsed;
+  try {
+    for (let retry = 0; ; retry += 1) {
+      response = await send(method, path, allHeaders, body);
+      parsed = await readJson(response);
+      const busy = response.status === 503 && parsed?.error?.code === "busy";
+      if (!busy || retry === BUSY_RETRIES) break;
+      await waitWhileBusy(retryAfterSeconds(response.headers.get("Retry-After")));
+    }
+  } finally {
+    busyOver();
+  }
   if (!response.ok) throw errorFromResponse(response, parsed);
   if (parsed === null) {
     throw new ApiError("http", response.status, "bad_response", "The shop's server sent an answer this page cannot read.");

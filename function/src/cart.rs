@@ -16,7 +16,7 @@ use crate::item;
 use crate::json_body::JsonBody;
 use crate::money::{line_total_cents, sum_cents};
 use crate::product_id::{ProductId, ProductIdPath};
-use crate::products::{load_product, load_products, product_not_found, Product};
+use crate::products::{load_products, product_not_found, Product, Read};
 use crate::state::AppState;
 
 /// At most 49 distinct lines (not 50): checkout is ONE DynamoDB transaction of 1 order Put + 1 stock Update
@@ -162,25 +162,76 @@ pub fn price_lines(
 }
 
 async fn cart_view(state: &AppState, cart_id: &CartId) -> ApiResult<Json<CartView>> {
-    let lines = read_lines(state, cart_id).await?;
-    let ids = lines
-        .iter()
-        .map(|l| l.product_id.as_str())
-        .collect::<Vec<_>>();
-    let products = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        load_products(state, &ids).await?
-    };
-    // A product no longer sold is listed apart, out of the total; checkout refuses it by id.
-    let priced = price_lines(&lines, &products)?;
-    Ok(Json(CartView {
-        cart_id: cart_id.as_str().to_string(),
-        lines: priced.lines,
-        total_cents: priced.total_cents,
-        currency: priced.currency,
-        unavailable: priced.unavailable,
-    }))
+    let snapshot = Snapshot::read(state, cart_id, None).await?;
+    Ok(Json(snapshot.view(cart_id)?))
+}
+
+/// A cart as read before a change, with every product its view needs (one Query, one BatchGetItem).
+///
+/// A change reads first and writes last: its answer is this snapshot with the change applied, not a second
+/// read. So the write is the request's last DynamoDB call, and a request DynamoDB throttles (503 `busy`) has
+/// written nothing: repeating it, even `POST /cart`, never counts twice.
+struct Snapshot {
+    lines: Vec<StoredLine>,
+    products: HashMap<String, Product>,
+}
+
+impl Snapshot {
+    async fn read(
+        state: &AppState,
+        cart_id: &CartId,
+        also: Option<&ProductId>,
+    ) -> anyhow::Result<Self> {
+        let lines = read_lines(state, cart_id).await?;
+        let mut ids = lines
+            .iter()
+            .map(|l| l.product_id.as_str())
+            .collect::<Vec<_>>();
+        if let Some(extra) = also {
+            if !ids.contains(&extra.as_str()) {
+                ids.push(extra.as_str());
+            }
+        }
+        let products = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            load_products(state, &ids, Read::Eventual).await?
+        };
+        Ok(Snapshot { lines, products })
+    }
+
+    /// The line's quantity now (`None`: no line).
+    fn qty(&self, product_id: &ProductId) -> Option<i64> {
+        self.lines
+            .iter()
+            .find(|l| l.product_id == product_id.as_str())
+            .map(|l| l.qty)
+    }
+
+    /// The snapshot after the line of `product_id` was set to `qty` (0: removed), in the Query's order.
+    fn with_line(mut self, product_id: &ProductId, qty: i64) -> Self {
+        self.lines.retain(|l| l.product_id != product_id.as_str());
+        if qty > 0 {
+            self.lines.push(StoredLine {
+                product_id: product_id.as_str().to_string(),
+                qty,
+            });
+        }
+        self.lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+        self
+    }
+
+    fn view(&self, cart_id: &CartId) -> ApiResult<CartView> {
+        // A product no longer sold is listed apart, out of the total; checkout refuses it by id.
+        let priced = price_lines(&self.lines, &self.products)?;
+        Ok(CartView {
+            cart_id: cart_id.as_str().to_string(),
+            lines: priced.lines,
+            total_cents: priced.total_cents,
+            currency: priced.currency,
+            unavailable: priced.unavailable,
+        })
+    }
 }
 
 pub async fn get_cart(State(state): State<AppState>, cart_id: CartId) -> ApiResult<Json<CartView>> {
@@ -229,24 +280,24 @@ fn check_stock(product: &Product, wanted: i64) -> ApiResult<()> {
     Ok(())
 }
 
-/// Shared checks before a line is created or changed: product exists, line cap, stock.
+/// Shared checks before a line is created or changed: product on sale, line cap. Returns the product and
+/// the cart as read.
 async fn product_for_line(
     state: &AppState,
     cart_id: &CartId,
     product_id: &ProductId,
-) -> ApiResult<(Product, Option<i64>)> {
-    let product = load_product(state, product_id)
-        .await?
+) -> ApiResult<(Product, Snapshot)> {
+    let snapshot = Snapshot::read(state, cart_id, Some(product_id)).await?;
+    let product = snapshot
+        .products
+        .get(product_id.as_str())
+        .filter(|p| p.on_sale)
+        .cloned()
         .ok_or_else(|| product_not_found(product_id))?;
-    let lines = read_lines(state, cart_id).await?;
-    let current = lines
-        .iter()
-        .find(|l| l.product_id == product_id.as_str())
-        .map(|l| l.qty);
-    if current.is_none() && lines.len() >= MAX_CART_LINES {
+    if snapshot.qty(product_id).is_none() && snapshot.lines.len() >= MAX_CART_LINES {
         return Err(cart_full());
     }
-    Ok((product, current))
+    Ok((product, snapshot))
 }
 
 pub async fn add_to_cart(
@@ -261,7 +312,8 @@ pub async fn add_to_cart(
             body.qty
         )));
     }
-    let (product, current) = product_for_line(&state, &cart_id, &product_id).await?;
+    let (product, snapshot) = product_for_line(&state, &cart_id, &product_id).await?;
+    let current = snapshot.qty(&product_id);
     let after = current.unwrap_or(0) + body.qty;
     if after > MAX_LINE_QTY {
         return Err(quantity_out_of_range(format!(
@@ -306,15 +358,13 @@ pub async fn add_to_cart(
                 ),
             ));
         }
-        return Err(ApiError::Internal(anyhow::Error::new(err).context(
-            format!(
-                "adding to cart line ({}/{})",
-                cart_id.as_str(),
-                product_id.as_str()
-            ),
-        )));
+        return Err(ApiError::from(anyhow::Error::new(err).context(format!(
+            "adding to cart line ({}/{})",
+            cart_id.as_str(),
+            product_id.as_str()
+        ))));
     }
-    cart_view(&state, &cart_id).await
+    Ok(Json(snapshot.with_line(&product_id, after).view(&cart_id)?))
 }
 
 pub async fn set_quantity(
@@ -330,10 +380,9 @@ pub async fn set_quantity(
         )));
     }
     if body.qty == 0 {
-        delete_line(&state, &cart_id, &product_id).await?;
-        return cart_view(&state, &cart_id).await;
+        return remove_line(State(state), cart_id, ProductIdPath(product_id)).await;
     }
-    let (product, _) = product_for_line(&state, &cart_id, &product_id).await?;
+    let (product, snapshot) = product_for_line(&state, &cart_id, &product_id).await?;
     check_stock(&product, body.qty)?;
     state
         .dynamodb
@@ -352,7 +401,9 @@ pub async fn set_quantity(
                 product_id.as_str()
             )
         })?;
-    cart_view(&state, &cart_id).await
+    Ok(Json(
+        snapshot.with_line(&product_id, body.qty).view(&cart_id)?,
+    ))
 }
 
 pub async fn remove_line(
@@ -360,8 +411,9 @@ pub async fn remove_line(
     cart_id: CartId,
     ProductIdPath(product_id): ProductIdPath,
 ) -> ApiResult<Json<CartView>> {
+    let snapshot = Snapshot::read(&state, &cart_id, None).await?;
     delete_line(&state, &cart_id, &product_id).await?;
-    cart_view(&state, &cart_id).await
+    Ok(Json(snapshot.with_line(&product_id, 0).view(&cart_id)?))
 }
 
 async fn delete_line(

@@ -17,15 +17,17 @@ use uuid::Uuid;
 use crate::cart::{price_lines, read_lines, StoredLine, MAX_CART_LINES};
 use crate::cart_id::CartId;
 use crate::contract::ON_SALE_ATTRIBUTE as ON_SALE;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Throttled};
 use crate::idempotency::{derived_order_id, idempotency_key};
 use crate::item;
 use crate::orders::{load_order, Order, STATUS_PLACED};
-use crate::products::load_products;
+use crate::products::{load_products, Read};
 use crate::state::AppState;
 
 const CONDITIONAL_CHECK_FAILED: &str = "ConditionalCheckFailed";
 const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+/// The reason DynamoDB gives an action of a transaction it cancelled for want of capacity.
+const THROTTLING_ERROR: &str = "ThrottlingError";
 
 pub async fn checkout(
     State(state): State<AppState>,
@@ -70,7 +72,7 @@ pub async fn checkout(
         .iter()
         .map(|l| l.product_id.as_str())
         .collect::<Vec<_>>();
-    let products = load_products(&state, &ids).await?;
+    let products = load_products(&state, &ids, Read::Consistent).await?;
     let priced = price_lines(&lines, &products)?;
     if !priced.unavailable.is_empty() {
         let ids: Vec<&str> = priced
@@ -118,9 +120,10 @@ pub async fn checkout(
             cancel.cancellation_reasons().to_vec()
         }
         _ => {
-            return Err(ApiError::Internal(
+            // A throttle (ProvisionedThroughputExceeded...) becomes 503 `busy`, anything else 500.
+            return Err(ApiError::from(
                 anyhow::Error::new(err).context(format!("writing order transaction ({order_id})")),
-            ))
+            ));
         }
     };
     explain_cancellation(&state, &cart_id, &order_id, &lines, &products, &reasons).await
@@ -206,6 +209,9 @@ fn failed_with(reason: Option<&CancellationReason>, code: &str) -> bool {
 /// index layout).
 #[derive(Debug, PartialEq, Eq)]
 enum Cancellation {
+    /// DynamoDB throttled an action (`ThrottlingError`): nothing was written; 503 `busy`, never a 409. Checked
+    /// first: a condition reported beside a throttle is retried and judged again.
+    Throttled,
     /// The order Put failed its `attribute_not_exists`: an earlier checkout with this key placed it.
     OrderExists,
     /// These products' stock conditions failed.
@@ -218,6 +224,9 @@ enum Cancellation {
 }
 
 fn classify_cancellation(lines: &[StoredLine], reasons: &[CancellationReason]) -> Cancellation {
+    if reasons.iter().any(|r| r.code() == Some(THROTTLING_ERROR)) {
+        return Cancellation::Throttled;
+    }
     if failed_with(reasons.first(), CONDITIONAL_CHECK_FAILED) {
         return Cancellation::OrderExists;
     }
@@ -258,6 +267,9 @@ async fn explain_cancellation(
     reasons: &[CancellationReason],
 ) -> ApiResult<(StatusCode, Json<Order>)> {
     match classify_cancellation(lines, reasons) {
+        Cancellation::Throttled => Err(ApiError::Busy(anyhow::Error::new(Throttled(format!(
+            "writing order transaction ({order_id}): cancelled for want of capacity ({THROTTLING_ERROR})"
+        ))))),
         Cancellation::OrderExists => match load_order(state, order_id).await? {
             Some(order) if order.cart_id == cart_id.as_str() => Ok((StatusCode::OK, Json(order))),
             _ => Err(ApiError::Internal(anyhow::anyhow!(
@@ -267,7 +279,7 @@ async fn explain_cancellation(
         Cancellation::InsufficientStock(short) => {
             let short = short.iter().map(String::as_str).collect::<Vec<_>>();
             // The stock condition also fails for a product taken off sale meanwhile: read them again.
-            let now = load_products(state, &short).await?;
+            let now = load_products(state, &short, Read::Consistent).await?;
             let gone: Vec<&str> = short
                 .iter()
                 .copied()
@@ -365,14 +377,22 @@ mod tests {
             ),
             Cancellation::Conflict
         );
+        // A throttled action is busy even beside a failed condition (never insufficient_stock).
         assert_eq!(
             classify_cancellation(
                 &two,
-                &reasons(&["None", "ThrottlingError", "None", "None", "None"])
+                &reasons(&["None", ccf, THROTTLING_ERROR, "None", "None"])
+            ),
+            Cancellation::Throttled
+        );
+        assert_eq!(
+            classify_cancellation(
+                &two,
+                &reasons(&["None", "ValidationError", "None", "None", "None"])
             ),
             Cancellation::Unexplained(vec![
                 "None".into(),
-                "ThrottlingError".into(),
+                "ValidationError".into(),
                 "None".into(),
                 "None".into(),
                 "None".into()

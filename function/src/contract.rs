@@ -47,8 +47,23 @@ pub const ON_SALE_ATTRIBUTE: &str = "onSale";
 pub const CORS_ALLOW_METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "OPTIONS"];
 /// The request headers a browser may send cross-origin (lower case, as HTTP/2 and API Gateway write them).
 pub const CORS_ALLOW_HEADERS: [&str; 3] = ["content-type", CART_ID_HEADER, IDEMPOTENCY_KEY_HEADER];
-/// The response headers a browser script may read cross-origin.
-pub const CORS_EXPOSE_HEADERS: [&str; 1] = [REQUEST_ID_HEADER];
+/// The response headers a browser script may read cross-origin (`retry-after`: how long a `busy` answer
+/// asks the storefront to wait).
+pub const CORS_EXPOSE_HEADERS: [&str; 2] = [REQUEST_ID_HEADER, "retry-after"];
+
+/// The error code of a request DynamoDB throttled (503, with `Retry-After`): the shop is busy, not broken.
+pub const BUSY_CODE: &str = "busy";
+/// The `Retry-After` of a `busy` answer, in whole seconds: DynamoDB refills provisioned capacity every
+/// second, so one second later the request usually fits (the storefront retries by itself after it).
+pub const BUSY_RETRY_AFTER_SECONDS: u32 = 1;
+/// DynamoDB's error codes for a throttled request (HTTP 400, JSON `__type` `...#CODE`; the SDK retries them
+/// itself first). A transaction cancelled for want of capacity is `TransactionCanceledException` with the
+/// reason code `ThrottlingError` (checkout.rs).
+pub const DYNAMODB_THROTTLE_CODES: [&str; 3] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+];
 
 /// Environment variable: the DynamoDB table of products.
 pub const PRODUCTS_TABLE_ENV: &str = "PRODUCTS_TABLE";
@@ -60,6 +75,97 @@ pub const ORDERS_TABLE_ENV: &str = "ORDERS_TABLE";
 pub const CORS_ORIGINS_ENV: &str = "CORS_ORIGINS";
 /// Environment variable: the TCP port local mode listens on (0 picks a free one).
 pub const PORT_ENV: &str = "PORT";
+
+/// DynamoDB capacity units on each of the three tables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableUnits {
+    pub products: u32,
+    pub carts: u32,
+    pub orders: u32,
+}
+
+/// What one request of a route consumes of the tables' provisioned capacity. Reads are counted in HALF
+/// units: an eventually consistent read of up to 4 KB is half a read capacity unit (RCU), a strongly
+/// consistent one a whole unit; a write of up to 1 KB is one write capacity unit (WCU), inside a transaction
+/// two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteCapacity {
+    /// The route as an API Gateway route key (one of [`ROUTE_KEYS`]).
+    pub route: &'static str,
+    pub half_read_units: TableUnits,
+    pub write_units: TableUnits,
+}
+
+/// Measured, not guessed: function/tests/it/capacity.rs replays each route against moto with the catalogue of
+/// shopsmart.yaml, records every DynamoDB call the function makes and every item it reads or writes, and
+/// prices them by DynamoDB's documented rules (item sizes rounded up to 4 KB per read, 1 KB per write; moto's
+/// own ConsumedCapacity does not follow them). It fails when these figures and the measurement disagree.
+pub mod capacity {
+    use super::{RouteCapacity, TableUnits};
+
+    const NONE: TableUnits = TableUnits {
+        products: 0,
+        carts: 0,
+        orders: 0,
+    };
+
+    /// A page view: the storefront's catalogue page, `GET /products?limit=50` (one eventually consistent
+    /// Scan; the 8 products of shopsmart.yaml are about 2 KB, under the 4 KB of half a unit).
+    pub const PAGE_VIEW: RouteCapacity = RouteCapacity {
+        route: "GET /products",
+        half_read_units: TableUnits {
+            products: 1,
+            ..NONE
+        },
+        write_units: NONE,
+    };
+
+    /// Adding a product to a cart: a consistent Query of the cart, an eventually consistent BatchGetItem of
+    /// its products (here: the one product of a new cart's first line) and one UpdateItem of the cart line.
+    pub const ADD_TO_CART: RouteCapacity = RouteCapacity {
+        route: "POST /cart",
+        half_read_units: TableUnits {
+            products: 1,
+            carts: 2,
+            orders: 0,
+        },
+        write_units: TableUnits { carts: 1, ..NONE },
+    };
+
+    /// A checkout of a one-line cart: a consistent Query of the cart and BatchGetItem of its product, then
+    /// ONE transaction (2 WCU per item per KB): the order Put, the stock Update, the cart line Delete.
+    pub const CHECKOUT: RouteCapacity = RouteCapacity {
+        route: "POST /checkout",
+        half_read_units: TableUnits {
+            products: 2,
+            carts: 2,
+            orders: 0,
+        },
+        write_units: TableUnits {
+            products: 2,
+            carts: 2,
+            orders: 2,
+        },
+    };
+
+    /// Each further line of a checkout: one more product read, one more stock Update and cart line Delete in
+    /// the transaction (the order item grows about 150 bytes a line: 2 more WCU on orders per KB it passes).
+    pub const CHECKOUT_EXTRA_LINE: RouteCapacity = RouteCapacity {
+        route: "POST /checkout",
+        half_read_units: TableUnits {
+            products: 2,
+            ..NONE
+        },
+        write_units: TableUnits {
+            products: 2,
+            carts: 2,
+            orders: 0,
+        },
+    };
+
+    /// DynamoDB keeps up to 300 seconds of a table's unused capacity for bursts.
+    pub const BURST_SECONDS: u32 = 300;
+}
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::no_store_on_errors))
         .layer(axum::middleware::from_fn(request_id::with_request_id))
         .with_state(state)
 }

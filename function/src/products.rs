@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use axum::extract::{Query, State};
 use axum::Json;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::ON_SALE_ATTRIBUTE as ON_SALE;
 use crate::cursor::{decode_cursor, encode_cursor};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Throttled};
 use crate::item::{self, Item};
 use crate::product_id::{ProductId, ProductIdPath};
 use crate::state::AppState;
@@ -23,7 +23,8 @@ pub const DEFAULT_PAGE_SIZE: i32 = 50;
 pub const MAX_PAGE_SIZE: i32 = 100;
 /// BatchGetItem takes at most 100 keys per call.
 const BATCH_GET_MAX_KEYS: usize = 100;
-/// UnprocessedKeys happen under throttling; retry a few times with growing pauses, then give up (500).
+/// UnprocessedKeys happen under throttling; retry a few times with growing pauses (0.6 s in all), then give
+/// up: 503 `busy`.
 const BATCH_GET_MAX_ATTEMPTS: u32 = 5;
 
 /// Whether the item is for sale: `onSale` missing or not `false`.
@@ -176,12 +177,23 @@ pub async fn load_product(
         .transpose()
 }
 
+/// How a batch of products is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Strongly consistent (1 RCU per product): checkout prices the order from it.
+    Consistent,
+    /// Eventually consistent (half the capacity; may miss a change of the last second): the cart's view,
+    /// whose prices and stock the checkout reads again and its transaction checks.
+    Eventual,
+}
+
 /// Reads many products in one round trip (per 100 ids), retrying UnprocessedKeys with bounded backoff.
 /// Absent products are missing from the map; off-sale ones are in it with `on_sale: false` (their name
 /// tells the shopper which cart line is no longer sold).
 pub async fn load_products(
     state: &AppState,
     product_ids: &[&str],
+    read: Read,
 ) -> anyhow::Result<HashMap<String, Product>> {
     let mut products = HashMap::with_capacity(product_ids.len());
     for chunk in product_ids.chunks(BATCH_GET_MAX_KEYS) {
@@ -191,7 +203,7 @@ pub async fn load_products(
             .collect::<Vec<_>>();
         let mut pending = KeysAndAttributes::builder()
             .set_keys(Some(keys))
-            .consistent_read(true)
+            .consistent_read(read == Read::Consistent)
             .build()
             .context("building BatchGetItem keys for products")?;
         let mut attempt = 0;
@@ -226,10 +238,11 @@ pub async fn load_products(
             {
                 None => break,
                 Some(_) if attempt >= BATCH_GET_MAX_ATTEMPTS => {
-                    return Err(anyhow!(
+                    // DynamoDB leaves keys unprocessed when the table's read capacity is used up: busy.
+                    return Err(anyhow::Error::new(Throttled(format!(
                         "batch-reading products from {}: keys still unprocessed after {attempt} attempts",
                         state.tables.products
-                    ))
+                    ))));
                 }
                 Some(unprocessed) => {
                     pending = unprocessed.clone();

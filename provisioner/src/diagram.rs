@@ -495,7 +495,7 @@ mod tests {
         assert!(text
             .contains("shopsmart-dev-http-api (a1b2)<br/>stage $default<br/>GET /products<br/>"));
         assert!(text.contains("GET /orders/{orderId}\"]"), "{text}");
-        assert!(text.contains("shopsmart-dev-products<br/>key productId<br/>1 RCU · 1 WCU\")]"));
+        assert!(text.contains("shopsmart-dev-products<br/>key productId<br/>3 RCU · 2 WCU\")]"));
         assert!(
             text.contains("keys cartId + productId (sort)<br/>on demand\")]"),
             "{text}"

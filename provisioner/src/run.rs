@@ -165,6 +165,8 @@ async fn plan(global: &GlobalArgs, args: PlanArgs, progress: &Reporter) -> anyho
     if let Some(worst) = freetier::worst_case(&opts.config) {
         progress.note(&worst.sentence());
     }
+    let sustains = freetier::capacity::report(&opts.config);
+    progress.note(&sustains.render_text(freetier::PriceSheet::current()));
     progress.note("next: `shopsmart-deploy up` makes exactly these changes.");
     Ok(())
 }
@@ -209,9 +211,11 @@ async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyho
     let config = &opts.config;
     let estimate = freetier::monthly(config, args.requests, &freetier::Assumptions::default());
     let worst = freetier::worst_case(config);
+    let sustains = freetier::capacity::report(config);
     let (account, plan) = read_account(&opts, progress).await;
     let mut report = serde_json::to_value(&estimate)?;
     report["worst_case"] = serde_json::to_value(&worst)?;
+    report["capacity"] = serde_json::to_value(&sustains)?;
     report["account_tables"] = serde_json::to_value(&account)?;
     report["account_plan"] = serde_json::to_value(&plan)?;
     progress.result(&report, |_| {
@@ -225,6 +229,8 @@ async fn cost(global: &GlobalArgs, args: CostArgs, progress: &Reporter) -> anyho
         if let Some(worst) = &worst {
             text.push_str(&format!("\n{}", worst.sentence()));
         }
+        let prices = freetier::PriceSheet::current();
+        text.push_str(&format!("\n\n{}", sustains.render_text(prices)));
         text
     })
 }

@@ -5,8 +5,10 @@
 
 mod api_routes;
 mod bad_requests;
+mod capacity;
 mod concurrency;
 mod lambda_events;
 mod local_mode;
 mod support;
+mod throttling;
 mod workspace_files;

@@ -7,6 +7,7 @@ use super::model::*;
 use super::raw::*;
 use super::rules::{RegionName, StageName};
 use super::scalar::{FromScalar, Scalar};
+use crate::names::TableKind;
 
 /// A configuration problem: the CLI exits with code 2.
 #[derive(Debug, thiserror::Error)]
@@ -106,9 +107,12 @@ fn located(err: serde_yaml::Error, source: &Path) -> ConfigError {
 }
 
 fn into_model(raw: RawConfig, source: PathBuf) -> Config {
-    let capacity = |c: RawCapacity| Capacity {
-        read: c.read.0 .0,
-        write: c.write.0 .0,
+    let capacity = |c: RawCapacity, kind: TableKind| {
+        let shipped = Capacity::shipped(kind);
+        Capacity {
+            read: c.read.map_or(shipped.read, |units| units.0 .0),
+            write: c.write.map_or(shipped.write, |units| units.0 .0),
+        }
     };
     Config {
         source,
@@ -132,9 +136,9 @@ fn into_model(raw: RawConfig, source: PathBuf) -> Config {
             billing: match raw.tables.billing {
                 RawBilling::OnDemand => Billing::OnDemand,
                 RawBilling::Provisioned(c) => Billing::Provisioned {
-                    products: capacity(c.products),
-                    carts: capacity(c.carts),
-                    orders: capacity(c.orders),
+                    products: capacity(c.products, TableKind::Products),
+                    carts: capacity(c.carts, TableKind::Carts),
+                    orders: capacity(c.orders, TableKind::Orders),
                 },
             },
         },

@@ -82,6 +82,21 @@ pub struct Capacity {
     pub write: u32,
 }
 
+impl Capacity {
+    /// The capacity shipped in shopsmart.yaml (7 RCU + 6 WCU of the account's free 25 + 25), chosen with
+    /// tests/bench/load.py (docs/benchmarks.md): about what the API's default throttle of 3 requests a second
+    /// lets shoppers use (an order is 7 requests: 6 RCU and 6 WCU on carts, 6 RCU and 4 WCU on products, 2 WCU
+    /// on orders), sized to the routes' measured use (`shopsmart_function::contract::capacity`).
+    pub const fn shipped(kind: crate::names::TableKind) -> Capacity {
+        use crate::names::TableKind::*;
+        match kind {
+            Products => Capacity { read: 3, write: 2 },
+            Carts => Capacity { read: 3, write: 3 },
+            Orders => Capacity { read: 1, write: 1 },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Billing {
     /// Capacity per table: products, carts, orders.

@@ -94,8 +94,8 @@ pub struct RawTables {
     pub billing: RawBilling,
 }
 
-/// `billing: on_demand`, `billing: provisioned` (1 read / 1 write per table), or
-/// `billing: {provisioned: {products: {read: 1, write: 1}, ...}}`. (serde_yaml's derived enums would need
+/// `billing: on_demand`, `billing: provisioned` (the shipped capacity, `Capacity::shipped`), or
+/// `billing: {provisioned: {products: {read: 3, write: 2}, ...}}`. (serde_yaml's derived enums would need
 /// a YAML tag such as `!provisioned` for the last form, which learners do not know.)
 #[derive(Debug)]
 pub enum RawBilling {
@@ -160,20 +160,12 @@ pub struct RawCapacities {
     pub orders: RawCapacity,
 }
 
-#[derive(Debug, Deserialize)]
+/// A table's capacity as written; what is left out is that table's shipped value (`Capacity::shipped`).
+#[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawCapacity {
-    pub read: Checked<CapacityUnits>,
-    pub write: Checked<CapacityUnits>,
-}
-
-impl Default for RawCapacity {
-    fn default() -> Self {
-        Self {
-            read: Checked(CapacityUnits(1)),
-            write: Checked(CapacityUnits(1)),
-        }
-    }
+    pub read: Option<Checked<CapacityUnits>>,
+    pub write: Option<Checked<CapacityUnits>>,
 }
 
 #[derive(Debug, Deserialize)]

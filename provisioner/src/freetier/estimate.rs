@@ -702,12 +702,13 @@ mod tests {
     //! Expected figures are computed by hand below from data/free-tier.yaml (us-east-1 list prices) and the
     //! default assumptions: 50 ms, 128 MB arm64 ($0.0000133334/GB-s), 2 KB payload, 1 page view per 4 API
     //! requests with 6 objects and 200 KB each, 512 log bytes per request kept 7 days, 100 MB in the tables,
-    //! a 512 KB website in 10 objects deployed 20 times a month, 1 RCU + 1 WCU on each of the 3 tables.
+    //! a 512 KB website in 10 objects deployed 20 times a month, 1 RCU + 1 WCU on each of the 3 tables
+    //! (`one_unit_config`; the shipped 7 RCU + 6 WCU are checked in `the_shipped_capacity_is_always_free`).
     //! µ$ = micro-dollars; 1 GB = 2^30 bytes = 1,048,576 KB.
 
     use super::*;
     use crate::config::model::Architecture;
-    use crate::freetier::test_config::free_config;
+    use crate::freetier::test_config::{free_config, one_unit_config};
 
     const fn split(
         always_free_cents: u64,
@@ -743,7 +744,7 @@ mod tests {
     ///   leave through CloudFront).
     #[test]
     fn https_adds_a_cloudfront_row_with_its_allowance_price_and_worst_case() {
-        let mut config = free_config();
+        let mut config = one_unit_config();
         let plain = monthly(&config, 1_000_000, &Assumptions::default());
         assert!(!plain.render_text().contains("CloudFront (website.https)"));
         assert!(plain
@@ -773,9 +774,18 @@ mod tests {
         assert_eq!(format_unit_price(1_000_000_000), "$1.00");
     }
 
+    /// The shipped capacity (products 3/2, carts 3/3, orders 1/1): RCU 7 x 730 h x 130 µ$ = 664,300 µ$; WCU
+    /// 6 x 730 h x 650 µ$ = 2,847,000 µ$; storage 24,414.06 µ$; sum 3,535,714.06 µ$ = 353.57 -> 354 cents, free.
+    #[test]
+    fn the_shipped_capacity_is_always_free() {
+        let estimate = monthly(&free_config(), 0, &Assumptions::default());
+        assert_eq!(cost_of(&estimate, Service::DynamoDb), split(354, 0, 0));
+        assert_eq!(estimate.total, split(354, 0, 0));
+    }
+
     #[test]
     fn zero_requests_cost_nothing() {
-        let estimate = monthly(&free_config(), 0, &Assumptions::default());
+        let estimate = monthly(&one_unit_config(), 0, &Assumptions::default());
         assert_eq!(cost_of(&estimate, Service::Lambda), split(0, 0, 0));
         assert_eq!(cost_of(&estimate, Service::HttpApi), split(0, 0, 0));
         assert_eq!(cost_of(&estimate, Service::DynamoDb), DYNAMODB);
@@ -789,7 +799,7 @@ mod tests {
 
     #[test]
     fn a_hundred_thousand_requests() {
-        let estimate = monthly(&free_config(), 100_000, &Assumptions::default());
+        let estimate = monthly(&one_unit_config(), 100_000, &Assumptions::default());
         // Lambda: 100,000 x 0.2 µ$ = 20,000 µ$; 100,000 x 50 ms x 128 MB = 625 GB-s x 13.3334 µ$ = 8,333.375 µ$;
         // 28,333.375 µ$ = 2.83 -> 3 cents, all within the 1M requests / 400,000 GB-s always free.
         assert_eq!(cost_of(&estimate, Service::Lambda), split(3, 0, 0));
@@ -811,7 +821,7 @@ mod tests {
 
     #[test]
     fn a_million_requests() {
-        let estimate = monthly(&free_config(), 1_000_000, &Assumptions::default());
+        let estimate = monthly(&one_unit_config(), 1_000_000, &Assumptions::default());
         // Lambda: 200,000 µ$ + 6,250 GB-s x 13.3334 µ$ = 83,333.75 µ$ -> 283,333.75 µ$ = 28.33 -> 28 free.
         assert_eq!(cost_of(&estimate, Service::Lambda), split(28, 0, 0));
         // HTTP API: exactly the 12-month 1M: 1,000,000 µ$ = 100 cents.
@@ -831,7 +841,7 @@ mod tests {
 
     #[test]
     fn ten_million_requests() {
-        let estimate = monthly(&free_config(), 10_000_000, &Assumptions::default());
+        let estimate = monthly(&one_unit_config(), 10_000_000, &Assumptions::default());
         // Lambda: 1M requests free = 200,000 µ$; 9M x 0.2 µ$ = 1,800,000 µ$ = 180 billed;
         // 62,500 GB-s (free) x 13.3334 µ$ = 833,337.5 µ$; free 1,033,337.5 µ$ = 103.33 -> 103.
         assert_eq!(cost_of(&estimate, Service::Lambda), split(103, 0, 180));
@@ -866,7 +876,7 @@ mod tests {
 
     #[test]
     fn on_demand_tables_bill_every_request() {
-        let mut config = free_config();
+        let mut config = one_unit_config();
         config.tables.billing = Billing::OnDemand;
         let estimate = monthly(&config, 1_000_000, &Assumptions::default());
         // 2,000,000 RRU x 0.125 µ$ = 250,000 µ$ + 1,000,000 WRU x 0.625 µ$ = 625,000 µ$ = 87.5 -> 88 (half up);
@@ -876,7 +886,7 @@ mod tests {
 
     #[test]
     fn x86_with_more_memory_goes_over_the_free_compute() {
-        let mut config = free_config();
+        let mut config = one_unit_config();
         config.function.architecture = Architecture::X86_64;
         config.function.memory_mb = 1024;
         let estimate = monthly(&config, 10_000_000, &Assumptions::default());
@@ -888,7 +898,7 @@ mod tests {
 
     #[test]
     fn the_text_shows_assumptions_source_date_and_totals() {
-        let text = monthly(&free_config(), 100_000, &Assumptions::default()).render_text();
+        let text = monthly(&one_unit_config(), 100_000, &Assumptions::default()).render_text();
         for expected in [
             "100,000 API requests",
             "as of 2026-11-01; not re-checked against AWS's pages",
@@ -931,9 +941,12 @@ mod tests {
 
     #[test]
     fn the_json_has_every_service_and_the_split() {
-        let json =
-            serde_json::to_value(monthly(&free_config(), 1_000_000, &Assumptions::default()))
-                .unwrap();
+        let json = serde_json::to_value(monthly(
+            &one_unit_config(),
+            1_000_000,
+            &Assumptions::default(),
+        ))
+        .unwrap();
         assert_eq!(json["services"].as_array().unwrap().len(), 6);
         assert_eq!(json["services"][1]["service"], "http_api");
         assert_eq!(json["services"][1]["twelve_month_or_credit_cents"], 100);

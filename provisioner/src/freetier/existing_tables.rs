@@ -383,7 +383,7 @@ pub async fn stack_adds_capacity(ctx: &Ctx) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::freetier::test_config::{assert_contains, free_config};
+    use crate::freetier::test_config::{assert_contains, one_unit_config};
 
     fn table(region: &str, read: u64, write: u64, on_demand: bool) -> ExistingTable {
         ExistingTable {
@@ -408,7 +408,7 @@ mod tests {
             warnings: vec![],
         };
         assert_eq!(account.totals(), (24, 2));
-        let line = account.sentence(&free_config());
+        let line = account.sentence(&one_unit_config());
         assert_contains(&line, "(3 regions read, 1 region not enabled)");
         assert_contains(
             &line,

@@ -408,7 +408,7 @@ mod tests {
     use super::*;
     use crate::config::model::Capacity as TableCapacity;
     use crate::config::model::Throttle;
-    use crate::freetier::test_config::{assert_contains, free_config};
+    use crate::freetier::test_config::{assert_contains, free_config, one_unit_config};
 
     fn provisioned(read: u64, write: u64) -> ExistingTable {
         ExistingTable {
@@ -427,13 +427,19 @@ mod tests {
     #[test]
     fn the_default_configuration_is_free() {
         assert_eq!(evaluate(&free_config(), &[]), vec![]);
-        // 22 + 3 = 25 RCU and WCU: exactly the allowance, still free.
-        assert_eq!(evaluate(&free_config(), &[provisioned(22, 22)]), vec![]);
+        // The shipped 7 RCU + 6 WCU: 18 + 7 = 25 RCU and 19 + 6 = 25 WCU, exactly the allowance, still free.
+        assert_eq!(evaluate(&free_config(), &[provisioned(18, 19)]), vec![]);
+        assert_eq!(
+            kinds(&evaluate(&free_config(), &[provisioned(19, 19)])),
+            vec![FindingKind::ReadCapacityOverFree]
+        );
+        // 22 + 3 = 25 with one unit per table.
+        assert_eq!(evaluate(&one_unit_config(), &[provisioned(22, 22)]), vec![]);
     }
 
     #[test]
     fn other_provisioned_tables_count_against_the_allowance() {
-        let findings = evaluate(&free_config(), &[provisioned(20, 1), provisioned(4, 0)]);
+        let findings = evaluate(&one_unit_config(), &[provisioned(20, 1), provisioned(4, 0)]);
         assert_eq!(kinds(&findings), vec![FindingKind::ReadCapacityOverFree]);
         let finding = &findings[0];
         // 24 + 3 = 27 RCU: 2 over x 730 h x 130 µ$ = 189,800 µ$ = 18.98 -> 19 cents.
@@ -473,12 +479,12 @@ mod tests {
 
     #[test]
     fn write_capacity_is_counted_separately() {
-        let findings = evaluate(&free_config(), &[provisioned(0, 24)]);
+        let findings = evaluate(&one_unit_config(), &[provisioned(0, 24)]);
         assert_eq!(kinds(&findings), vec![FindingKind::WriteCapacityOverFree]);
         // 27 WCU: 2 over x 730 x 650 µ$ = 949,000 µ$ = 94.9 -> 95 cents.
         assert_eq!(findings[0].monthly_cents, 95);
         // When the others alone exceed 25, only our 3 units are ours to pay: 3 x 730 x 650 µ$ = 142.35 -> 142.
-        let findings = evaluate(&free_config(), &[provisioned(0, 40)]);
+        let findings = evaluate(&one_unit_config(), &[provisioned(0, 40)]);
         assert_eq!(findings[0].monthly_cents, 142);
     }
 

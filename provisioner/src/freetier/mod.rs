@@ -3,6 +3,7 @@
 //! configuration with a standing cost before any write (`guard`). No CLI code: the binary wires `cost`,
 //! the `plan` summary and `up`'s preflight.
 
+pub mod capacity;
 pub mod estimate;
 pub mod existing_tables;
 pub mod guard;

@@ -35,7 +35,7 @@ pub fn routes(ctx: &Ctx) -> Vec<&'static str> {
     routes
 }
 use shopsmart_function::contract::{
-    CORS_ALLOW_HEADERS as CORS_HEADERS, CORS_ALLOW_METHODS as CORS_METHODS,
+    CORS_ALLOW_HEADERS as CORS_HEADERS, CORS_ALLOW_METHODS as CORS_METHODS, CORS_EXPOSE_HEADERS,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,9 @@ struct CorsSettings {
     origins: BTreeSet<String>,
     methods: BTreeSet<String>,
     headers: BTreeSet<String>,
+    /// The response headers the storefront reads (`x-request-id`, a busy answer's `retry-after`). With CORS
+    /// configured, API Gateway ignores the CORS headers the function sends and answers with these.
+    expose: BTreeSet<String>,
 }
 
 impl CorsSettings {
@@ -58,6 +61,7 @@ impl CorsSettings {
             origins: origins.iter().cloned().collect(),
             methods: CORS_METHODS.iter().map(|m| m.to_string()).collect(),
             headers: CORS_HEADERS.iter().map(|h| h.to_string()).collect(),
+            expose: CORS_EXPOSE_HEADERS.iter().map(|h| h.to_string()).collect(),
         }
     }
 
@@ -68,6 +72,7 @@ impl CorsSettings {
                 origins: BTreeSet::new(),
                 methods: BTreeSet::new(),
                 headers: BTreeSet::new(),
+                expose: BTreeSet::new(),
             };
         };
         Self {
@@ -82,6 +87,11 @@ impl CorsSettings {
                 .iter()
                 .map(|h| h.to_lowercase())
                 .collect(),
+            expose: cors
+                .expose_headers()
+                .iter()
+                .map(|h| h.to_lowercase())
+                .collect(),
         }
     }
 
@@ -90,6 +100,7 @@ impl CorsSettings {
             .set_allow_origins(Some(self.origins.iter().cloned().collect()))
             .set_allow_methods(Some(self.methods.iter().cloned().collect()))
             .set_allow_headers(Some(self.headers.iter().cloned().collect()))
+            .set_expose_headers(Some(self.expose.iter().cloned().collect()))
             .build()
     }
 }
@@ -355,6 +366,7 @@ fn cors_diff(live: &CorsSettings, desired: &CorsSettings) -> Vec<FieldChange> {
         ("cors.allow_origins", &live.origins, &desired.origins),
         ("cors.allow_methods", &live.methods, &desired.methods),
         ("cors.allow_headers", &live.headers, &desired.headers),
+        ("cors.expose_headers", &live.expose, &desired.expose),
     ]
     .into_iter()
     .filter(|(_, old, new)| old != new)

@@ -271,3 +271,40 @@ fn the_shipped_shopsmart_yaml_is_valid_and_exact() {
         assert!(image.is_file(), "{} is missing", image.display());
     }
 }
+
+/// shopsmart.yaml says every value in it is the default: its capacity is what a file without `tables:` gets,
+/// and a value left out of one table is that table's shipped value (not another table's, not 1).
+#[test]
+fn the_shipped_capacity_is_the_default_and_a_missing_value_is_its_tables() {
+    use shopsmart_deploy::config::model::{Billing, Capacity};
+    use shopsmart_deploy::names::TableKind;
+    let shipped = config::load(&shipped_config(), &Overrides::default()).unwrap();
+    let parse = |text: &str| config::parse(text, Path::new("test.yaml")).unwrap();
+    let bare = parse("region: us-east-1\n");
+    assert_eq!(bare.tables.billing, shipped.tables.billing);
+    let default = Billing::Provisioned {
+        products: Capacity { read: 3, write: 2 },
+        carts: Capacity { read: 3, write: 3 },
+        orders: Capacity { read: 1, write: 1 },
+    };
+    assert_eq!(shipped.tables.billing, default);
+    for kind in TableKind::ALL {
+        assert_eq!(
+            shipped.tables.billing.capacity(kind),
+            Some(Capacity::shipped(kind))
+        );
+    }
+    assert_eq!(
+        parse("tables:\n  billing: provisioned\n").tables.billing,
+        default
+    );
+    let partial = parse("tables:\n  billing:\n    provisioned:\n      orders: { write: 4 }\n      carts: { read: 5 }\n");
+    assert_eq!(
+        partial.tables.billing,
+        Billing::Provisioned {
+            products: Capacity { read: 3, write: 2 },
+            carts: Capacity { read: 5, write: 3 },
+            orders: Capacity { read: 1, write: 4 },
+        }
+    );
+}

@@ -353,6 +353,8 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     let mut expected_json = serde_json::to_value(&expected).unwrap();
     let worst = freetier::worst_case(&stage.config()).unwrap();
     expected_json["worst_case"] = serde_json::to_value(&worst).unwrap();
+    let sustains = freetier::capacity::report(&stage.config());
+    expected_json["capacity"] = serde_json::to_value(&sustains).unwrap();
     // The stage's own account has no tables: every commercial region read, nothing in them.
     expected_json["account_tables"] = serde_json::json!({
         "tables": [],
@@ -373,10 +375,16 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
         text.contains(&format!("as of {}", expected.prices_as_of)),
         "{text}"
     );
-    assert!(text.trim_end().ends_with(&worst.sentence()), "{text}");
+    // The worst case, then what the capacity sustains.
+    let sustains_text = sustains.render_text(freetier::PriceSheet::current());
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("{}\n\n{sustains_text}", worst.sentence())),
+        "{text}"
+    );
     let account_line = format!(
-        "provisioned DynamoDB capacity of the whole account ({} regions read): this stack 3 RCU / 3 WCU, no \
-         other provisioned table; together 3 of the free 25 RCU and 3 of the free 25 WCU, which all regions \
+        "provisioned DynamoDB capacity of the whole account ({} regions read): this stack 7 RCU / 6 WCU, no \
+         other provisioned table; together 7 of the free 25 RCU and 6 of the free 25 WCU, which all regions \
          share",
         KNOWN_REGIONS.len()
     );
@@ -386,13 +394,13 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
     assert!(text.contains(unknown_plan), "{text}");
 
     let plan = stage.ok(&["plan", "--function-zip", stage.zip.to_str().unwrap()]);
-    // It ends with the cost line, the worst case, then what to do next.
-    let lines: Vec<&str> = plan.lines().collect();
-    let (cost, flood, next) = (
-        lines[lines.len() - 3],
-        lines[lines.len() - 2],
-        lines[lines.len() - 1],
-    );
+    // It ends with the cost line, the worst case, what the capacity sustains, then what to do next.
+    let (before, after) = plan
+        .split_once(&sustains_text)
+        .unwrap_or_else(|| panic!("no capacity lines in:\n{plan}"));
+    let lines: Vec<&str> = before.lines().collect();
+    let (cost, flood) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+    let next = after.trim();
     assert_eq!(flood, worst.sentence());
     assert!(
         cost.starts_with("cost at 100,000 API requests a month: "),
@@ -417,11 +425,14 @@ async fn cost_matches_the_library_and_plan_ends_with_the_summary() {
 /// binary finds frontend/ beside the configuration file).
 fn on_demand_config(dir: &Path) -> PathBuf {
     let shipped = std::fs::read_to_string(shipped_config()).unwrap();
-    let provisioned = "  billing:\n    provisioned:\n      products: { read: 1, write: 1 }\n      carts: { read: 1, write: 1 }\n      orders: { read: 1, write: 1 }\n";
-    assert!(
-        shipped.contains(provisioned),
-        "shopsmart.yaml changed its billing block"
-    );
+    let start = shipped
+        .find("  billing:\n    provisioned:\n")
+        .expect("shopsmart.yaml changed its billing block");
+    let end = shipped[start..]
+        .find("\n\n")
+        .map(|at| start + at + 1)
+        .expect("a blank line after the billing block");
+    let provisioned = &shipped[start..end];
     let path = dir.join("shopsmart.yaml");
     std::fs::write(
         &path,

@@ -66,6 +66,15 @@ async fn create_converge_update_and_destroy() {
             .collect::<BTreeSet<_>>(),
         BTreeSet::from(["content-type", "x-cart-id", "idempotency-key"])
     );
+    // With CORS configured API Gateway ignores the function's CORS headers: the storefront can read a busy
+    // answer's retry-after and the request id cross-origin only when the API itself exposes them.
+    assert_eq!(
+        cors.expose_headers()
+            .iter()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from(["x-request-id", "retry-after"])
+    );
     let integrations = gw
         .get_integrations()
         .api_id(&info.api_id)
