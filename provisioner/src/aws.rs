@@ -66,6 +66,9 @@ pub struct Clients {
     pub freetier: aws_sdk_freetier::Client,
     /// Whether an emulator endpoint is in use (S3 then needs path-style addressing).
     pub custom_endpoint: bool,
+    /// Where the clients' credentials come from (whether they carry a session token tells what an
+    /// opt-in region's refusal of them may mean: `freetier::existing_tables`).
+    pub credentials: Option<aws_sdk_dynamodb::config::SharedCredentialsProvider>,
 }
 
 impl Clients {
@@ -111,6 +114,7 @@ impl Clients {
                 aws_sdk_freetier::Client::from_conf(builder.build())
             },
             custom_endpoint,
+            credentials: sdk.credentials_provider(),
         }
     }
 }

@@ -3,13 +3,13 @@
 //! `shopsmart-deploy permissions` lists (asked of IAM's policy simulator). Every line that is not `ok` says
 //! how to fix it; a check that cannot be made is `skipped` with the reason. Exit 1 when anything is missing.
 
-use aws_sdk_iam::types::PolicyEvaluationDecisionType;
+use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 use serde::Serialize;
 
 use crate::aws::{load_sdk_config, Clients};
 use crate::aws_error::{AwsContext, AwsError};
 use crate::config::model::{Architecture, Config};
-use crate::permissions;
+use crate::permissions::{self, Caller, Statement, Whom};
 use crate::report::Reporter;
 use crate::stack::StackOptions;
 
@@ -42,14 +42,35 @@ fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>)
 }
 
 #[derive(Debug, Serialize)]
-struct Diagnosis {
+pub struct Diagnosis {
     /// The emulator endpoint when one is used instead of AWS.
-    emulator: Option<String>,
-    checks: Vec<Check>,
+    pub emulator: Option<String>,
+    pub checks: Vec<Check>,
 }
 
+/// Prints the [`diagnose`]; exit 1 when something is missing.
 pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
-    let aws = Clients::new(&load_sdk_config(&opts.aws).await, &opts.interceptors);
+    let diagnosis = diagnose(opts).await;
+    out.result(&diagnosis, render_text)?;
+    let missing = diagnosis
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Missing)
+        .count();
+    anyhow::ensure!(
+        missing == 0,
+        "doctor found {missing} thing(s) to fix before `up`; each MISSING line above says how"
+    );
+    Ok(())
+}
+
+/// Every check, each with its status and fix.
+pub async fn diagnose(opts: &StackOptions) -> Diagnosis {
+    let mut sdk = load_sdk_config(&opts.aws).await;
+    if let Some(client) = &opts.http_client {
+        sdk = sdk.into_builder().http_client(client.clone()).build();
+    }
+    let aws = Clients::new(&sdk, &opts.interceptors);
     let emulator = aws.custom_endpoint.then(|| {
         (opts.aws.endpoint_url.clone())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
@@ -85,18 +106,7 @@ pub async fn run(opts: &StackOptions, out: &Reporter) -> anyhow::Result<()> {
         }
     }
     checks.extend(toolchain(opts.config.function.architecture));
-    let diagnosis = Diagnosis { emulator, checks };
-    out.result(&diagnosis, render_text)?;
-    let missing = diagnosis
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Missing)
-        .count();
-    anyhow::ensure!(
-        missing == 0,
-        "doctor found {missing} thing(s) to fix before `up`; each MISSING line above says how"
-    );
-    Ok(())
+    Diagnosis { emulator, checks }
 }
 
 /// cargo, and cargo-lambda with zig to cross-compile for the function's architecture.
@@ -134,57 +144,45 @@ fn toolchain(architecture: Architecture) -> Vec<Check> {
     ]
 }
 
-/// The IAM principal the simulator takes for a caller ARN: users and roles as they are; an assumed-role
-/// session (`arn:aws:sts::ACCT:assumed-role/NAME/SESSION`) as its role.
-pub fn principal(arn: &str) -> Option<String> {
-    let [_, partition, _, _, account, resource] = arn.splitn(6, ':').collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    let resource = match resource.strip_prefix("assumed-role/") {
-        Some(session) => format!("role/{}", session.split('/').next()?),
-        None if resource.starts_with("user/") || resource.starts_with("role/") => {
-            resource.to_owned()
-        }
-        None => return None,
-    };
-    Some(format!("arn:{partition}:iam::{account}:{resource}"))
-}
-
-/// Every statement of the policy through SimulatePrincipalPolicy: one `missing` line per refused action.
+/// Every statement of the policy through SimulatePrincipalPolicy, as the caller (an assumed-role session as
+/// its role, read with GetRole for its path): one `missing` line per refused action.
 async fn simulate(aws: &Clients, config: &Config, arn: &str, account: &str) -> Vec<Check> {
     let skipped = |why: String| {
         let detail = format!("could not check permissions: {why}");
         let fix = "compare the policies attached to you with `shopsmart-deploy permissions`";
         vec![check("permissions", Status::Skipped, detail, Some(fix))]
     };
-    let Some(principal) = principal(arn) else {
-        return skipped(format!(
-            "{arn} is not an IAM user or role (the root user may do everything; AWS advises an IAM user or \
-             IAM Identity Center instead)"
-        ));
+    let principal = match permissions::caller(&aws.iam, arn).await {
+        (Some(Caller::Principal { arn, .. }), _) => arn,
+        (Some(Caller::RoleNamed { name, .. }), why) => {
+            return skipped(format!(
+                "the policy simulator needs your role's ARN with its path, and reading role {name} was \
+                 refused or failed (iam:GetRole: {})",
+                why.unwrap_or_default()
+            ))
+        }
+        (None, _) => {
+            return skipped(format!(
+                "{arn} is not an IAM user or role (the root user may do everything; AWS advises an IAM user \
+                 or IAM Identity Center instead)"
+            ))
+        }
+    };
+    let whom = Whom {
+        account: account.to_owned(),
+        caller: Some(Caller::Principal {
+            arn: principal.clone(),
+            role: principal.contains(":role/"),
+        }),
     };
     let fix = format!("attach the policy `shopsmart-deploy permissions` prints to {principal} (README: Permissions)");
     let mut refused = Vec::new();
-    for statement in permissions::statements(config, account) {
-        let results = (aws.iam.simulate_principal_policy())
-            .policy_source_arn(&principal)
-            .set_action_names(Some(statement.action.clone()))
-            .set_resource_arns(Some(statement.resource.clone()))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await;
-        match results.map_err(AwsError::new) {
-            Ok(results) => refused.extend(
-                results
-                    .iter()
-                    .filter(|r| *r.eval_decision() != PolicyEvaluationDecisionType::Allowed)
-                    .map(|r| {
-                        let detail = format!("{} on {}", r.eval_action_name(), statement.resource.join(", "));
-                        check("permission", Status::Missing, detail, Some(&fix))
-                    }),
-            ),
+    for statement in permissions::statements(config, &whom) {
+        match refusals(aws, &principal, &statement).await {
+            Ok(actions) => refused.extend(actions.into_iter().map(|action| {
+                let detail = format!("{action} on {}", statement.resource.join(", "));
+                check("permission", Status::Missing, detail, Some(&fix))
+            })),
             Err(err) if err.is_access_denied() => {
                 return skipped(format!(
                     "{principal} may not use the IAM policy simulator (iam:SimulatePrincipalPolicy on itself)"
@@ -198,6 +196,60 @@ async fn simulate(aws: &Clients, config: &Config, arn: &str, account: &str) -> V
         return vec![check("permissions", Status::Ok, detail, None)];
     }
     refused
+}
+
+/// The actions of `statement` the simulator does not allow `principal`, with the statement's condition
+/// keys given the values the tool's calls carry (iam:PassedToService = lambda.amazonaws.com).
+async fn refusals(
+    aws: &Clients,
+    principal: &str,
+    statement: &Statement,
+) -> Result<Vec<String>, AwsError> {
+    let results = (aws.iam.simulate_principal_policy())
+        .policy_source_arn(principal)
+        .set_action_names(Some(statement.action.clone()))
+        .set_resource_arns(Some(statement.resource.clone()))
+        .set_context_entries(statement.condition.as_ref().map(context_entries))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(AwsError::new)?;
+    Ok(results
+        .iter()
+        .filter(|r| *r.eval_decision() != PolicyEvaluationDecisionType::Allowed)
+        .map(|r| r.eval_action_name().to_owned())
+        .collect())
+}
+
+/// A condition's keys and values (`{"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}`) as
+/// the simulator's context entries.
+fn context_entries(condition: &serde_json::Value) -> Vec<ContextEntry> {
+    let keys = condition
+        .as_object()
+        .into_iter()
+        .flat_map(|ops| ops.values());
+    let pairs = keys.filter_map(|keys| keys.as_object()).flatten();
+    pairs
+        .map(|(key, value)| {
+            let values = match value {
+                serde_json::Value::Array(many) => many.clone(),
+                one => vec![one.clone()],
+            };
+            ContextEntry::builder()
+                .context_key_name(key)
+                .context_key_type(ContextKeyTypeEnum::String)
+                .set_context_key_values(Some(
+                    values
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .map(str::to_owned)
+                        .collect(),
+                ))
+                .build()
+        })
+        .collect()
 }
 
 fn render_text(diagnosis: &Diagnosis) -> String {
@@ -224,17 +276,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_simulated_principal_is_the_user_or_the_sessions_role() {
-        let user = "arn:aws:iam::123456789012:user/ana";
-        assert_eq!(principal(user).as_deref(), Some(user));
+    fn a_condition_becomes_the_simulators_context() {
+        let entries = context_entries(&serde_json::json!({
+            "StringEquals": { "iam:PassedToService": "lambda.amazonaws.com" }
+        }));
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].context_key_name(), Some("iam:PassedToService"));
+        assert_eq!(entries[0].context_key_values(), ["lambda.amazonaws.com"]);
         assert_eq!(
-            principal("arn:aws:sts::123456789012:assumed-role/Admin/ana@example.com").as_deref(),
-            Some("arn:aws:iam::123456789012:role/Admin")
-        );
-        assert_eq!(principal("arn:aws:iam::123456789012:root"), None);
-        assert_eq!(
-            principal("arn:aws:sts::123456789012:federated-user/bob"),
-            None
+            entries[0].context_key_type(),
+            Some(&ContextKeyTypeEnum::String)
         );
     }
 }

@@ -9,13 +9,15 @@
 //!          function code ───────────────┘         │                     └─→ website files
 //!          website bucket ────────────────────────┼──────────────────────↗
 //!                                                 └─→ Lambda function active (a new one leaves Pending)
-//!          budget alert (beside everything; not in dev)
+//!          website bucket ─→ budget alert (the bucket carries its mark first; without `alerts` it is looked
+//!                         for only when the bucket is marked, after the CloudFront step; not in dev)
 //!          website.https: origin access control ─→ CloudFront distribution (also needs the HTTP API)
 //!                         ─→ website bucket (its policy names the distribution)
 //!          without https: website bucket + website files ─→ CloudFront distribution (removes one an earlier
 //!                         `up` made, with its OAC, only when the bucket says one may exist)
-//! destroy: HTTP API → invoke permission → Lambda function → (log group ∥ IAM role ∥ DynamoDB tables ∥
-//!          website bucket); CloudFront distribution → origin access control and the budget alert beside
+//! destroy: CloudFront distribution → (HTTP API → invoke permission → Lambda function → (log group ∥ IAM role
+//!          ∥ DynamoDB tables ∥ website bucket)) ∥ origin access control ∥ (budget alert → website bucket:
+//!          the bucket's mark outlives the budget; without `alerts` the budget is looked for only when marked)
 //! ```
 //! Table ARNs (for the role's policy) and the function ARN follow from names, so the role does not wait for
 //! the tables, nor the HTTP API's integration for anything but the function.
@@ -51,7 +53,9 @@ use crate::resources::lambda_permission::Permission;
 use crate::resources::log_group::LogGroup;
 use crate::resources::seed::{self, Product};
 use crate::resources::tables::Table;
-use crate::resources::website_bucket::{bucket_name, untag_cloudfront, Bucket};
+use crate::resources::website_bucket::{
+    bucket_name, untag, untag_cloudfront, Bucket, LiveBucket, BUDGET_TAG,
+};
 use crate::resources::website_upload::WebsiteFiles;
 use crate::resources::{self, Ctx, Mode, Resource};
 use crate::smoke;
@@ -96,6 +100,11 @@ pub struct DestroyOutcome {
 /// Builds the resource context: SDK clients, then the account id from STS (which also proves the
 /// credentials work before anything else is attempted).
 pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
+    Ok(context_and_caller(opts, mode).await?.0)
+}
+
+/// [`context`], and who the credentials belong to (STS's ARN of the caller).
+pub async fn context_and_caller(opts: &StackOptions, mode: Mode) -> anyhow::Result<(Ctx, String)> {
     let mut settings = opts.aws.clone();
     if settings.region.is_empty() {
         settings.region = opts.config.region.clone();
@@ -109,14 +118,15 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         "resolving the AWS account (sts GetCallerIdentity); hint: check your credentials, e.g. `aws sts \
          get-caller-identity`, `aws configure` or `aws sso login`, or pass --profile"
     })?;
-    if let Some(arn) = identity.arn() {
-        crate::aws_error::set_caller(arn);
+    let caller = identity.arn().unwrap_or_default().to_owned();
+    if !caller.is_empty() {
+        crate::aws_error::set_caller(&caller);
     }
     let account_id = identity
         .account()
         .context("sts GetCallerIdentity returned no account id")?
         .to_owned();
-    Ok(Ctx {
+    let ctx = Ctx {
         aws,
         names: opts.config.names(),
         account_id,
@@ -125,7 +135,9 @@ pub async fn context(opts: &StackOptions, mode: Mode) -> anyhow::Result<Ctx> {
         mode,
         notes: Default::default(),
         guard_reads: Default::default(),
-    })
+        buckets: Default::default(),
+    };
+    Ok((ctx, caller))
 }
 
 fn emulator_note(ctx: &Ctx, opts: &StackOptions, progress: &Reporter) {
@@ -183,6 +195,8 @@ struct Facts {
     cdn: OnceLock<Option<CdnInfo>>,
     /// The bucket says a distribution of this stack may exist (`LiveBucket::may_have_distribution`).
     cdn_marked: OnceLock<bool>,
+    /// The bucket says a budget alert of this stack may exist (`LiveBucket::may_have_budget`).
+    budget_marked: OnceLock<bool>,
 }
 
 /// A value a step's need has set.
@@ -202,11 +216,44 @@ fn up_steps<'a>(
     steps.extend(web_steps(opts, ctx, facts));
     steps.extend(cdn_steps(ctx, facts));
     if has_billing(opts) {
-        steps.push(Step::new("budget alert", &[], move || async move {
-            Ok(budget::converge(ctx).await?.into_iter().collect())
-        }));
+        steps.push(budget_step(ctx, facts));
     }
     steps
+}
+
+/// The zero-spend budget. With `alerts` it follows the bucket, which is marked first (`BUDGET_TAG`), so a
+/// budget never exists unmarked; its reads start with the run. Without `alerts`, a budget is looked for (and
+/// deleted when ours, then the mark goes) only when the bucket is marked: otherwise no Budgets call at all.
+/// It follows the CloudFront step, which may also rewrite the bucket's tags.
+fn budget_step<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Step<'a> {
+    if ctx.config.alerts.is_some() {
+        let budget = budget::ZeroSpendBudget::new(ctx);
+        return Step::read_ahead(
+            "budget alert",
+            &["website bucket"],
+            Keep::Always,
+            async move { budget.read(ctx).await },
+            move |read| async move { Ok(vec![budget::converge_from(ctx, read).await?]) },
+        );
+    }
+    Step::new(
+        "budget alert",
+        &["website bucket", "CloudFront distribution"],
+        move || async move {
+            if !fact(&facts.budget_marked) {
+                return Ok(Vec::new());
+            }
+            let removed = match budget::remove_left_over(ctx).await? {
+                budget::LeftOver::Refused => return Ok(Vec::new()),
+                budget::LeftOver::Looked(removed) => removed,
+            };
+            let untagged = match ctx.mode {
+                Mode::Apply => untag(ctx, &bucket_name(ctx), BUDGET_TAG).await?,
+                Mode::Plan => None,
+            };
+            Ok([removed, untagged].into_iter().flatten().collect())
+        },
+    )
 }
 
 /// What a [`resource_step`] does to its resource once its needs are done.
@@ -385,8 +432,9 @@ fn bucket_step<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Step<'a> {
             let arn = facts.cdn.get().cloned().flatten().map(|cdn| cdn.arn);
             let bucket = Bucket::new(ctx).behind(arn);
             let converged = resources::converge_from(ctx, &bucket, read).await?;
-            let marked = converged.live.is_some_and(|l| l.may_have_distribution());
-            let _ = facts.cdn_marked.set(marked);
+            let live = converged.live.as_ref();
+            let _ = (facts.cdn_marked).set(live.is_some_and(|l| l.may_have_distribution()));
+            let _ = (facts.budget_marked).set(live.is_some_and(|l| l.may_have_budget()));
             Ok(vec![converged.change])
         },
     )
@@ -462,11 +510,23 @@ fn cdn_steps<'a>(ctx: &'a Ctx, facts: &'a Facts) -> Vec<Step<'a>> {
     ]
 }
 
+/// The website bucket as `destroy` reads it (and checks its owner), once for the two steps that need it.
+type BucketRead = tokio::sync::OnceCell<Option<LiveBucket>>;
+
+async fn bucket_to_delete(ctx: &Ctx, read: &BucketRead) -> anyhow::Result<Option<LiveBucket>> {
+    let bucket = || async { resources::read_owned(ctx, &Bucket::to_delete(ctx)).await };
+    read.get_or_try_init(bucket).await.cloned()
+}
+
 /// `destroy`'s graph: what uses a resource goes before it; every read (and owner check) at once, the deletes
 /// in that order once all of them are in. The CloudFront distribution goes first of all: AWS may refuse to
 /// delete it (a flat-rate pricing plan holds it until the plan's billing cycle ends), and then nothing else
 /// is deleted, so the stack is never left half there (the budget alert, too, stays until it is gone).
-fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
+fn destroy_steps<'a>(
+    opts: &'a StackOptions,
+    ctx: &'a Ctx,
+    bucket: &'a BucketRead,
+) -> Vec<Step<'a>> {
     let after_function = &["Lambda function"];
     let after_cdn = &["CloudFront distribution"];
     let mut steps = vec![
@@ -507,12 +567,19 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
                 .await
             },
         ),
-        resource_step(
+        // After the budget: its mark on the bucket outlives it.
+        Step::read_ahead(
             "website bucket",
-            after_function,
-            ctx,
-            Bucket::to_delete,
-            Act::Delete,
+            match has_billing(opts) {
+                true => &["Lambda function", "budget alert"],
+                false => after_function,
+            },
+            Keep::Always,
+            bucket_to_delete(ctx, bucket),
+            move |read| async move {
+                let bucket = Bucket::to_delete(ctx);
+                Ok(vec![resources::destroy_from(ctx, &bucket, read).await?])
+            },
         ),
         // Looked for whatever `https` says now (it may have been on for an earlier `up`); reported only when
         // found unless `https` is on.
@@ -525,21 +592,46 @@ fn destroy_steps<'a>(opts: &'a StackOptions, ctx: &'a Ctx) -> Vec<Step<'a>> {
         ),
     ];
     if has_billing(opts) {
-        steps.push(Step::read_ahead(
-            "budget alert",
-            after_cdn,
-            Keep::Always,
-            budget::read_to_delete(ctx),
-            move |read| async move {
-                let gone = match read {
-                    Some(read) => budget::destroy_from(ctx, read).await?,
-                    None => budget::destroy(ctx).await?,
-                };
-                Ok(gone.into_iter().collect())
-            },
-        ));
+        steps.push(budget_gone(ctx, bucket));
     }
     steps
+}
+
+/// `destroy`'s step for the budget alert: with `alerts`, like any other resource; without, looked for only
+/// when the website bucket says an earlier `up` made one (`None` read: nothing to look for).
+fn budget_gone<'a>(ctx: &'a Ctx, bucket: &'a BucketRead) -> Step<'a> {
+    Step::read_ahead(
+        "budget alert",
+        &["CloudFront distribution"],
+        Keep::Always,
+        budget_to_delete(ctx, bucket),
+        move |read| async move {
+            let read = match read {
+                Some(read) => read,
+                None => budget_to_delete(ctx, bucket).await?,
+            };
+            let gone = match read {
+                Some(read) => budget::destroy_from(ctx, read).await?,
+                None => None,
+            };
+            Ok(gone.into_iter().collect())
+        },
+    )
+}
+
+/// The budget `destroy` deletes, read (and its owner checked); `None` when there is nothing to look for.
+async fn budget_to_delete(
+    ctx: &Ctx,
+    bucket: &BucketRead,
+) -> anyhow::Result<Option<Option<budget::ObservedBudget>>> {
+    let marked = match ctx.config.alerts {
+        Some(_) => true,
+        None => (bucket_to_delete(ctx, bucket).await?).is_some_and(|b| b.may_have_budget()),
+    };
+    match marked {
+        true => Ok(Some(budget::read_to_delete(ctx).await?)),
+        false => Ok(None),
+    }
 }
 
 /// `destroy`'s step for a CloudFront resource: with `https` on, like any other (absent is "already gone",
@@ -827,7 +919,8 @@ async fn delete_all(
     ctx: &Ctx,
     progress: &Reporter,
 ) -> anyhow::Result<Vec<Change>> {
-    let steps = destroy_steps(opts, ctx);
+    let bucket = BucketRead::new();
+    let steps = destroy_steps(opts, ctx, &bucket);
     let walk = graph::run_after_reads(
         steps,
         progress,

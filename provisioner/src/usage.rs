@@ -32,6 +32,41 @@ const STACK_SERVICES: &[&str] = &[
     "cloudwatch",
     "data transfer",
 ];
+/// With `website.https` the stack uses CloudFront too ("Amazon CloudFront"): its free requests and data out
+/// are what a flood of page requests uses up first.
+const CLOUDFRONT: &str = "cloudfront";
+
+/// Which allowances `usage` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Every allowance of the account (`--all`).
+    All,
+    /// Those of the services the stack uses; `cloudfront` with `website.https`.
+    Stack { cloudfront: bool },
+}
+
+impl Shown {
+    fn includes(self, service: &str) -> bool {
+        let service = service.to_lowercase();
+        match self {
+            Shown::All => true,
+            Shown::Stack { cloudfront } => {
+                (cloudfront && service.contains(CLOUDFRONT))
+                    || STACK_SERVICES.iter().any(|name| service.contains(name))
+            }
+        }
+    }
+
+    /// The services named when there is no usage of them yet.
+    fn names(self) -> &'static str {
+        match self {
+            Shown::Stack { cloudfront: true } => {
+                "Lambda, DynamoDB, API Gateway, S3, CloudWatch, data transfer, CloudFront"
+            }
+            _ => "Lambda, DynamoDB, API Gateway, S3, CloudWatch, data transfer",
+        }
+    }
+}
 
 /// One free allowance and this month's use of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -134,20 +169,20 @@ pub struct UsageReport {
     /// Allowances of services this stack does not use, left out (all shown with `--all`).
     pub other_allowances: usize,
     pub warnings: Vec<String>,
+    /// The services named when none of them has usage yet.
+    #[serde(skip)]
+    services: &'static str,
 }
 
 impl UsageReport {
-    /// The rows of `usages` for the services the stack uses (all of them with `all`), by service.
+    /// The rows of `usages` that `shown` picks, by service.
     pub fn new(
         (account, stack): (&str, &str),
         usages: &[FreeTierUsage],
-        all: bool,
+        shown: Shown,
         deployed: Option<bool>,
     ) -> Self {
-        let ours = |usage: &&FreeTierUsage| {
-            let service = usage.service().unwrap_or_default().to_lowercase();
-            all || STACK_SERVICES.iter().any(|name| service.contains(name))
-        };
+        let ours = |usage: &&FreeTierUsage| shown.includes(usage.service().unwrap_or_default());
         let mut rows: Vec<UsageRow> = usages
             .iter()
             .filter(ours)
@@ -165,6 +200,7 @@ impl UsageReport {
                 .map(UsageRow::warning)
                 .collect(),
             rows,
+            services: shown.names(),
         }
     }
 
@@ -175,11 +211,10 @@ impl UsageReport {
             self.account
         )];
         if self.rows.is_empty() {
-            lines.push(
-                "  no Free Tier usage of the services this stack uses (Lambda, DynamoDB, API Gateway, S3, \
-                 CloudWatch, data transfer) this month yet"
-                    .to_owned(),
-            );
+            lines.push(format!(
+                "  no Free Tier usage of the services this stack uses ({}) this month yet",
+                self.services
+            ));
         }
         lines.extend(table(&self.rows));
         if self.other_allowances > 0 {
@@ -324,14 +359,21 @@ async fn deployed(ctx: &Ctx) -> Option<bool> {
         .map(|function| function.is_some())
 }
 
-/// The usage (every page) and whether the stack is deployed, read at once.
+/// The usage (every page) and whether the stack is deployed, read at once; every allowance with `all`,
+/// else those of the services this configuration uses.
 pub async fn report(ctx: &Ctx, all: bool) -> anyhow::Result<UsageReport> {
     let (usages, deployed) = tokio::join!(read(ctx), deployed(ctx));
     let stack = ctx.names.stack_id();
+    let shown = match all {
+        true => Shown::All,
+        false => Shown::Stack {
+            cloudfront: ctx.config.website.https,
+        },
+    };
     Ok(UsageReport::new(
         (&ctx.account_id, &stack),
         &usages?,
-        all,
+        shown,
         deployed,
     ))
 }
@@ -417,7 +459,7 @@ mod tests {
         let report = UsageReport::new(
             ("123456789012", "shopsmart-dev"),
             &usages,
-            false,
+            Shown::Stack { cloudfront: false },
             Some(true),
         );
         let services: Vec<&str> = report.rows.iter().map(|row| row.service.as_str()).collect();
@@ -436,7 +478,12 @@ mod tests {
         assert!(report.render_text().contains(
             "(1 allowance of services this stack does not use left out: --all shows them)"
         ));
-        let all = UsageReport::new(("123456789012", "shopsmart-dev"), &usages, true, Some(true));
+        let all = UsageReport::new(
+            ("123456789012", "shopsmart-dev"),
+            &usages,
+            Shown::All,
+            Some(true),
+        );
         assert_eq!((all.rows.len(), all.other_allowances), (7, 0));
     }
 
@@ -455,7 +502,7 @@ mod tests {
         let text = UsageReport::new(
             ("123456789012", "shopsmart-dev"),
             &usages,
-            false,
+            Shown::Stack { cloudfront: false },
             Some(false),
         )
         .render_text();
@@ -486,11 +533,55 @@ mod tests {
 
     #[test]
     fn no_usage_says_so() {
-        let text = UsageReport::new(("123456789012", "shopsmart-dev"), &[], false, Some(true))
-            .render_text();
+        let none = |shown| {
+            UsageReport::new(("123456789012", "shopsmart-dev"), &[], shown, Some(true))
+                .render_text()
+        };
+        let text = none(Shown::Stack { cloudfront: false });
         assert!(
-            text.contains("no Free Tier usage of the services this stack uses"),
+            text.contains("no Free Tier usage of the services this stack uses (Lambda, DynamoDB, API Gateway, S3, CloudWatch, data transfer) this month yet"),
             "{text}"
         );
+        let https = none(Shown::Stack { cloudfront: true });
+        assert!(
+            https.contains("data transfer, CloudFront) this month yet"),
+            "{https}"
+        );
+    }
+
+    /// With `website.https` the stack serves its pages through CloudFront, whose free requests a flood uses
+    /// up: its allowances are the stack's too; without it they are another service's.
+    #[test]
+    fn cloudfront_counts_with_https_only() {
+        let usages = [
+            usage("AWS Lambda", "requests", 1.0, 2.0, 1_000_000.0),
+            usage(
+                "Amazon CloudFront",
+                "10,000,000 HTTP/HTTPS requests",
+                9e6,
+                1.2e7,
+                1e7,
+            ),
+        ];
+        let shown = |cloudfront| {
+            let report = UsageReport::new(
+                ("123456789012", "shopsmart-dev"),
+                &usages,
+                Shown::Stack { cloudfront },
+                Some(true),
+            );
+            let services: Vec<String> = report.rows.iter().map(|r| r.service.clone()).collect();
+            (services, report.other_allowances, report.warnings)
+        };
+        let (services, others, warnings) = shown(true);
+        assert_eq!(services, ["AWS Lambda", "Amazon CloudFront"]);
+        assert_eq!(others, 0);
+        assert!(
+            warnings[0].starts_with("warning: Amazon CloudFront"),
+            "{warnings:?}"
+        );
+        let (services, others, warnings) = shown(false);
+        assert_eq!((services, others), (vec!["AWS Lambda".to_owned()], 1));
+        assert!(warnings.is_empty());
     }
 }

@@ -7,8 +7,11 @@
 //! all the others, and a region the account has not enabled answers the first `ListTables` with
 //! `UnrecognizedClientException` ("The security token included in the request is invalid": opt-in regions
 //! know nothing of the account's credentials), which is skipped quietly. STS has already accepted the same
-//! credentials, so that answer means the region, not the keys. A region launched after this release is not
-//! counted until the list learns it.
+//! credentials, so that answer means the region, not the keys. With temporary credentials it may also mean
+//! the session token: one from STS's global endpoint in its v1 form is valid only in the regions enabled by
+//! default, so an opt-in region the account HAS enabled refuses it the same way. With a session token such
+//! regions are therefore named in a warning (with the fix) instead of being skipped as not enabled. A region
+//! launched after this release is not counted until the list learns it.
 
 use std::collections::BTreeMap;
 
@@ -250,6 +253,8 @@ pub async fn account_tables_in(ctx: &Ctx, regions: &[&str]) -> AccountTables {
     // Regions that could not be read, by what was refused or failed.
     let mut denied: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     let mut failed: Vec<String> = Vec::new();
+    // Regions that refused the credentials' token: not enabled, or (temporary credentials) see `token_warning`.
+    let mut refused_token: Vec<String> = Vec::new();
     for region in futures::future::join_all(reads).await {
         let home = region.region == ctx.region;
         if home && region.unread.is_empty() {
@@ -270,11 +275,18 @@ pub async fn account_tables_in(ctx: &Ctx, regions: &[&str]) -> AccountTables {
         }
         match region.unread.first() {
             None => account.regions_read.push(region.region),
-            Some(Unread::NotEnabled) => account.regions_not_enabled.push(region.region),
+            Some(Unread::NotEnabled) => refused_token.push(region.region),
             Some(Unread::Denied(action)) => denied.entry(action).or_default().push(region.region),
             Some(Unread::Failed(action, why)) => {
                 failed.push(format!("{} ({action}: {why})", region.region))
             }
+        }
+    }
+    if !refused_token.is_empty() {
+        if session_token(ctx).await {
+            account.warnings.push(token_warning(&refused_token));
+        } else {
+            account.regions_not_enabled.extend(refused_token);
         }
     }
     for (action, regions) in denied {
@@ -294,6 +306,34 @@ pub async fn account_tables_in(ctx: &Ctx, regions: &[&str]) -> AccountTables {
         ));
     }
     account
+}
+
+/// Whether the credentials the clients sign with carry a session token (temporary credentials: SSO, an
+/// assumed role, `aws sts get-session-token`); `false` when they cannot be had.
+async fn session_token(ctx: &Ctx) -> bool {
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+    let Some(provider) = &ctx.aws.credentials else {
+        return false;
+    };
+    let credentials = provider.provide_credentials().await;
+    credentials.is_ok_and(|c| c.session_token().is_some())
+}
+
+/// What an `UnrecognizedClientException` from `regions` means with temporary credentials, and the fix.
+fn token_warning(regions: &[String]) -> String {
+    format!(
+        "the Free Tier guard's count of provisioned DynamoDB capacity may be low: {} ({}) refused your \
+         session token (UnrecognizedClientException), so tables there were not counted. Either the account has \
+         not enabled {} (then nothing can exist there and all is well), or it has, and the token came from STS's \
+         global endpoint in its v1 form, which only the regions enabled by default accept. Fix: get temporary \
+         credentials from a regional STS endpoint (`sts_regional_endpoints = regional` in ~/.aws/config, or \
+         AWS_STS_REGIONAL_ENDPOINTS=regional, for the tool that issues them), or have an administrator make the global endpoint issue v2 tokens, valid in \
+         every region: `aws iam set-security-token-service-preferences --global-endpoint-token-version \
+         v2Token`",
+        plural(regions.len(), "opt-in region"),
+        regions.join(", "),
+        if regions.len() == 1 { "it" } else { "them" }
+    )
 }
 
 fn plural(count: usize, noun: &str) -> String {

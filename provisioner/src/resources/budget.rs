@@ -4,7 +4,10 @@
 //!
 //! Unlike the other resources, "nothing configured" is not "nothing to do": when the learner removes
 //! `alerts`, a budget this stack made is deleted ([`super::driver::prune`]), and stacks without alerts report
-//! nothing extra.
+//! nothing extra. Whether there may be such a budget costs no call: while `alerts` is on, the website bucket
+//! carries the tag `shopsmart:budget=on` (put before the budget is made, taken off once it is gone), and
+//! with `alerts` off `up` and `destroy` look for a budget only when the bucket they read anyway carries it
+//! (`stack`). So with `alerts` off from the start no Budgets call is made at all.
 
 use std::collections::BTreeMap;
 
@@ -460,6 +463,48 @@ async fn prune(ctx: &Ctx, budget: &ZeroSpendBudget) -> anyhow::Result<Option<Cha
     super::prune_from(ctx, budget, Some(read)).await
 }
 
+/// `up`'s step with `alerts` on: [`converge`] from what was read ahead (`None`: read now).
+pub async fn converge_from(
+    ctx: &Ctx,
+    read: Option<Option<ObservedBudget>>,
+) -> anyhow::Result<Change> {
+    let budget = ZeroSpendBudget::new(ctx);
+    Ok(super::converge_from(ctx, &budget, read).await?.change)
+}
+
+/// What looking for a budget left from when `alerts` was on found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeftOver {
+    /// The look was refused (no budgets:ViewBudget): the learner was told; a budget may still be there.
+    Refused,
+    /// Ours was deleted (in plan: would be), `Some`; or there is none of ours, `None`.
+    Looked(Option<Change>),
+}
+
+/// With `alerts` off, when the website bucket says an earlier `up` made a budget: deletes it if it is ours.
+pub async fn remove_left_over(ctx: &Ctx) -> anyhow::Result<LeftOver> {
+    let budget = ZeroSpendBudget::to_delete(ctx);
+    match super::read_if_ours(ctx, &budget).await {
+        Err(err) if crate::aws_error::is_access_denied(&err) => {
+            say_refused(ctx);
+            Ok(LeftOver::Refused)
+        }
+        Err(err) => Err(err),
+        Ok(read) => Ok(LeftOver::Looked(
+            super::prune_from(ctx, &budget, Some(read)).await?,
+        )),
+    }
+}
+
+fn say_refused(ctx: &Ctx) {
+    ctx.notes.say(format!(
+        "  note: could not look for the budget alert left from when `alerts` was on (no \
+         budgets:ViewBudget, which the policy without `alerts` leaves out); delete {} in the Billing \
+         console → Budgets, or run this once more with the earlier policy attached",
+        ctx.names.budget()
+    ));
+}
+
 /// With `alerts` off no Budgets permission is needed: if the look for a budget left over from when alerts
 /// were on is refused, the learner is told and nothing else happens.
 async fn read_if_ours(
@@ -468,11 +513,7 @@ async fn read_if_ours(
 ) -> anyhow::Result<Option<ObservedBudget>> {
     match super::read_if_ours(ctx, budget).await {
         Err(err) if crate::aws_error::is_access_denied(&err) => {
-            ctx.notes.say(format!(
-                "  note: could not look for a budget alert left from when `alerts` was on (no \
-                 budgets:ViewBudget); if there is one, delete {} in the Billing console → Budgets",
-                ctx.names.budget()
-            ));
+            say_refused(ctx);
             Ok(None)
         }
         result => result,

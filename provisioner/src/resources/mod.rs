@@ -9,7 +9,7 @@
 //! and what is reported. Errors name the verb, the thing and its id: `creating Lambda function
 //! (shopsmart-dev-api)`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -97,6 +97,38 @@ pub struct Ctx {
     pub notes: Notes,
     /// Answers read before the steps ran (the Free Tier guard's), for the step that would ask again.
     pub guard_reads: GuardReads,
+    /// The buckets this run created or read as existing ([`website_bucket::on_bucket`]).
+    pub buckets: SeenBuckets,
+}
+
+/// Buckets this run created or found: S3 may answer NoSuchBucket to any call on a bucket for a few seconds
+/// after CreateBucket, so for these such an answer is asked again before it counts; for any other bucket it
+/// is the truth at once.
+#[derive(Debug, Clone, Default)]
+pub struct SeenBuckets(Arc<Mutex<SeenState>>);
+
+#[derive(Debug, Default)]
+pub struct SeenState {
+    seen: HashSet<String>,
+    /// Buckets the learner was told about (once a run) while S3 did not show them yet.
+    told: HashSet<String>,
+}
+
+impl SeenBuckets {
+    pub fn saw(&self, bucket: &str) {
+        let mut state = self.0.lock().expect("buckets lock");
+        state.seen.insert(bucket.to_owned());
+    }
+
+    pub fn has_seen(&self, bucket: &str) -> bool {
+        self.0.lock().expect("buckets lock").seen.contains(bucket)
+    }
+
+    /// True the first time it is asked for `bucket` in this run.
+    pub fn first_wait(&self, bucket: &str) -> bool {
+        let mut state = self.0.lock().expect("buckets lock");
+        state.told.insert(bucket.to_owned())
+    }
 }
 
 /// DescribeTable answers the Free Tier guard already has (`None`: no such table), taken once by the tables

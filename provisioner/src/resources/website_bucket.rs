@@ -5,16 +5,14 @@
 //! deleted).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::bail;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::create_bucket::CreateBucketError;
-use aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsError;
+use aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingError;
 use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyError;
-use aws_sdk_s3::operation::put_bucket_tagging::PutBucketTaggingError;
-use aws_sdk_s3::operation::put_bucket_website::PutBucketWebsiteError;
-use aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockError;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ErrorDocument, IndexDocument,
     ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
@@ -38,6 +36,8 @@ const DELETE_ATTEMPTS: usize = 3;
 /// How long CreateBucket is retried while S3 still releases the name of a bucket deleted moments ago
 /// (409 OperationAborted, "A conflicting conditional operation is currently in progress").
 pub const NAME_RELEASE_DEADLINE: Duration = Duration::from_secs(120);
+/// How long a NoSuchBucket on a bucket this run created or found is asked again before it counts ([`on_bucket`]).
+pub const VISIBLE_DEADLINE: Duration = Duration::from_secs(20);
 
 /// The four Block Public Access flags, in the order S3 lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,13 +109,26 @@ pub fn bucket_name(ctx: &Ctx) -> String {
 /// still names a distribution), and takes it off once the distribution and its OAC are gone: a no-op `up`
 /// without `https` makes no CloudFront call, and an interrupted switch-off is finished by the next `up`.
 pub const CLOUDFRONT_TAG: &str = "shopsmart:cloudfront";
-const CLOUDFRONT_TAG_VALUE: &str = "on";
+/// With `alerts` the bucket carries this tag too, put before the budget is made: a budget of this stack may
+/// exist. With `alerts` off, `up` and `destroy` look for a budget to remove only when the bucket carries it,
+/// and `up` takes it off once the budget is gone: with `alerts` off from the start no Budgets call is made.
+pub const BUDGET_TAG: &str = "shopsmart:budget";
+/// The value of a marker tag.
+const MARKER_VALUE: &str = "on";
 
-/// The tags the bucket is made with: the stack's, plus [`CLOUDFRONT_TAG`] with `website.https`.
+/// The marker tags this configuration wants on the bucket: [`CLOUDFRONT_TAG`] with `website.https`,
+/// [`BUDGET_TAG`] with `alerts`.
+fn markers(ctx: &Ctx) -> Vec<&'static str> {
+    let https = ctx.config.website.https.then_some(CLOUDFRONT_TAG);
+    let alerts = ctx.config.alerts.is_some().then_some(BUDGET_TAG);
+    https.into_iter().chain(alerts).collect()
+}
+
+/// The tags the bucket is made with: the stack's, plus its [`markers`].
 fn bucket_tags(ctx: &Ctx) -> BTreeMap<String, String> {
     let mut tags = ctx.tags();
-    if ctx.config.website.https {
-        tags.insert(CLOUDFRONT_TAG.into(), CLOUDFRONT_TAG_VALUE.into());
+    for marker in markers(ctx) {
+        tags.insert(marker.into(), MARKER_VALUE.into());
     }
     tags
 }
@@ -158,6 +171,45 @@ fn is_code(err: &impl ProvideErrorMetadata, code: &str) -> bool {
     err.code() == Some(code)
 }
 
+/// Sends `call`, one S3 request on `bucket`. S3 may answer NoSuchBucket to any call on a bucket for a few
+/// seconds after CreateBucket: on a bucket this run created or read as existing ([`Ctx::buckets`]) that
+/// answer is asked again, with backoff, for up to [`VISIBLE_DEADLINE`] before it counts. On a bucket this run
+/// never saw it counts at once. Every call on the website bucket but the HeadBucket that finds it goes
+/// through here.
+pub async fn on_bucket<T, E, F, Fut>(
+    ctx: &Ctx,
+    bucket: &str,
+    call: F,
+) -> Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata,
+{
+    let not_visible_yet = |err: &SdkError<E, HttpResponse>| {
+        let missing = err
+            .as_service_error()
+            .is_some_and(|e| is_code(e, "NoSuchBucket"));
+        let made_or_found = missing && ctx.buckets.has_seen(bucket);
+        if made_or_found && ctx.buckets.first_wait(bucket) {
+            ctx.notes.say(format!(
+                "  S3 does not show the bucket {bucket} to every call yet (NoSuchBucket, moments after it was \
+                 made); asking again for up to {} s",
+                VISIBLE_DEADLINE.as_secs()
+            ));
+        }
+        made_or_found
+    };
+    let what = format!("S3 bucket ({bucket}) to answer every call");
+    wait::retry_while(&what, VISIBLE_DEADLINE, call, not_visible_yet).await
+}
+
+/// Whether reading the tags failed with NoSuchBucket.
+fn tags_missing_bucket(err: &anyhow::Error) -> bool {
+    let answer = service_error::<GetBucketTaggingError>(err);
+    answer.and_then(|e| e.code()) == Some("NoSuchBucket")
+}
+
 /// Whether the bucket exists in this account. A 403 means the globally unique name is taken by someone else.
 async fn exists(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
     match ctx.aws.s3.head_bucket().bucket(bucket).send().await {
@@ -174,11 +226,9 @@ async fn exists(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
 
 async fn read_tags(ctx: &Ctx, bucket: &str) -> anyhow::Result<Tags> {
     // S3 models "no tags" only as an error code, not as a typed variant.
-    let output = found_code(
-        ctx.aws.s3.get_bucket_tagging().bucket(bucket).send().await,
-        "NoSuchTagSet",
-    )
-    .aws_context(|| format!("reading tags of S3 bucket ({bucket})"))?;
+    let tagging = || ctx.aws.s3.get_bucket_tagging().bucket(bucket).send();
+    let output = found_code(on_bucket(ctx, bucket, tagging).await, "NoSuchTagSet")
+        .aws_context(|| format!("reading tags of S3 bucket ({bucket})"))?;
     Ok(output
         .map(|output| {
             output
@@ -256,6 +306,11 @@ impl LiveBucket {
             || policy.is_some_and(|p| p.contains("AWS:SourceArn") && p.contains(":distribution/"))
     }
 
+    /// Whether a budget alert of this stack may exist: the bucket carries [`BUDGET_TAG`].
+    pub fn may_have_budget(&self) -> bool {
+        self.tags.contains_key(BUDGET_TAG)
+    }
+
     /// A bucket known only by its tags (settings unread).
     fn tagged(tags: Tags) -> Self {
         Self {
@@ -279,6 +334,12 @@ impl Resource for Bucket {
         if !exists? {
             return Ok(None);
         }
+        ctx.buckets.saw(bucket);
+        // Asked before HeadBucket's answer made the bucket one this run found: asked again as such.
+        let tags = match tags {
+            Err(err) if tags_missing_bucket(&err) => read_tags(ctx, bucket).await,
+            tags => tags,
+        };
         let mut live = LiveBucket::tagged(tags?);
         // Settings are read only for what `up` compares, and only on a bucket that is ours.
         if self.website.is_some() && ctx.is_ours(&live.tags) {
@@ -325,10 +386,11 @@ impl Resource for Bucket {
             let old = live.policy.as_ref().map_or_else(none, |p| p.to_string());
             fields.push(FieldChange::new("policy", old, wanted_policy.to_string()));
         }
+        let missing = markers(ctx)
+            .into_iter()
+            .filter(|m| !live.tags.contains_key(*m));
+        fields.extend(missing.map(marker_change));
         if ctx.config.website.https {
-            if !live.tags.contains_key(CLOUDFRONT_TAG) {
-                fields.push(cloudfront_tag_change());
-            }
             // Only CloudFront reads the bucket: a website configuration left from before is harmless.
             return fields;
         }
@@ -346,7 +408,9 @@ impl Resource for Bucket {
     /// A bucket of that name that this account already owns (made since HeadBucket looked, or by an
     /// earlier attempt of this very request) is adopted only if it carries our stack tag.
     async fn create(&self, ctx: &Ctx) -> anyhow::Result<()> {
-        if create(ctx, &self.name, self.name_release).await? == Created::AlreadyOwned {
+        let created = create(ctx, &self.name, self.name_release).await?;
+        ctx.buckets.saw(&self.name);
+        if created == Created::AlreadyOwned {
             let live = LiveBucket::tagged(read_tags(ctx, &self.name).await?);
             if !ctx.is_ours(&live.tags) {
                 return Err(super::ownership::foreign_error(
@@ -375,24 +439,6 @@ impl Resource for Bucket {
         put_website(ctx, bucket).await
     }
 
-    /// Right after CreateBucket, S3 may answer NoSuchBucket for a few seconds.
-    fn not_yet_visible(&self, err: &anyhow::Error) -> bool {
-        fn code<E>(err: &anyhow::Error) -> Option<&str>
-        where
-            E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        {
-            service_error::<E>(err).and_then(|e| e.code())
-        }
-        [
-            code::<PutBucketTaggingError>(err),
-            code::<PutBucketOwnershipControlsError>(err),
-            code::<PutPublicAccessBlockError>(err),
-            code::<PutBucketPolicyError>(err),
-            code::<PutBucketWebsiteError>(err),
-        ]
-        .contains(&Some("NoSuchBucket"))
-    }
-
     async fn update(&self, ctx: &Ctx, live: &LiveBucket, changes: &Changes) -> anyhow::Result<()> {
         let bucket = &self.name;
         if changes.has("object_ownership") {
@@ -414,7 +460,8 @@ impl Resource for Bucket {
         if changes.has("website") {
             put_website(ctx, bucket).await?;
         }
-        if changes.has(&cloudfront_tag_change().field) {
+        // A marker tag (`tags.` fields are only markers: the driver adds the stack's own tags).
+        if changes.has("tags") {
             let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
             all.extend(bucket_tags(ctx));
             put_tags(ctx, bucket, all).await?;
@@ -430,10 +477,8 @@ impl Resource for Bucket {
     ) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, String> = live.tags.clone().into_iter().collect();
         all.extend(tags.clone());
-        if ctx.config.website.https {
-            // `update` may have added it in this very run, after `live` was read.
-            all.extend(bucket_tags(ctx));
-        }
+        // `update` may have added a marker in this very run, after `live` was read.
+        all.extend(bucket_tags(ctx));
         put_tags(ctx, &self.name, all).await
     }
 
@@ -449,23 +494,25 @@ impl Resource for Bucket {
     }
 }
 
-fn cloudfront_tag_change() -> FieldChange {
-    FieldChange::new(
-        format!("tags.{CLOUDFRONT_TAG}"),
-        "(unset)",
-        CLOUDFRONT_TAG_VALUE,
-    )
+fn marker_change(marker: &str) -> FieldChange {
+    FieldChange::new(format!("tags.{marker}"), "(unset)", MARKER_VALUE)
 }
 
 /// Takes [`CLOUDFRONT_TAG`] off the bucket (once the distribution and its OAC are gone); the bucket's
 /// change, or `None` when it has no such tag (or no longer exists).
 pub async fn untag_cloudfront(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<Change>> {
+    untag(ctx, bucket, CLOUDFRONT_TAG).await
+}
+
+/// Takes the marker tag `marker` off the bucket (once what it marks is gone); the bucket's change, or
+/// `None` when it has no such tag.
+pub async fn untag(ctx: &Ctx, bucket: &str, marker: &str) -> anyhow::Result<Option<Change>> {
     let mut tags = read_tags(ctx, bucket).await?;
-    let Some(old) = tags.remove(CLOUDFRONT_TAG) else {
+    let Some(old) = tags.remove(marker) else {
         return Ok(None);
     };
     put_tags(ctx, bucket, tags).await?;
-    let field = FieldChange::new(format!("tags.{CLOUDFRONT_TAG}"), old, "(unset)");
+    let field = FieldChange::new(format!("tags.{marker}"), old, "(unset)");
     let action = Action::Update {
         fields: vec![field],
     };
@@ -561,13 +608,12 @@ async fn create(ctx: &Ctx, bucket: &str, name_release: Duration) -> anyhow::Resu
 }
 
 async fn read_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<String>> {
+    let controls = || {
+        let request = ctx.aws.s3.get_bucket_ownership_controls();
+        request.bucket(bucket).send()
+    };
     let output = found_code(
-        ctx.aws
-            .s3
-            .get_bucket_ownership_controls()
-            .bucket(bucket)
-            .send()
-            .await,
+        on_bucket(ctx, bucket, controls).await,
         "OwnershipControlsNotFoundError",
     )
     .aws_context(|| format!("reading ownership controls of S3 bucket ({bucket})"))?;
@@ -583,25 +629,20 @@ async fn put_ownership(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
     let rule = OwnershipControlsRule::builder()
         .object_ownership(ObjectOwnership::BucketOwnerEnforced)
         .build()?;
-    ctx.aws
-        .s3
-        .put_bucket_ownership_controls()
-        .bucket(bucket)
-        .ownership_controls(OwnershipControls::builder().rules(rule).build()?)
-        .send()
-        .await
-        .aws_context(|| format!("disabling ACLs (BucketOwnerEnforced) on S3 bucket ({bucket})"))?;
+    let controls = OwnershipControls::builder().rules(rule).build()?;
+    on_bucket(ctx, bucket, || {
+        let request = ctx.aws.s3.put_bucket_ownership_controls().bucket(bucket);
+        request.ownership_controls(controls.clone()).send()
+    })
+    .await
+    .aws_context(|| format!("disabling ACLs (BucketOwnerEnforced) on S3 bucket ({bucket})"))?;
     Ok(())
 }
 
 async fn read_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<PublicAccessBlock> {
+    let block = || ctx.aws.s3.get_public_access_block().bucket(bucket).send();
     let output = found_code(
-        ctx.aws
-            .s3
-            .get_public_access_block()
-            .bucket(bucket)
-            .send()
-            .await,
+        on_bucket(ctx, bucket, block).await,
         "NoSuchPublicAccessBlockConfiguration",
     )
     .aws_context(|| format!("reading Block Public Access of S3 bucket ({bucket})"))?;
@@ -620,23 +661,21 @@ async fn read_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<Pub
 }
 
 async fn put_public_access_block(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
-    ctx.aws
-        .s3
-        .put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(desired_bpa(ctx).to_sdk())
-        .send()
-        .await
-        .aws_context(|| format!("setting Block Public Access on S3 bucket ({bucket})"))?;
+    on_bucket(ctx, bucket, || {
+        let request = ctx.aws.s3.put_public_access_block().bucket(bucket);
+        request
+            .public_access_block_configuration(desired_bpa(ctx).to_sdk())
+            .send()
+    })
+    .await
+    .aws_context(|| format!("setting Block Public Access on S3 bucket ({bucket})"))?;
     Ok(())
 }
 
 async fn read_policy(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<serde_json::Value>> {
-    let output = found_code(
-        ctx.aws.s3.get_bucket_policy().bucket(bucket).send().await,
-        "NoSuchBucketPolicy",
-    )
-    .aws_context(|| format!("reading the policy of S3 bucket ({bucket})"))?;
+    let policy = || ctx.aws.s3.get_bucket_policy().bucket(bucket).send();
+    let output = found_code(on_bucket(ctx, bucket, policy).await, "NoSuchBucketPolicy")
+        .aws_context(|| format!("reading the policy of S3 bucket ({bucket})"))?;
     Ok(output.map(|output| {
         let text = output.policy().unwrap_or_default();
         // An unparsable policy is simply different from ours: report it as a string and rewrite it.
@@ -656,12 +695,10 @@ async fn put_policy(ctx: &Ctx, bucket: &str, distribution: Option<&str>) -> anyh
         &format!("S3 bucket ({bucket}) to accept a public policy"),
         POLICY_AFTER_BPA_DEADLINE,
         || {
-            ctx.aws
-                .s3
-                .put_bucket_policy()
-                .bucket(bucket)
-                .policy(&policy)
-                .send()
+            on_bucket(ctx, bucket, || {
+                let request = ctx.aws.s3.put_bucket_policy().bucket(bucket);
+                request.policy(&policy).send()
+            })
         },
         is_access_denied,
     )
@@ -689,8 +726,9 @@ fn policy_kind(ctx: &Ctx) -> &'static str {
 }
 
 async fn read_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<Option<(String, String)>> {
+    let website = || ctx.aws.s3.get_bucket_website().bucket(bucket).send();
     let output = found_code(
-        ctx.aws.s3.get_bucket_website().bucket(bucket).send().await,
+        on_bucket(ctx, bucket, website).await,
         "NoSuchWebsiteConfiguration",
     )
     .aws_context(|| format!("reading the website configuration of S3 bucket ({bucket})"))?;
@@ -721,14 +759,12 @@ async fn put_website(ctx: &Ctx, bucket: &str) -> anyhow::Result<()> {
                 .build()?,
         )
         .build();
-    ctx.aws
-        .s3
-        .put_bucket_website()
-        .bucket(bucket)
-        .website_configuration(website)
-        .send()
-        .await
-        .aws_context(|| format!("configuring website hosting on S3 bucket ({bucket})"))?;
+    on_bucket(ctx, bucket, || {
+        let request = ctx.aws.s3.put_bucket_website().bucket(bucket);
+        request.website_configuration(website.clone()).send()
+    })
+    .await
+    .aws_context(|| format!("configuring website hosting on S3 bucket ({bucket})"))?;
     Ok(())
 }
 
@@ -739,15 +775,15 @@ async fn put_tags(
     bucket: &str,
     tags: impl IntoIterator<Item = (String, String)>,
 ) -> anyhow::Result<()> {
-    let tags = s3_tags(tags)?;
-    ctx.aws
-        .s3
-        .put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(Tagging::builder().set_tag_set(Some(tags)).build()?)
-        .send()
-        .await
-        .aws_context(|| format!("tagging S3 bucket ({bucket})"))?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(s3_tags(tags)?))
+        .build()?;
+    on_bucket(ctx, bucket, || {
+        let request = ctx.aws.s3.put_bucket_tagging().bucket(bucket);
+        request.tagging(tagging.clone()).send()
+    })
+    .await
+    .aws_context(|| format!("tagging S3 bucket ({bucket})"))?;
     Ok(())
 }
 
@@ -755,7 +791,8 @@ async fn put_tags(
 async fn delete_bucket(ctx: &Ctx, bucket: &str) -> anyhow::Result<bool> {
     for attempt in 1..=DELETE_ATTEMPTS {
         empty(ctx, bucket).await?;
-        match ctx.aws.s3.delete_bucket().bucket(bucket).send().await {
+        let delete = || ctx.aws.s3.delete_bucket().bucket(bucket).send();
+        match on_bucket(ctx, bucket, delete).await {
             Ok(_) => return Ok(true),
             // Something wrote an object after we emptied it: empty again and retry.
             Err(err)
@@ -784,15 +821,12 @@ async fn empty(ctx: &Ctx, bucket: &str) -> anyhow::Result<usize> {
     let mut deleted = 0;
     loop {
         // Always list from the start: the previous page's keys are gone, so no markers are needed.
-        let page = ctx
-            .aws
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .max_keys(DELETE_BATCH as i32)
-            .send()
-            .await
-            .aws_context(|| format!("listing object versions of S3 bucket ({bucket})"))?;
+        let page = on_bucket(ctx, bucket, || {
+            let request = ctx.aws.s3.list_object_versions().bucket(bucket);
+            request.max_keys(DELETE_BATCH as i32).send()
+        })
+        .await
+        .aws_context(|| format!("listing object versions of S3 bucket ({bucket})"))?;
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = page
             .delete_markers()
@@ -831,20 +865,16 @@ pub(super) async fn delete_objects(
     objects: Vec<ObjectIdentifier>,
 ) -> anyhow::Result<()> {
     let count = objects.len();
-    let output = ctx
-        .aws
-        .s3
-        .delete_objects()
-        .bucket(bucket)
-        .delete(
-            Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()?,
-        )
-        .send()
-        .await
-        .aws_context(|| format!("deleting {count} objects from S3 bucket ({bucket})"))?;
+    let delete = Delete::builder()
+        .set_objects(Some(objects))
+        .quiet(true)
+        .build()?;
+    let output = on_bucket(ctx, bucket, || {
+        let request = ctx.aws.s3.delete_objects().bucket(bucket);
+        request.delete(delete.clone()).send()
+    })
+    .await
+    .aws_context(|| format!("deleting {count} objects from S3 bucket ({bucket})"))?;
     if let Some(error) = output.errors().first() {
         bail!(
             "deleting objects from S3 bucket ({bucket}): {} failed, first {}: {}",

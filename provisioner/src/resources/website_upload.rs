@@ -17,7 +17,7 @@ use aws_sdk_s3::types::ObjectIdentifier;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
-use super::website_bucket::{self, bucket_name};
+use super::website_bucket::{self, bucket_name, on_bucket};
 use super::{Changes, Ctx, Mode, Resource};
 use crate::aws_error::AwsContext;
 use crate::change::FieldChange;
@@ -154,17 +154,17 @@ fn object(key: String, body: Vec<u8>) -> DesiredObject {
     }
 }
 
-/// Every object in the bucket; empty when the bucket does not exist yet (plan before the first up).
+/// Every object in the bucket, a page at a time; empty when the bucket does not exist yet (plan before the
+/// first up).
 async fn list(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, Listed>> {
     let mut listed = BTreeMap::new();
-    let mut pages = ctx
-        .aws
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
+    let mut token: Option<String> = None;
+    loop {
+        let page = on_bucket(ctx, bucket, || {
+            let request = ctx.aws.s3.list_objects_v2().bucket(bucket);
+            request.set_continuation_token(token.clone()).send()
+        })
+        .await;
         let page = match page {
             Ok(page) => page,
             Err(err)
@@ -190,19 +190,17 @@ async fn list(ctx: &Ctx, bucket: &str) -> anyhow::Result<BTreeMap<String, Listed
                 listed.insert(key.to_owned(), listed_object);
             }
         }
+        token = page.next_continuation_token().map(str::to_owned);
+        if page.is_truncated() != Some(true) || token.is_none() {
+            return Ok(listed);
+        }
     }
-    Ok(listed)
 }
 
 /// The manifest of the last upload; empty when there is none or it is unreadable (all is then uploaded).
 async fn read_manifest(ctx: &Ctx, bucket: &str) -> anyhow::Result<Manifest> {
-    let output = ctx
-        .aws
-        .s3
-        .get_object()
-        .bucket(bucket)
-        .key(MANIFEST)
-        .send()
+    let get = || ctx.aws.s3.get_object().bucket(bucket).key(MANIFEST).send();
+    let output = on_bucket(ctx, bucket, get)
         .await
         .aws_context(|| format!("reading s3://{bucket}/{MANIFEST}"))?;
     let body = output
@@ -386,17 +384,16 @@ fn summary(keys: &[&str]) -> String {
 }
 
 async fn upload(ctx: &Ctx, bucket: &str, object: &DesiredObject) -> anyhow::Result<()> {
-    ctx.aws
-        .s3
-        .put_object()
-        .bucket(bucket)
-        .key(&object.key)
-        .body(ByteStream::from(object.body.clone()))
-        .content_type(&object.content_type)
-        .cache_control(&object.cache_control)
-        .send()
-        .await
-        .aws_context(|| format!("uploading s3://{bucket}/{}", object.key))?;
+    on_bucket(ctx, bucket, || {
+        let request = ctx.aws.s3.put_object().bucket(bucket).key(&object.key);
+        request
+            .body(ByteStream::from(object.body.clone()))
+            .content_type(&object.content_type)
+            .cache_control(&object.cache_control)
+            .send()
+    })
+    .await
+    .aws_context(|| format!("uploading s3://{bucket}/{}", object.key))?;
     Ok(())
 }
 

@@ -10,8 +10,12 @@ use shopsmart_deploy::change::{Action, FieldChange};
 use shopsmart_deploy::config::model::{AlertsConfig, Config};
 use shopsmart_deploy::resources::{budget, Ctx, Mode};
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use shopsmart_deploy::report::Reporter;
+use shopsmart_deploy::stack::{self, StackOptions};
+
 use crate::support::faults::{ctx_with_faults, Canned, Faults, SeenRequest};
-use crate::support::{test_config, unique_stage, CallLog};
+use crate::support::{stack_options, test_config, unique_stage, write_test_zip, CallLog};
 
 const TARGET_PREFIX: &str = "AWSBudgetServiceGateway.";
 
@@ -92,6 +96,12 @@ fn emulated_subscribers(request: &SeenRequest, history: &[SeenRequest]) -> Vec<V
 /// A fault client that fills exactly moto's Budgets gaps (see the file comment).
 pub(crate) fn budgets_gaps() -> Faults {
     let faults = Faults::new();
+    add_budgets_gaps(&faults);
+    faults
+}
+
+/// [`budgets_gaps`]'s answers, on `faults` (beside its other stand-ins).
+pub(crate) fn add_budgets_gaps(faults: &Faults) {
     let is = |op: &'static str| move |r: &SeenRequest, _: &[SeenRequest]| operation(r) == Some(op);
     faults.inject_with(usize::MAX, is("ListTagsForResource"), |r, history| {
         Canned::aws_json_ok(json!({ "ResourceTags": emulated_tags(r, history) }))
@@ -111,7 +121,6 @@ pub(crate) fn budgets_gaps() -> Faults {
     ] {
         faults.inject(usize::MAX, is(op), Canned::aws_json_ok(json!({})));
     }
-    faults
 }
 
 fn alert_config(stage: &str, email: Option<&str>) -> Config {
@@ -498,4 +507,95 @@ async fn a_budget_that_subtracts_credits_is_changed_to_count_them() {
     let again = budget::converge(&apply).await.unwrap().unwrap();
     assert_eq!(again.action, Action::Unchanged);
     budget::destroy(&apply).await.unwrap();
+}
+
+/// The Budgets calls `log` recorded.
+fn budgets_calls(log: &CallLog) -> Vec<String> {
+    let calls = log.calls().into_iter();
+    calls.filter(|c| c.starts_with("Budgets.")).collect()
+}
+
+/// The website bucket's tags (the marker that a budget of the stack may exist is one of them).
+async fn bucket_tags(ctx: &Ctx) -> Vec<(String, String)> {
+    let bucket = shopsmart_deploy::resources::website_bucket::bucket_name(ctx);
+    let tagging = ctx.aws.s3.get_bucket_tagging().bucket(bucket).send().await;
+    let tags = tagging.unwrap().tag_set().to_vec();
+    tags.into_iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+/// A stack's `up` and `destroy` through `faults` (the Budgets stand-in: one for the whole test, as it
+/// keeps the budgets' tags), `log` recording.
+fn stack_with(
+    config: Config,
+    zip: &std::path::Path,
+    log: &CallLog,
+    faults: &Faults,
+) -> StackOptions {
+    let mut opts = stack_options(config, zip, vec![log.interceptor()], true);
+    opts.http_client = Some(SharedHttpClient::new(faults.clone()));
+    opts
+}
+
+/// `alerts` on, then off: the website bucket carries `shopsmart:budget=on` while there may be a budget, so
+/// the first `up` without alerts finds the budget (the bucket is read anyway), deletes it and takes the mark
+/// off; from then on no Budgets call at all. A `destroy` with alerts off of a stack marked so deletes the
+/// budget too (before the bucket, whose mark outlives it).
+#[tokio::test]
+async fn alerts_turned_off_remove_the_budget_and_then_cost_no_budgets_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = write_test_zip(dir.path());
+    let quiet = Reporter::quiet();
+    let faults = budgets_gaps();
+    let on = alert_config(&unique_stage(), Some("me@example.com"));
+    let off = Config {
+        alerts: None,
+        ..on.clone()
+    };
+    let log = CallLog::default();
+    stack::up(&stack_with(on.clone(), &zip, &log, &faults), &quiet)
+        .await
+        .unwrap();
+    let read = ctx(on.clone(), Mode::Plan, &log, &faults).await;
+    assert!(describe(&read).await.is_some());
+    let marker = ("shopsmart:budget".to_owned(), "on".to_owned());
+    assert!(bucket_tags(&read).await.contains(&marker));
+
+    log.clear();
+    let changes = stack::up(&stack_with(off.clone(), &zip, &log, &faults), &quiet)
+        .await
+        .unwrap()
+        .changes;
+    let budget = changes.iter().find(|c| c.kind == budget::KIND);
+    assert_eq!(
+        budget.map(|c| &c.action),
+        Some(&Action::Delete),
+        "{changes:?}"
+    );
+    assert!(budgets_calls(&log).contains(&"Budgets.DeleteBudget".to_owned()));
+    assert_eq!(describe(&read).await, None);
+    assert!(!bucket_tags(&read).await.contains(&marker));
+
+    log.clear();
+    stack::up(&stack_with(off.clone(), &zip, &log, &faults), &quiet)
+        .await
+        .unwrap();
+    stack::destroy(&stack_with(off.clone(), &zip, &log, &faults), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(budgets_calls(&log), Vec::<String>::new());
+
+    // Alerts on for an `up`, then a `destroy` with them off: the mark says to look, and the budget goes.
+    let on = alert_config(&unique_stage(), Some("me@example.com"));
+    stack::up(&stack_with(on.clone(), &zip, &log, &faults), &quiet)
+        .await
+        .unwrap();
+    let read = ctx(on.clone(), Mode::Plan, &log, &faults).await;
+    assert!(describe(&read).await.is_some());
+    let off = Config { alerts: None, ..on };
+    stack::destroy(&stack_with(off, &zip, &log, &faults), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(describe(&read).await, None);
 }

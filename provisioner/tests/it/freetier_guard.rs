@@ -361,6 +361,57 @@ async fn a_region_not_enabled_is_skipped_quietly() {
     delete_table(&account, "af-south-1", &table).await;
 }
 
+/// With temporary credentials the same answer may come from an opt-in region the account HAS enabled: a
+/// session token from STS's global endpoint in its v1 form is valid only in the regions enabled by default.
+/// Such a region is named in a warning with the fix, not skipped as "not enabled" (the answer is the one
+/// DynamoDB documents for an invalid security token, injected as above; moto accepts any token).
+#[tokio::test]
+async fn with_a_session_token_a_refusing_opt_in_region_is_a_warning_with_the_fix() {
+    let account = Account::new().await;
+    let stage = unique_stage();
+    let faults = Faults::new();
+    faults.inject(
+        usize::MAX,
+        dynamodb_in("ap-southeast-4", "ListTables"),
+        Canned::aws_json_error(
+            400,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+    );
+    let calls = CallLog::default();
+    let mut ctx = faulty_ctx(&account, test_config(&stage, "us-east-1"), &faults, &calls).await;
+    let temporary = aws_sdk_dynamodb::config::Credentials::new(
+        "ASIATESTING",
+        "testing",
+        Some("a-session-token".into()),
+        None,
+        "test",
+    );
+    let temporary = aws_sdk_dynamodb::config::SharedCredentialsProvider::new(temporary);
+    let config = ctx.aws.dynamodb.config().to_builder();
+    ctx.aws.dynamodb =
+        aws_sdk_dynamodb::Client::from_conf(config.credentials_provider(temporary.clone()).build());
+    ctx.aws.credentials = Some(temporary);
+    let counted = guard::preflight(&ctx, false, Count::Always)
+        .await
+        .unwrap()
+        .account
+        .unwrap();
+    assert!(counted.regions_not_enabled.is_empty(), "{counted:?}");
+    assert_eq!(counted.warnings.len(), 1, "{:?}", counted.warnings);
+    let warning = &counted.warnings[0];
+    for part in [
+        "1 opt-in region (ap-southeast-4) refused your session token",
+        "not enabled it (then nothing can exist there",
+        "v1 form",
+        "sts_regional_endpoints = regional",
+        "aws iam set-security-token-service-preferences --global-endpoint-token-version v2Token",
+    ] {
+        assert!(warning.contains(part), "{part}: {warning}");
+    }
+}
+
 #[tokio::test]
 async fn a_denial_is_a_warning_that_names_the_permission() {
     let account = Account::new().await;

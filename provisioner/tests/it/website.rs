@@ -689,3 +689,81 @@ async fn a_new_bucket_not_yet_visible_is_configured_on_a_retry() {
     assert_eq!(again.action, Action::Unchanged, "{again:?}");
     website_bucket::destroy(&plain).await.unwrap();
 }
+
+/// S3's documented NoSuchBucket error (HTTP 404), as real S3 answers ANY call on a bucket for a few seconds
+/// after CreateBucket; moto never does, so the fault layer gives it.
+fn no_such_bucket() -> Canned {
+    Canned::s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
+}
+
+/// Every call on a bucket this run made (or found) moments ago is asked again while S3 answers NoSuchBucket:
+/// the upload right after the create (`up` right after `destroy`: the listing and config.js), and the
+/// object deletion of a `destroy` right after an `up`. Both end as if S3 had been consistent at once.
+#[tokio::test]
+async fn every_call_on_a_bucket_made_moments_ago_is_asked_again() {
+    let config = test_config(&unique_stage(), "eu-west-3");
+    let faults = Faults::new();
+    let apply = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let (created, bucket) = website_bucket::converge(&apply).await.unwrap();
+    assert_eq!(created.action, Action::Create);
+    let path = format!("/{bucket}");
+    let p = path.clone();
+    let listing = faults.inject(
+        1,
+        move |r, _| r.is("GET", &p) && r.has_query_key("list-type"),
+        no_such_bucket(),
+    );
+    let config_js = format!("{path}/config.js");
+    let upload = faults.inject(2, move |r, _| r.is("PUT", &config_js), no_such_bucket());
+    let dir = frontend();
+    let uploaded = website_upload::converge(&apply, dir.path(), Some("https://api.example/"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(uploaded.action, Action::Update { .. }),
+        "{uploaded:?}"
+    );
+    assert_eq!((listing.count(), upload.count()), (1, 2));
+    assert_eq!(
+        body(&apply, &bucket, "config.js").await,
+        "export const API_URL = \"https://api.example/\";\n"
+    );
+
+    // A `destroy` moments later: a new run, which finds the bucket (HeadBucket), then empties it.
+    let destroy = ctx_with_faults(config.clone(), Mode::Apply, &[], &faults).await;
+    let p = path.clone();
+    let deletes = faults.inject(
+        2,
+        move |r, _| r.is("POST", &p) && r.has_query_key("delete"),
+        no_such_bucket(),
+    );
+    let gone = website_bucket::destroy(&destroy).await.unwrap();
+    assert_eq!(gone.action, Action::Delete);
+    assert_eq!(deletes.count(), 2);
+    let plain = ctx(config, Mode::Apply, &[]).await;
+    let head = plain.aws.s3.head_bucket().bucket(&bucket).send().await;
+    assert!(head.is_err(), "the bucket is gone");
+}
+
+/// A bucket this run never saw (made or found) that S3 says does not exist does not exist: NoSuchBucket
+/// counts at the first answer, without asking again.
+#[tokio::test]
+async fn a_bucket_this_run_never_saw_is_absent_at_once() {
+    let faults = Faults::new();
+    let apply = ctx_with_faults(
+        test_config(&unique_stage(), "eu-west-3"),
+        Mode::Apply,
+        &[],
+        &faults,
+    )
+    .await;
+    let bucket = website_bucket::bucket_name(&apply);
+    let files = website_upload::WebsiteFiles::existing(&apply);
+    let err = shopsmart_deploy::resources::Resource::read(&files, &apply)
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("NoSuchBucket"), "{err:#}");
+    let path = format!("/{bucket}");
+    let listings = faults.seen(move |r, _| r.is("GET", &path) && r.has_query_key("list-type"));
+    assert_eq!(listings.len(), 1, "asked once");
+}

@@ -411,5 +411,6 @@ pub async fn ctx_with_faults(
         mode,
         notes: Default::default(),
         guard_reads: Default::default(),
+        buckets: Default::default(),
     }
 }

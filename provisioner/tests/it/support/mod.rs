@@ -254,6 +254,7 @@ pub async fn ctx(config: Config, mode: Mode, interceptors: &[SharedInterceptor])
         mode,
         notes: Default::default(),
         guard_reads: Default::default(),
+        buckets: Default::default(),
     }
 }
 
