@@ -75,18 +75,24 @@ async function busyFor(page, path, times, retryAfter, answer = busyAnswer(retryA
   return seen;
 }
 
-describe("storefront while the shop is busy", () => {
-  it("treats API Gateway's own throttle (429 Too Many Requests) as busy and sends the request again", async () => {
-    const browser = await launchBrowser();
-    try {
-      const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-      const adds = await busyFor(page, "/cart", 1, 1, gatewayThrottled());
+/** Opens the catalogue and adds the product; its first POST /cart is answered `answer`. The busy state shows
+ * ("trying again in 1 s") and the add goes through by itself, sent exactly twice. */
+async function addThroughBusy(page, answer) {
+  const adds = await busyFor(page, "/cart", 1, 1, answer);
       await page.goto(shop.siteUrl + "/");
       const card = page.locator(`[data-testid=product-card][data-product-id="${product.productId}"]`);
       await card.getByTestId("add-to-cart").click();
       await page.getByTestId("busy").filter({ hasText: /The shop is busy, trying again in 1 s/ }).waitFor();
       await page.getByTestId("notice-success").filter({ hasText: product.name }).waitFor();
       assert.equal(adds.length, 2, "the add was sent again by itself, once");
+}
+
+describe("storefront while the shop is busy", () => {
+  it("treats API Gateway's own throttle (429 Too Many Requests) as busy and sends the request again", async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+      await addThroughBusy(page, gatewayThrottled());
       assert.equal(await page.getByTestId("error-panel").count(), 0, "a throttled request is no error");
       assert.deepEqual(
         (await cartLines(db, shop.tables.carts, await cartIdOf(page))).map((l) => [l.productId.S, l.qty.N]),
@@ -106,13 +112,7 @@ describe("storefront while the shop is busy", () => {
       const stockBefore = await productStock(db, shop.tables.products, product.productId);
 
       // Add to cart: busy once, then through.
-      const adds = await busyFor(page, "/cart", 1, 1);
-      await page.goto(shop.siteUrl + "/");
-      const card = page.locator(`[data-testid=product-card][data-product-id="${product.productId}"]`);
-      await card.getByTestId("add-to-cart").click();
-      await page.getByTestId("busy").filter({ hasText: /The shop is busy, trying again in 1 s/ }).waitFor();
-      await page.getByTestId("notice-success").filter({ hasText: product.name }).waitFor();
-      assert.equal(adds.length, 2, "the add was sent again by itself, once");
+      await addThroughBusy(page, busyAnswer(1));
       await expectBadge(page, 1);
       assert.equal(await page.getByTestId("busy").isHidden(), true, "the busy state goes once the answer is there");
       const cartId = await cartIdOf(page);
