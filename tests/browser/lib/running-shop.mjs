@@ -36,13 +36,18 @@ function missingParts(shop) {
   return missing;
 }
 
-/** Reads `website: URL`, `api: URL` and table names (`...-products` etc.) from one line of output. */
+/** Reads `website: URL`, `api: URL` and the table names of a `tables: ...-products ...-carts ...-orders` line
+ * from one line of output. */
 export function parseStartLine(line, shop) {
   const website = /\bwebsite\s*:\s*(https?:\/\/\S+)/i.exec(line);
   if (website && !shop.siteUrl) shop.siteUrl = website[1].replace(/\/+$/, "");
   const api = /\bapi\s*:\s*(https?:\/\/\S+)/i.exec(line);
   if (api && !shop.apiUrl) shop.apiUrl = api[1].replace(/\/+$/, "");
-  for (const match of line.matchAll(/([A-Za-z0-9_.-]+-(products|carts|orders))\b/g)) {
+  // Only from the `tables:` line: other lines may name other stacks' tables (the capacity guard's warning
+  // lists every provisioned table of the account).
+  const tables = /^\s*tables\s*:\s*(.*)$/i.exec(line);
+  if (!tables) return;
+  for (const match of tables[1].matchAll(/([A-Za-z0-9_.-]+-(products|carts|orders))\b/g)) {
     if (/^https?:/.test(match[1])) continue;
     shop.tables[match[2]] ??= match[1];
   }
