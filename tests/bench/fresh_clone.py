@@ -7,7 +7,7 @@
      --reuse-build the one `dev` just filled (what a newcomer who ran `dev` first does);
   3. `tests/run` warm: again, in the same build directory.
 
-    python3 tests/bench/fresh_clone.py [--rev REV] [--reuse-build] [--timings] [--keep]
+    python3 tests/bench/fresh_clone.py [--rev REV] [--reuse-build] [--dev-only] [--timings] [--keep]
 
 For each phase it prints the wall time, the CPU time of everything the phase ran (user + sys of all
 children: cargo, rustc, the linker, the tool, moto, node, Chromium), the load average when it started and
@@ -145,6 +145,7 @@ def main():
     parser.add_argument("--reuse-build", action="store_true",
                         help="tests/run cold in the build directory dev filled (default: an empty one)")
     parser.add_argument("--timings", action="store_true", help="cargo run --timings (report kept with --keep)")
+    parser.add_argument("--dev-only", action="store_true", help="measure the first phase only")
     parser.add_argument("--keep", action="store_true", help="keep the clone, its build directories and logs")
     args = parser.parse_args()
     # A SIGTERM (or Ctrl-C) still prints the phases measured so far and stops what runs (finally: blocks).
@@ -169,7 +170,7 @@ def main():
         print(f"fresh_clone: the shop answered after {fmt(answered)}", flush=True)
 
         env = dict(base, CARGO_TARGET_DIR=str(dev_target if args.reuse_build else test_target))
-        for name in ["tests/run cold", "tests/run warm"]:
+        for name in [] if args.dev_only else ["tests/run cold", "tests/run warm"]:
             log = tmp / (name.replace("/", "-").replace(" ", "-") + ".log")
             with Phase(name) as phase:
                 code = run_tests(clone, env, log)
