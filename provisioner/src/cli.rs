@@ -22,14 +22,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The stack's configuration file.
-    #[arg(
-        long,
-        global = true,
-        default_value = "shopsmart.yaml",
-        value_name = "PATH"
-    )]
-    pub config: PathBuf,
+    /// The stack's configuration file [default: the nearest shopsmart.yaml in the current directory or
+    /// above it].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Overrides `stage` from the configuration file (e.g. a second copy of the shop).
     #[arg(long, global = true)]
     pub stage: Option<String>,

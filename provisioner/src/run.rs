@@ -2,7 +2,6 @@
 //! prints and maps them with [`crate::error::exit`].
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -46,14 +45,6 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// The repository root: the directory of the configuration file (where function/ and frontend/ live).
-fn workspace_root(config_path: &Path) -> PathBuf {
-    match config_path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
 /// Loads the configuration (with `--stage`/`--region` applied) and checks the verb's flags: a verb's share
 /// of [`StackOptions`] (`up` also sets `reseed`); the rest comes from the global flags and `shopsmart.yaml`.
 fn stack_options(
@@ -65,7 +56,9 @@ fn stack_options(
         stage: global.stage.clone(),
         region: global.region.clone(),
     };
-    let config = config::load(&global.config, &overrides)?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let config_path = config::locate(global.config.as_deref(), &cwd)?;
+    let config = config::load(&config_path, &overrides)?;
     let function_zip = code.function_zip;
     if let Some(zip) = &function_zip {
         if !zip.is_file() {
@@ -85,7 +78,7 @@ fn stack_options(
             emulator_credentials: false,
             single_attempt: false,
         },
-        workspace_root: workspace_root(&global.config),
+        workspace_root: config::project_root(&config_path),
         config,
         function_zip,
         reseed: false,

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "shopsmart-target"))
+# tests/run's build directory: CARGO_TARGET_DIR, else cargo's default (target/ of the clone).
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
 
 def free_port() -> int:

@@ -24,12 +24,52 @@ pub struct Overrides {
     pub region: Option<String>,
 }
 
+/// The configuration file's name, looked for upward from the current directory when `--config` is not given.
+pub const FILE_NAME: &str = "shopsmart.yaml";
+
+/// The configuration file to load: `given` (`--config`) as it is; otherwise the nearest [`FILE_NAME`] in
+/// `cwd` or a directory above it, as cargo finds `Cargo.toml`, so the tool works from anywhere inside the
+/// project. Found in `cwd` itself it stays the relative `shopsmart.yaml` of before; found above, it is the
+/// absolute path. What the stack reads beside it (function/, frontend/, .cache/) is resolved against the
+/// directory it is in ([`project_root`]), not against `cwd`.
+pub fn locate(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = given {
+        return Ok(path.to_path_buf());
+    }
+    if cwd.join(FILE_NAME).is_file() {
+        return Ok(PathBuf::from(FILE_NAME));
+    }
+    if let Some(dir) = cwd
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(FILE_NAME).is_file())
+    {
+        return Ok(dir.join(FILE_NAME));
+    }
+    Err(ConfigError(format!(
+        "no {FILE_NAME} in {} nor in any directory above it (looked in each up to {})\nhint: run \
+         shopsmart-deploy inside the project (the directory that holds {FILE_NAME}, or any directory below \
+         it), or pass --config PATH",
+        cwd.display(),
+        cwd.ancestors().last().unwrap_or(cwd).display()
+    )))
+}
+
+/// The project's root: the directory that holds the configuration file `config_path` (function/,
+/// frontend/ and .cache/ are beside it).
+pub fn project_root(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Reads and validates the file at `path`, then applies `overrides` (validated the same way).
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         ConfigError(format!(
-            "{}: cannot read the configuration file: {err}\nhint: run from the directory that holds \
-             shopsmart.yaml, or pass --config PATH",
+            "{}: cannot read the configuration file: {err}\nhint: without --config, shopsmart-deploy uses \
+             the nearest shopsmart.yaml in the current directory or above it; or pass --config PATH",
             path.display()
         ))
     })?;
@@ -174,5 +214,64 @@ fn into_model(raw: RawConfig, source: PathBuf) -> Config {
         guard: GuardConfig {
             max_worst_case_cents: raw.guard.max_worst_case_usd.0 .0.unsigned_abs(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project (`shopsmart.yaml` at its root) with a directory two levels below the root.
+    fn project() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("shop");
+        let deep = root.join("frontend").join("css");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(root.join(FILE_NAME), "# all defaults\n").unwrap();
+        (dir, root, deep)
+    }
+
+    #[test]
+    fn the_nearest_shopsmart_yaml_above_the_current_directory_is_used() {
+        let (_dir, root, deep) = project();
+        let found = locate(None, &deep).unwrap();
+        assert_eq!(found, root.join(FILE_NAME));
+        assert_eq!(project_root(&found), root);
+        // One in between is nearer, and wins (as a nested Cargo.toml does for cargo).
+        std::fs::write(root.join("frontend").join(FILE_NAME), "").unwrap();
+        assert_eq!(
+            locate(None, &deep).unwrap(),
+            root.join("frontend").join(FILE_NAME)
+        );
+    }
+
+    #[test]
+    fn in_the_current_directory_it_stays_relative_as_before() {
+        let (_dir, root, _deep) = project();
+        let found = locate(None, &root).unwrap();
+        assert_eq!(found, PathBuf::from(FILE_NAME));
+        assert_eq!(project_root(&found), PathBuf::from("."));
+    }
+
+    #[test]
+    fn a_given_path_is_used_as_it_is_even_inside_a_project() {
+        let (_dir, _root, deep) = project();
+        let given = Path::new("elsewhere/stack.yaml");
+        assert_eq!(locate(Some(given), &deep).unwrap(), given);
+        assert_eq!(project_root(given), Path::new("elsewhere"));
+    }
+
+    #[test]
+    fn without_any_the_error_names_where_it_looked_and_how_to_fix_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("not-a-project");
+        std::fs::create_dir_all(&outside).unwrap();
+        let err = locate(None, &outside).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("no shopsmart.yaml in {}", outside.display())),
+            "{err}"
+        );
+        assert!(err.contains("looked in each up to /"), "{err}");
+        assert!(err.contains("or pass --config PATH"), "{err}");
     }
 }

@@ -8,4 +8,4 @@ pub mod regions;
 pub mod rules;
 pub mod scalar;
 
-pub use load::{load, parse, ConfigError, Overrides};
+pub use load::{load, locate, parse, project_root, ConfigError, Overrides};

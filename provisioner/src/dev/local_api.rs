@@ -19,30 +19,44 @@ use super::ports::{ensure_port_free, wait_until_listening};
 pub const FUNCTION_PACKAGE: &str = "shopsmart-function";
 const FUNCTION_BINARY: &str = "shopsmart-api";
 
+/// How `dev` builds the function: `cargo build` of the provisioner's package together with the function's,
+/// keeping only the function's binary. Cargo resolves dependency features over the packages it is given, so
+/// with `-p shopsmart-function` alone it would compile the HTTP stack, the DynamoDB client and aws-config a
+/// second time with the function's smaller feature set (about 20 crates, over a minute on 2 cores, on a
+/// fresh clone's first `dev`). With both packages the features are those of `cargo run -p
+/// shopsmart-deploy` and of `tests/run`'s `cargo build --workspace --bins`: the build is already done.
+pub const BUILD_ARGS: [&str; 7] = [
+    "build",
+    "-p",
+    PROVISIONER_PACKAGE,
+    "-p",
+    FUNCTION_PACKAGE,
+    "--bin",
+    FUNCTION_BINARY,
+];
+
+const PROVISIONER_PACKAGE: &str = "shopsmart-deploy";
+
+/// [`BUILD_ARGS`] as the learner would type them.
+pub fn build_command() -> String {
+    format!("cargo {}", BUILD_ARGS.join(" "))
+}
+
 /// Builds `function/` for this machine (a debug build: fast to compile, and it only serves one learner)
 /// and returns the executable's path, as cargo reports it.
 pub fn build_for_this_machine(workspace_root: &Path) -> anyhow::Result<PathBuf> {
+    let command = build_command();
     let output =
         std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "build",
-                "-p",
-                FUNCTION_PACKAGE,
-                "--bin",
-                FUNCTION_BINARY,
-                "--message-format=json-render-diagnostics",
-            ])
+            .args(BUILD_ARGS)
+            .arg("--message-format=json-render-diagnostics")
             .current_dir(workspace_root)
             .stderr(Stdio::inherit())
             .output()
-            .with_context(|| {
-                format!(
-                    "running cargo build -p {FUNCTION_PACKAGE}; hint: install Rust from rustup.rs"
-                )
-            })?;
+            .with_context(|| format!("running {command}; hint: install Rust from rustup.rs"))?;
     if !output.status.success() {
         bail!(
-            "cargo build -p {FUNCTION_PACKAGE} failed ({}); the compiler's messages are above",
+            "{command} failed ({}); the compiler's messages are above",
             output.status
         );
     }
@@ -53,9 +67,7 @@ pub fn build_for_this_machine(workspace_root: &Path) -> anyhow::Result<PathBuf> 
             message["reason"] == "compiler-artifact" && message["target"]["name"] == FUNCTION_BINARY
         })
         .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .with_context(|| {
-            format!("cargo build -p {FUNCTION_PACKAGE} reported no {FUNCTION_BINARY} executable")
-        })
+        .with_context(|| format!("{command} reported no {FUNCTION_BINARY} executable"))
 }
 
 /// The running local API; stopped when dropped.
@@ -144,5 +156,50 @@ impl LocalApi {
 
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every dependency with its features, as cargo resolves them for `cargo build` of `selection` (the
+    /// workspace's own packages left out: they are what the build compiles anyway).
+    fn resolved(selection: &[&str]) -> BTreeSet<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let output =
+            std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+                .args(["tree", "--locked", "-e", "normal,build", "--prefix", "none"])
+                .args(["-f", "{p} {f}"])
+                .args(selection)
+                .current_dir(root)
+                .output()
+                .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with("shopsmart-"))
+            .map(|line| line.trim_end_matches(" (*)").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_function_builds_with_the_dependency_features_of_cargo_run() {
+        // The package selection of BUILD_ARGS (`--bin` chooses a target, not features).
+        let selection = &BUILD_ARGS[1..5];
+        assert_eq!(selection.first(), Some(&"-p"));
+        let dev = resolved(selection);
+        let cargo_run = resolved(&["-p", PROVISIONER_PACKAGE]);
+        let only_in_dev: Vec<_> = dev.difference(&cargo_run).collect();
+        let only_in_run: Vec<_> = cargo_run.difference(&dev).collect();
+        assert!(
+            only_in_dev.is_empty() && only_in_run.is_empty(),
+            "dev's function build resolves other features than `cargo run -p {PROVISIONER_PACKAGE}`, so it \
+             would compile these again:\nonly in dev's: {only_in_dev:#?}\nonly in cargo run's: {only_in_run:#?}"
+        );
+        assert!(cargo_run.iter().any(|line| line.starts_with("aws-config ")));
     }
 }

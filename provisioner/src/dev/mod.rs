@@ -169,8 +169,8 @@ async fn build_function(
     progress: &Reporter,
 ) -> anyhow::Result<PathBuf> {
     progress.note(&format!(
-        "Building the shop's API (cargo build -p {}) to run it on this machine ...",
-        local_api::FUNCTION_PACKAGE
+        "Building the shop's API ({}) to run it on this machine ...",
+        local_api::build_command()
     ));
     let binary = tokio::task::spawn_blocking({
         let root = opts.workspace_root.clone();

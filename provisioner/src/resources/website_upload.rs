@@ -105,8 +105,9 @@ pub fn desired_objects(
 ) -> anyhow::Result<BTreeMap<String, DesiredObject>> {
     if !frontend_dir.is_dir() {
         bail!(
-            "the website folder {} does not exist; it is looked for next to the configuration file: \
-             run from the repository root, or pass --config <repo>/shopsmart.yaml",
+            "the website folder {} does not exist; it is looked for next to the configuration file \
+             (shopsmart.yaml, found in the current directory or the nearest one above it): put frontend/ \
+             beside it, or pass --config <project>/shopsmart.yaml",
             frontend_dir.display()
         );
     }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use shopsmart_deploy::config::{self, Overrides};
 
-use crate::support::cli::Cli;
-use crate::support::{repo_root, shipped_config};
+use crate::support::cli::{self as cli, Cli};
+use crate::support::{endpoint, repo_root, shipped_config, unique_stage, write_test_zip};
 
 /// A valid file; each case below replaces one line of it (1-based) or appends lines.
 const BASE: &str = "\
@@ -307,4 +307,57 @@ fn the_shipped_capacity_is_the_default_and_a_missing_value_is_its_tables() {
             orders: Capacity { read: 1, write: 4 },
         }
     );
+}
+
+/// Without `--config` the binary uses the nearest shopsmart.yaml above the current directory, as cargo finds
+/// Cargo.toml, and reads frontend/ beside it: `plan` run from frontend/css of this repository plans the
+/// repository's stack with its website files (from the current directory it would find neither).
+#[test]
+fn from_a_subdirectory_the_project_s_shopsmart_yaml_and_frontend_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = write_test_zip(dir.path());
+    let stage = unique_stage();
+    let args = [
+        "plan",
+        "--allow-charges",
+        "--output",
+        "json",
+        "--stage",
+        &stage,
+    ];
+    let output = cli::command(&args)
+        .arg("--function-zip")
+        .arg(&zip)
+        .current_dir(repo_root().join("frontend").join("css"))
+        .env("AWS_ENDPOINT_URL", endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        cli::stderr_of(&output),
+    );
+    assert!(output.status.success(), "{stderr}\n{stdout}");
+    assert!(
+        stdout.contains(&format!("shopsmart-{stage}-products")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("index.html"), "{stdout}");
+}
+
+/// Outside any project, and without `--config`: exit 2, where it looked, and how to fix it.
+#[test]
+fn outside_a_project_the_binary_says_where_it_looked_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli::command(&["plan"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let stderr = cli::stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let looked = format!("no shopsmart.yaml in {}", dir.path().display());
+    assert!(stderr.contains(&looked), "{stderr}");
+    assert!(stderr.contains("or pass --config PATH"), "{stderr}");
 }
