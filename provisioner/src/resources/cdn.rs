@@ -19,7 +19,8 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, Tag, Tags as CfTags,
 };
 
-use super::cdn_config::{self, merged, shape, Targets};
+pub use super::cdn_config::Desired;
+use super::cdn_config::{self, merged, shape};
 use super::ownership::{found, service_error};
 use super::{differing_fields, Changes, Ctx, Resource, Tags};
 use crate::aws_error::AwsContext;
@@ -248,12 +249,6 @@ impl Resource for OriginAccessControl {
     }
 }
 
-/// What the distribution points at: the OAC's id and the API's URL (`None` in plan, before they exist).
-pub struct Desired {
-    pub oac_id: Option<String>,
-    pub api_url: Option<String>,
-}
-
 /// The distribution; `desired` is `None` for `destroy` and `outputs`, which only find it.
 pub struct Distribution {
     pub comment: String,
@@ -315,20 +310,22 @@ impl Distribution {
             .desired
             .as_ref()
             .context("internal error: no desired distribution")?;
-        let targets = Targets {
-            bucket_domain: format!(
-                "{}.s3.{}.amazonaws.com",
-                super::website_bucket::bucket_name(ctx),
-                ctx.region
-            ),
-            oac_id: desired.oac_id.clone(),
-            api_url: desired.api_url.clone(),
-        };
+        let bucket_domain = format!(
+            "{}.s3.{}.amazonaws.com",
+            super::website_bucket::bucket_name(ctx),
+            ctx.region
+        );
         let reference = match live {
             Some(live) => live.caller_reference().to_owned(),
             None => format!("{}-{}", ctx.names.stack_id(), uuid::Uuid::new_v4()),
         };
-        let wanted = cdn_config::desired_config(&ctx.config, &targets, &reference, &self.comment)?;
+        let wanted = cdn_config::desired_config(
+            &ctx.config,
+            &bucket_domain,
+            desired,
+            &reference,
+            &self.comment,
+        )?;
         Ok(match live {
             Some(live) => merged(live, wanted),
             None => wanted,

@@ -25,10 +25,9 @@ const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 pub const API_PATTERN: &str = "/api/*";
 
-/// What the distribution points at: the bucket's REST domain, the OAC's id and the API's URL (`None` in
-/// plan, before they exist).
-pub struct Targets {
-    pub bucket_domain: String,
+/// What the distribution points at besides the bucket: the OAC's id and the API's URL (`None` in plan,
+/// before they exist).
+pub struct Desired {
     pub oac_id: Option<String>,
     pub api_url: Option<String>,
 }
@@ -69,14 +68,14 @@ fn methods(items: &[Method]) -> anyhow::Result<AllowedMethods> {
         .build()?)
 }
 
-/// Origin `site` (the bucket through the OAC) and `api` (the HTTP API, HTTPS only).
-fn origins(to: &Targets) -> anyhow::Result<Origins> {
+/// Origin `site` (the bucket's REST domain, through the OAC) and `api` (the HTTP API, HTTPS only).
+fn origins(bucket_domain: &str, to: &Desired) -> anyhow::Result<Origins> {
     let api_domain = to.api_url.as_deref().map_or("(new)", |u| {
         u.trim_start_matches("https://").trim_end_matches('/')
     });
     let site = Origin::builder()
         .id("site")
-        .domain_name(&to.bucket_domain)
+        .domain_name(bucket_domain)
         .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
         .origin_access_control_id(to.oac_id.as_deref().unwrap_or("(new)"))
         .build()?;
@@ -138,7 +137,8 @@ fn error_responses(config: &Config) -> anyhow::Result<CustomErrorResponses> {
 /// The whole desired config: everything but `/api/*` cached from the bucket, HTTPS only for viewers.
 pub fn desired_config(
     config: &Config,
-    to: &Targets,
+    bucket_domain: &str,
+    to: &Desired,
     caller_reference: &str,
     comment: &str,
 ) -> anyhow::Result<DistributionConfig> {
@@ -153,7 +153,7 @@ pub fn desired_config(
         .caller_reference(caller_reference)
         .comment(comment)
         .enabled(true)
-        .origins(origins(to)?)
+        .origins(origins(bucket_domain, to)?)
         .default_cache_behavior(default)
         .cache_behaviors(api_behaviors()?)
         .custom_error_responses(error_responses(config)?)
@@ -363,9 +363,8 @@ pub fn shape(c: &DistributionConfig) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
 
-    fn targets() -> Targets {
-        Targets {
-            bucket_domain: "b.s3.us-east-1.amazonaws.com".into(),
+    fn points_at() -> Desired {
+        Desired {
             oac_id: Some("E2OAC".into()),
             api_url: Some("https://abc.execute-api.us-east-1.amazonaws.com".into()),
         }
@@ -377,7 +376,14 @@ mod tests {
     }
 
     fn wanted() -> DistributionConfig {
-        desired_config(&defaults(), &targets(), "ref-1", "shop website").unwrap()
+        desired_config(
+            &defaults(),
+            "b.s3.us-east-1.amazonaws.com",
+            &points_at(),
+            "ref-1",
+            "shop website",
+        )
+        .unwrap()
     }
 
     /// `config` as AWS answers it: methods in its own order, an empty OAC id on the API origin, a web ACL.
